@@ -1,0 +1,77 @@
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+
+import {configPath, readConfig} from './config/config-file.js'
+import type {ResolvedAccount} from './config/credentials.js'
+import {resolveAccount} from './config/resolve.js'
+import {ExitCode, MpxError} from './errors.js'
+import {regions} from './mixpanel/regions.js'
+import {OutputClosedError} from './sinks/jsonl-sink.js'
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/** Flags every command that talks to Mixpanel shares, and the one place errors become exit codes. */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static baseFlags = {
+    account: Flags.string({
+      description: 'Use this account from the config file (see auth:list)',
+      helpGroup: 'ACCOUNT',
+    }),
+    'project-id': Flags.string({
+      description: 'Mixpanel project id (overrides MP_PROJECT_ID and the account)',
+      helpGroup: 'ACCOUNT',
+    }),
+    region: Flags.option({
+      description: 'Data residency region (overrides MP_REGION and the account) [default: us]',
+      helpGroup: 'ACCOUNT',
+      options: regions,
+    })(),
+  }
+
+  protected args!: CommandArgs<T>
+  protected flags!: CommandFlags<T>
+
+  /** The config file: $MPX_CONFIG, else config.json in mpx's config directory. */
+  protected get configFile(): string {
+    return configPath(this.config.configDir)
+  }
+
+  async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+    if (error instanceof OutputClosedError) return // `| head`: the reader left; not a failure.
+    if (error instanceof MpxError) this.error(error.message, {exit: error.exitCode})
+    if (error.name === 'AbortError') this.error('Interrupted', {exit: ExitCode.Interrupted})
+    if (error instanceof Errors.CLIError && 'parse' in error) this.error(oneLineParseError(error, this.id), {exit: ExitCode.Usage})
+    return super.catch(error)
+  }
+
+  async init(): Promise<void> {
+    await super.init()
+    const {args, flags} = await this.parse({
+      args: this.ctor.args,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      flags: this.ctor.flags,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as CommandFlags<T>
+    this.args = args as CommandArgs<T>
+  }
+
+  /** Credentials and region, resolved from flags, then environment, then the config file. */
+  protected async resolveAccount(): Promise<ResolvedAccount> {
+    const config = await readConfig(this.configFile, (message) => this.warn(message))
+    return resolveAccount(config, {
+      account: this.flags.account,
+      projectId: this.flags['project-id'],
+      region: this.flags.region,
+    })
+  }
+}
+
+/** oclif's parse errors span many lines (with the whole usage): keep the gist on one line. */
+function oneLineParseError(error: Errors.CLIError, id: string | undefined): string {
+  const [headline = error.message] = error.message.split('\n')
+  const args = 'args' in error && Array.isArray(error.args) ? error.args.map((arg: {name: string}) => arg.name.toUpperCase()) : []
+  const what = args.length > 0 ? `${headline.replace(/:$/, '')}: ${args.join(', ')}` : headline
+  return `${what}. See: mpx ${id ?? ''} --help`.replace('  ', ' ')
+}

@@ -1,0 +1,68 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {fetchFlags, writeMode} from '../../fetch-flags.js'
+import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export-source.js'
+import {Progress} from '../../progress.js'
+
+export default class FetchEvents extends BaseCommand<typeof FetchEvents> {
+  static args = {
+    from: Args.string({description: 'First day, YYYY-MM-DD (inclusive)', required: true}),
+    to: Args.string({description: 'Last day, YYYY-MM-DD (inclusive)', required: true}),
+    table: Args.string({description: 'DuckDB table to store into [default: events]'}),
+  }
+  static description = `Export events from Mixpanel's raw export API into DuckDB, or as JSONL to stdout.
+
+Long ranges are fetched in chunks of --chunk-days days, in date order; failed requests are retried
+(429, 5xx, resets) without losing or repeating a record.`
+  static examples = [
+    {command: '<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-31', description: 'Store January in the events table'},
+    {
+      command: "<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-31 --stdout | jq -r .event_name",
+      description: 'Stream to stdout as JSONL',
+    },
+    {
+      command:
+        "<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-07 --stdout --raw -e 'Signed up' -w 'properties[\"plan\"] == \"pro\"'",
+      description: 'Raw records of one event, filtered',
+    },
+  ]
+  static flags = {
+    ...fetchFlags,
+    'chunk-days': Flags.integer({
+      default: DEFAULT_CHUNK_DAYS,
+      description: 'Days per export request (Mixpanel allows 60 requests an hour)',
+      min: 1,
+    }),
+    event: Flags.string({char: 'e', description: 'Only this event (repeatable)', multiple: true}),
+    limit: Flags.integer({description: `At most this many events (1 to ${MAX_EXPORT_LIMIT})`, max: MAX_EXPORT_LIMIT, min: 1}),
+    where: Flags.string({char: 'w', description: 'Segmentation expression, e.g. properties["plan"] == "pro"'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = this
+    const {fetchEvents} = await import('../../services/fetch-events.js')
+    const progress = await Progress.start({noun: 'events', quiet: flags.quiet})
+    if (flags.stdout && args.table) progress.warn(`TABLE "${args.table}" is ignored with --stdout`)
+    await fetchEvents({
+      account: await this.resolveAccount(),
+      chunkDays: flags['chunk-days'],
+      config: this.config,
+      db: flags.db,
+      dedupe: flags.dedupe,
+      events: flags.event,
+      format: flags.raw ? 'raw' : 'normalized',
+      from: args.from,
+      insecure: flags.insecure,
+      limit: flags.limit,
+      mode: writeMode(flags),
+      progress,
+      retries: flags.retries,
+      sinkName: flags.stdout ? 'jsonl' : (flags.sink ?? 'duckdb'),
+      sinkOptions: flags['sink-option'] ?? [],
+      table: args.table ?? 'events',
+      to: args.to,
+      where: flags.where,
+    })
+  }
+}

@@ -1,0 +1,93 @@
+import {NotFoundError, UsageError} from '../errors.js'
+import {isRegion, type Region} from '../mixpanel/regions.js'
+import type {AccountEntry, ConfigFile} from './config-file.js'
+import type {Credentials, ResolvedAccount} from './credentials.js'
+
+export interface AccountOverrides {
+  /** `--account NAME`: a named account from the config file. */
+  account?: string
+  /** `--project-id`. */
+  projectId?: string
+  /** `--region`. */
+  region?: string
+}
+
+function checkRegion(value: string, from: string): Region {
+  if (!isRegion(value)) throw new UsageError(`Unknown region "${value}" in ${from}: use us, eu or in`)
+  return value
+}
+
+function checkProjectId(value: string, from: string): string {
+  if (!/^\d+$/.test(value)) throw new UsageError(`Project id "${value}" in ${from} is not a number`)
+  return value
+}
+
+function fromEntry(name: string, entry: AccountEntry, projectId?: string): Credentials {
+  if (entry.type === 'api-secret') return {kind: 'api-secret', projectId: projectId ?? entry.projectId, secret: entry.secret}
+  return {
+    kind: 'service-account',
+    projectId: projectId ?? entry.projectId ?? '',
+    secret: entry.secret,
+    username: entry.username ?? name,
+  }
+}
+
+function fromEnvironment(env: NodeJS.ProcessEnv, projectId?: string): Credentials | undefined {
+  if (env.MP_USERNAME || env.MP_SECRET) {
+    if (!env.MP_USERNAME || !env.MP_SECRET) {
+      throw new UsageError('Set both MP_USERNAME and MP_SECRET for a service account (or neither)')
+    }
+
+    if (!projectId) {
+      throw new UsageError('A service account needs a project id: set MP_PROJECT_ID or pass --project-id')
+    }
+
+    return {kind: 'service-account', projectId, secret: env.MP_SECRET, username: env.MP_USERNAME}
+  }
+
+  if (env.MP_API_SECRET) return {kind: 'api-secret', projectId, secret: env.MP_API_SECRET}
+  return undefined
+}
+
+/**
+ * Resolves credentials and region: flags first (`--account`, `--project-id`, `--region`), then the
+ * environment (MP_USERNAME/MP_SECRET/MP_PROJECT_ID/MP_REGION, or MP_API_SECRET), then the config
+ * file's default account.
+ */
+export function resolveAccount(
+  config: ConfigFile,
+  overrides: AccountOverrides,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedAccount {
+  const flagProjectId = overrides.projectId ? checkProjectId(overrides.projectId, '--project-id') : undefined
+  const envProjectId = env.MP_PROJECT_ID ? checkProjectId(env.MP_PROJECT_ID, 'MP_PROJECT_ID') : undefined
+  const flagRegion = overrides.region ? checkRegion(overrides.region, '--region') : undefined
+  const envRegion = env.MP_REGION ? checkRegion(env.MP_REGION, 'MP_REGION') : undefined
+
+  const fromConfig = (name: string, source: string): ResolvedAccount => {
+    const entry = config.accounts[name]
+    if (!entry) {
+      throw new NotFoundError(`No account named "${name}": list accounts with mpx auth:list, add one with mpx auth:add`)
+    }
+
+    const credentials = fromEntry(name, entry, flagProjectId ?? (source === 'flags' ? undefined : envProjectId))
+    if (credentials.kind === 'service-account' && !credentials.projectId) {
+      throw new UsageError(`Account "${name}" has no project id: pass --project-id`)
+    }
+
+    // An account named on the command line keeps its own region over MP_REGION; a default one does not.
+    const region = source === 'flags' ? (entry.region ?? envRegion) : (envRegion ?? entry.region)
+    return {credentials, region: flagRegion ?? region ?? 'us', source: `account "${name}"`}
+  }
+
+  if (overrides.account) return fromConfig(overrides.account, 'flags')
+
+  const credentials = fromEnvironment(env, flagProjectId ?? envProjectId)
+  if (credentials) return {credentials, region: flagRegion ?? envRegion ?? 'us', source: 'environment'}
+
+  if (config.defaultAccount) return fromConfig(config.defaultAccount, 'config')
+
+  throw new UsageError(
+    'No Mixpanel credentials: run mpx auth:add NAME, or set MP_USERNAME, MP_SECRET and MP_PROJECT_ID (or MP_API_SECRET)',
+  )
+}

@@ -1,0 +1,56 @@
+import {Flags} from '@oclif/core'
+
+/** Flags fetch:events and fetch:profiles share: where records go and how they are written. */
+export const fetchFlags = {
+  append: Flags.boolean({
+    description: 'Add to an existing table (still deduplicated against what is there)',
+    exclusive: ['replace'],
+    helpGroup: 'OUTPUT',
+  }),
+  db: Flags.string({
+    description: 'DuckDB database file [default: $MPX_DB, else <data dir>/<project id>.duckdb]',
+    helpGroup: 'OUTPUT',
+  }),
+  dedupe: Flags.boolean({
+    allowNo: true,
+    default: true,
+    description: 'Store each record once (--no-dedupe keeps everything as exported)',
+    helpGroup: 'OUTPUT',
+  }),
+  insecure: Flags.boolean({
+    description: 'Allow a plain-http MPX_API_URL on a non-loopback host (credentials travel unencrypted)',
+    hidden: false,
+  }),
+  quiet: Flags.boolean({char: 'q', description: 'No progress, warnings or summary on stderr'}),
+  raw: Flags.boolean({description: 'Records exactly as Mixpanel sent them (with --stdout)', helpGroup: 'OUTPUT'}),
+  replace: Flags.boolean({
+    description: 'Replace an existing table, once the new one is complete',
+    exclusive: ['append'],
+    helpGroup: 'OUTPUT',
+  }),
+  retries: Flags.integer({
+    description: 'Retries of a failed request (429, 5xx, network) before giving up',
+    min: 0,
+  }),
+  sink: Flags.string({
+    description: 'Where records go: duckdb, jsonl, or a plugin sink (see mpx sinks)',
+    helpGroup: 'OUTPUT',
+  }),
+  'sink-option': Flags.string({
+    description: 'key=value option for the sink (repeatable)',
+    helpGroup: 'OUTPUT',
+    multiple: true,
+  }),
+  stdout: Flags.boolean({
+    description: 'Write JSONL to stdout instead of a database (same as --sink jsonl)',
+    exclusive: ['sink'],
+    helpGroup: 'OUTPUT',
+  }),
+}
+
+export type WriteModeFlags = {append: boolean; replace: boolean}
+
+export function writeMode(flags: WriteModeFlags): 'append' | 'create' | 'replace' {
+  if (flags.append) return 'append'
+  return flags.replace ? 'replace' : 'create'
+}

@@ -1,0 +1,104 @@
+/**
+ * mpx as a library: stream Mixpanel events (and profiles) one record at a time.
+ *
+ *   const mp = new Mixpanel({credentials: {username, secret, projectId}})
+ *   for await (const event of mp.streamEvents({from: '2024-01-01', to: '2024-01-31'})) { ... }
+ */
+import type {Credentials} from './config/credentials.js'
+import {resolveAccount} from './config/resolve.js'
+import {MixpanelClient} from './mixpanel/client.js'
+import {DEFAULT_CHUNK_DAYS} from './mixpanel/export-source.js'
+import type {Region} from './mixpanel/regions.js'
+import type {RetryOptions} from './mixpanel/retry.js'
+import type {NormalizedEvent, RawEvent, RecordFormat} from './records/types.js'
+import {eventRecords} from './services/events.js'
+
+export type {Credentials} from './config/credentials.js'
+export {AuthError, ExitCode, InterruptedError, MpxError, NotFoundError, RateLimitError, UsageError} from './errors.js'
+export type {Region} from './mixpanel/regions.js'
+export type {RetryOptions} from './mixpanel/retry.js'
+export {parseLossless, stringifyLossless} from './records/json.js'
+export type * from './records/types.js'
+export type * from './sinks/sink.js'
+
+/** Credentials as a library caller gives them. */
+export type CredentialsInput =
+  | {apiSecret: string; projectId?: string}
+  | {projectId: number | string; secret: string; username: string}
+
+export interface MixpanelOptions {
+  /** Send requests to this origin instead of Mixpanel's (a proxy, or a test server). */
+  apiUrl?: string
+  /** Service account or project API secret; default: MP_USERNAME/MP_SECRET/MP_PROJECT_ID or MP_API_SECRET. */
+  credentials?: CredentialsInput
+  /** Allow a plain-http apiUrl on a non-loopback host. */
+  insecure?: boolean
+  /** Data residency region: `us` (default), `eu` or `in`. */
+  region?: Region
+  retry?: Partial<RetryOptions>
+}
+
+export interface StreamEventsOptions {
+  /** Days per export request (default 7). */
+  chunkDays?: number
+  /** Only these event names. */
+  events?: string[]
+  /** `normalized` (default) or `raw`. */
+  format?: RecordFormat
+  /** First day, YYYY-MM-DD, inclusive. */
+  from: string
+  /** At most this many events (1 to 100000). */
+  limit?: number
+  /** Stops the stream (the iterator then throws an AbortError). */
+  signal?: AbortSignal
+  /** Last day, YYYY-MM-DD, inclusive. */
+  to: string
+  /** Segmentation expression, e.g. `properties["plan"] == "pro"`. */
+  where?: string
+}
+
+function toCredentials(input: CredentialsInput): Credentials {
+  if ('apiSecret' in input) {
+    return {kind: 'api-secret', projectId: input.projectId === undefined ? undefined : String(input.projectId), secret: input.apiSecret}
+  }
+
+  return {kind: 'service-account', projectId: String(input.projectId), secret: input.secret, username: input.username}
+}
+
+export class Mixpanel {
+  constructor(private readonly options: MixpanelOptions = {}) {}
+
+  /**
+   * Events from Mixpanel's raw export, one at a time, in date order. Lazy: no request is made
+   * before the first `next()`; breaking out of the loop closes the connection.
+   */
+  streamEvents(options: StreamEventsOptions & {format: 'raw'}): AsyncIterable<RawEvent>
+  streamEvents(options: StreamEventsOptions & {format?: 'normalized'}): AsyncIterable<NormalizedEvent>
+  streamEvents(options: StreamEventsOptions): AsyncIterable<NormalizedEvent | RawEvent>
+  streamEvents(options: StreamEventsOptions): AsyncIterable<NormalizedEvent | RawEvent> {
+    const client = () => this.client()
+    return {
+      async *[Symbol.asyncIterator]() {
+        yield* eventRecords(
+          client(),
+          {events: options.events, from: options.from, limit: options.limit, to: options.to, where: options.where},
+          {chunkDays: options.chunkDays ?? DEFAULT_CHUNK_DAYS, format: options.format ?? 'normalized', signal: options.signal},
+        )
+      },
+    }
+  }
+
+  /** The HTTP client, built when first needed so that a stream nobody reads costs nothing. */
+  protected client(): MixpanelClient {
+    const {credentials, region} = this.options.credentials
+      ? {credentials: toCredentials(this.options.credentials), region: this.options.region ?? 'us'}
+      : resolveAccount({accounts: {}}, {region: this.options.region})
+    return new MixpanelClient({
+      apiUrl: this.options.apiUrl ?? process.env.MPX_API_URL,
+      credentials,
+      insecure: this.options.insecure,
+      region,
+      retry: this.options.retry,
+    })
+  }
+}

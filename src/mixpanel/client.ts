@@ -1,0 +1,178 @@
+import type {Readable} from 'node:stream'
+
+import got, {type Got} from 'got'
+
+import {authorizationHeader, type Credentials} from '../config/credentials.js'
+import {UsageError} from '../errors.js'
+import {errorForFailure, errorForResponse, type RequestContext} from './errors.js'
+import {endpointsFor, type Region} from './regions.js'
+import {
+  backoffDelay,
+  defaultRetryOptions,
+  parseRetryAfter,
+  RetryableError,
+  type RetryOptions,
+  waitBeforeRetry,
+} from './retry.js'
+
+export interface ClientOptions {
+  /** Send every request to this origin instead of Mixpanel's (MPX_API_URL): proxies and tests. */
+  apiUrl?: string
+  credentials: Credentials
+  /** Allow a plain-http apiUrl on a host other than loopback. */
+  insecure?: boolean
+  region?: Region
+  retry?: Partial<RetryOptions>
+  /** Give up on a connection that sends nothing for this long. */
+  idleTimeoutMs?: number
+  /** Called before each retry, e.g. to show it on the spinner. */
+  onRetry?: (message: string, delayMs: number) => void
+}
+
+const MAX_ERROR_BODY = 64 * 1024
+
+function checkApiUrl(apiUrl: string, insecure: boolean): string {
+  let url: URL
+  try {
+    url = new URL(apiUrl)
+  } catch {
+    throw new UsageError(`MPX_API_URL "${apiUrl}" is not a URL: use e.g. https://proxy.example.com`)
+  }
+
+  const loopback = ['127.0.0.1', '::1', '[::1]', 'localhost'].includes(url.hostname) || url.hostname.startsWith('127.')
+  if (url.protocol === 'http:' && !loopback && !insecure) {
+    throw new UsageError(
+      `MPX_API_URL ${url.origin} is plain http: credentials would travel unencrypted; use https, or pass --insecure`,
+    )
+  }
+
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`MPX_API_URL must be an http(s) URL, not ${url.protocol}`)
+  }
+
+  return url.origin
+}
+
+async function readBounded(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  try {
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer)
+      size += (chunk as Buffer).length
+      if (size >= MAX_ERROR_BODY) break
+    }
+  } catch {
+    // An error body that fails half-way still has a status worth reporting.
+  } finally {
+    stream.destroy()
+  }
+
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** Mixpanel's HTTP API: auth, regions, retries and error mapping in one place. */
+export class MixpanelClient {
+  readonly endpoints: {engage: string; export: string}
+  readonly retry: RetryOptions
+  private readonly http: Got
+
+  constructor(private readonly options: ClientOptions) {
+    const apiUrl = options.apiUrl ? checkApiUrl(options.apiUrl, options.insecure ?? false) : undefined
+    this.endpoints = endpointsFor(options.region ?? 'us', apiUrl)
+    this.retry = {...defaultRetryOptions, ...options.retry}
+    this.http = got.extend({
+      decompress: true,
+      headers: {
+        'accept-encoding': 'gzip',
+        authorization: authorizationHeader(options.credentials),
+        'user-agent': 'mpx (+https://www.npmjs.com/package/mpx)',
+      },
+      retry: {limit: 0},
+      throwHttpErrors: false,
+      timeout: {connect: 30_000, socket: options.idleTimeoutMs ?? 120_000},
+    })
+  }
+
+  /** Query parameters every request carries (`project_id` for service accounts). */
+  get projectParams(): Record<string, string> {
+    const {projectId} = this.options.credentials
+    return projectId ? {project_id: projectId} : {}
+  }
+
+  /**
+   * Decides what follows failed attempt `n`: waits out the backoff (or Retry-After) when the
+   * failure is retryable and attempts remain, else throws the error to report.
+   */
+  async retryOrThrow(error: unknown, n: number, context: RequestContext, signal?: AbortSignal): Promise<void> {
+    const mapped = errorForFailure(error, context)
+    if (!(mapped instanceof RetryableError)) throw mapped
+    if (n >= this.retry.attempts || signal?.aborted) throw mapped.exhausted
+    const delay = backoffDelay(n, this.retry, mapped.retryAfterMs)
+    this.options.onRetry?.(`${context.what}: ${mapped.message}, retry ${n} in ${(delay / 1000).toFixed(1)}s`, delay)
+    await waitBeforeRetry(delay, signal)
+  }
+
+  /** Runs `attempt` until it succeeds or `retryOrThrow` gives up. */
+  async withRetries<T>(context: RequestContext, attempt: (n: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        return await attempt(n)
+      } catch (error) {
+        // eslint-disable-next-line no-await-in-loop
+        await this.retryOrThrow(error, n, context, signal)
+      }
+    }
+  }
+
+  /**
+   * One GET whose body is consumed as a stream (decompressed). Resolves once a 2xx status has
+   * arrived; any other status is read (bounded) and thrown as a mapped error.
+   */
+  async openStream(
+    url: string,
+    searchParams: Record<string, string>,
+    context: RequestContext,
+    signal?: AbortSignal,
+  ): Promise<Readable> {
+    const stream = this.http.stream(url, {searchParams: {...searchParams, ...this.projectParams}, signal})
+    try {
+      const response = await new Promise<{headers: Record<string, string | string[] | undefined>; statusCode: number}>(
+        (resolve, reject) => {
+          stream.once('response', resolve)
+          stream.once('error', reject)
+        },
+      )
+      if (response.statusCode >= 200 && response.statusCode < 300) return stream
+      const body = await readBounded(stream)
+      throw errorForResponse(response.statusCode, body, context, retryAfterOf(response.headers))
+    } catch (error) {
+      stream.destroy()
+      throw errorForFailure(error, context)
+    }
+  }
+
+  /** One form-encoded POST answered with JSON text (engage). */
+  async postForm(
+    url: string,
+    form: Record<string, string>,
+    context: RequestContext,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    try {
+      const response = await this.http.post(url, {form, searchParams: this.projectParams, signal})
+      if (response.statusCode >= 200 && response.statusCode < 300) return response.body
+      throw errorForResponse(response.statusCode, response.body, context, retryAfterOf(response.headers))
+    } catch (error) {
+      throw errorForFailure(error, context)
+    }
+  }
+}
+
+function retryAfterOf(headers: Record<string, string | string[] | undefined>): number | undefined {
+  const value = headers['retry-after']
+  return parseRetryAfter(Array.isArray(value) ? value[0] : value)
+}
+
+

@@ -1,0 +1,89 @@
+import type {Ora} from 'ora'
+
+export interface ProgressOptions {
+  /** e.g. `events`. */
+  noun: string
+  /** --quiet: no spinner, no summary, no warnings beyond errors. */
+  quiet: boolean
+  stream?: NodeJS.WriteStream
+}
+
+const number = new Intl.NumberFormat('en-US')
+
+/**
+ * Progress on stderr: a spinner with count and rate while stderr is a TTY, nothing otherwise;
+ * warnings and the final summary go to stderr either way unless --quiet.
+ */
+export class Progress {
+  private count = 0
+  private detail = ''
+  private lastRender = 0
+  private spinner: Ora | undefined
+  private readonly started = performance.now()
+  private readonly stream: NodeJS.WriteStream
+
+  private constructor(private readonly options: ProgressOptions) {
+    this.stream = options.stream ?? process.stderr
+  }
+
+  static async start(options: ProgressOptions): Promise<Progress> {
+    const progress = new Progress(options)
+    if (!options.quiet && progress.stream.isTTY) {
+      // ora is loaded only when there is a terminal to draw on.
+      const {default: ora} = await import('ora')
+      progress.spinner = ora({discardStdin: false, stream: progress.stream, text: `Fetching ${options.noun}…`}).start()
+    }
+
+    return progress
+  }
+
+  get elapsedSeconds(): number {
+    return (performance.now() - this.started) / 1000
+  }
+
+  /** Marks the end: the summary line replaces the spinner. */
+  done(summary: string): void {
+    if (this.spinner) this.spinner.succeed(summary)
+    else if (!this.options.quiet) this.stream.write(`${summary}\n`)
+  }
+
+  fail(): void {
+    this.spinner?.stop()
+  }
+
+  /** A context note shown beside the count, e.g. the chunk being fetched. */
+  note(detail: string): void {
+    this.detail = detail
+    this.render(true)
+  }
+
+  update(count: number): void {
+    this.count = count
+    this.render(false)
+  }
+
+  warn(message: string): void {
+    if (this.options.quiet) return
+    if (this.spinner) {
+      this.spinner.clear()
+      this.stream.write(`Warning: ${message}\n`)
+      this.spinner.render()
+    } else {
+      this.stream.write(`Warning: ${message}\n`)
+    }
+  }
+
+  private render(force: boolean): void {
+    if (!this.spinner) return
+    const now = performance.now()
+    if (!force && now - this.lastRender < 100) return
+    this.lastRender = now
+    const rate = this.count / Math.max(this.elapsedSeconds, 0.001)
+    const detail = this.detail ? ` · ${this.detail}` : ''
+    this.spinner.text = `Fetching ${this.options.noun}: ${number.format(this.count)} (${number.format(Math.round(rate))}/s)${detail}`
+  }
+}
+
+export function formatCount(count: number): string {
+  return number.format(count)
+}

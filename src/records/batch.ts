@@ -1,0 +1,12 @@
+import type {RecordBatch} from '../sinks/sink.js'
+import {parseLossless} from './json.js'
+import type {RecordFormat, RecordKind} from './types.js'
+
+export function recordBatch(kind: RecordKind, format: RecordFormat, lines: readonly string[]): RecordBatch {
+  return {
+    format,
+    kind,
+    lines,
+    records: () => lines.map((line) => parseLossless(line)),
+  }
+}

@@ -1,0 +1,63 @@
+import {createHash} from 'node:crypto'
+
+import {MpxError} from '../errors.js'
+import {mayHoldBigIntegers, parseLossless, stringifyLossless} from './json.js'
+import type {NormalizedEvent, RawEvent} from './types.js'
+
+function malformed(line: string, why: string): MpxError {
+  const preview = line.length > 80 ? `${line.slice(0, 80)}…` : line
+  return new MpxError(`Mixpanel sent an export record that mpx cannot read (${why}): ${preview}`)
+}
+
+/** Parses one raw export line, keeping big integers exact. */
+export function parseRawEvent(line: string): RawEvent {
+  let value: unknown
+  try {
+    value = parseLossless(line)
+  } catch {
+    throw malformed(line, 'not JSON')
+  }
+
+  const event = value as Partial<RawEvent> | null
+  if (!event || typeof event !== 'object' || typeof event.event !== 'string' || typeof event.properties !== 'object') {
+    throw malformed(line, 'no event name or properties')
+  }
+
+  return event as RawEvent
+}
+
+function epochToIso(time: unknown, line: string): string {
+  const seconds = typeof time === 'bigint' ? Number(time) : typeof time === 'string' ? Number(time) : time
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) throw malformed(line, 'no numeric properties.time')
+  return new Date(seconds * 1000).toISOString()
+}
+
+/**
+ * An id for events exported without `$insert_id`, derived from the record itself so that the same
+ * event always gets the same id (and exact duplicates collapse on dedupe).
+ */
+export function derivedInsertId(line: string): string {
+  return `mpx-${createHash('sha256').update(line).digest('hex').slice(0, 32)}`
+}
+
+/** The normalized event for a raw export line. */
+export function normalizeEvent(raw: RawEvent, line: string): NormalizedEvent {
+  const {$insert_id: insertId, distinct_id: distinctId, time, ...properties} = raw.properties
+  return {
+    event_name: raw.event,
+    event_time: epochToIso(time, line),
+    distinct_id: distinctId === undefined || distinctId === null ? '' : String(distinctId),
+    insert_id:
+      typeof insertId === 'string' && insertId.length > 0
+        ? insertId
+        : insertId === undefined || insertId === null || insertId === ''
+          ? derivedInsertId(line)
+          : String(insertId),
+    properties,
+  }
+}
+
+/** Raw export line → normalized JSON line: the CLI's and the sinks' path. */
+export function normalizeEventLine(line: string): string {
+  return stringifyLossless(normalizeEvent(parseRawEvent(line), line), mayHoldBigIntegers(line))
+}

@@ -1,0 +1,134 @@
+import type {Config} from '@oclif/core'
+
+import {join} from 'node:path'
+
+import type {ResolvedAccount} from '../config/credentials.js'
+import {InterruptedError, UsageError} from '../errors.js'
+import {MixpanelClient} from '../mixpanel/client.js'
+import {type Progress, formatCount} from '../progress.js'
+import type {RecordFormat, RecordKind} from '../records/types.js'
+import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/options.js'
+import {findSink} from '../sinks/registry.js'
+import type {SinkResult, WriteMode} from '../sinks/sink.js'
+import {runFetch} from './fetch.js'
+
+export interface FetchCommandInput {
+  readonly account: ResolvedAccount
+  readonly config: Config
+  readonly dateRange?: {from: string; to: string}
+  /** --db: the DuckDB file (the built-in sink only). */
+  readonly db?: string
+  readonly dedupe: boolean
+  readonly filters: Record<string, unknown>
+  readonly format: RecordFormat
+  readonly insecure: boolean
+  readonly kind: RecordKind
+  readonly mode: WriteMode
+  readonly progress: Progress
+  readonly retries?: number
+  readonly sinkName: string
+  readonly sinkOptions: readonly string[]
+  /** Builds the record source once the client exists; nothing is requested before iteration. */
+  readonly source: (client: MixpanelClient, signal: AbortSignal) => AsyncIterable<readonly string[]>
+  readonly table: string
+}
+
+/** Client settings that come from the environment (documented in the README). */
+export function clientEnvironment(env: NodeJS.ProcessEnv = process.env) {
+  const number = (name: string): number | undefined => {
+    const value = env[name]
+    if (value === undefined || value === '') return undefined
+    const parsed = Number(value)
+    if (!Number.isFinite(parsed) || parsed < 0) throw new UsageError(`${name}="${value}" is not a number`)
+    return parsed
+  }
+
+  return {
+    apiUrl: env.MPX_API_URL || undefined,
+    idleTimeoutMs: number('MPX_IDLE_TIMEOUT_MS'),
+    minDelayMs: number('MPX_RETRY_DELAY_MS'),
+  }
+}
+
+/** Where the DuckDB database lives: --db, else $MPX_DB, else <dataDir>/<project id>.duckdb. */
+export function databasePath(dataDir: string, projectId: string | undefined, db?: string): string {
+  return db || process.env.MPX_DB || join(dataDir, `${projectId ?? 'default'}.duckdb`)
+}
+
+/**
+ * A fetch as the CLI runs it: checks everything it can before the first request, then runs the
+ * source into the sink with progress, Ctrl-C handling and a summary line.
+ */
+export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult> {
+  const sink = await findSink(input.sinkName, input.config)
+  if (!sink.formats.includes(input.format)) {
+    throw new UsageError(
+      input.sinkName === 'duckdb'
+        ? 'Raw records are for pipes: use --raw with --stdout, or drop --raw to store normalized records'
+        : `Sink "${sink.name}" does not take ${input.format} records`,
+    )
+  }
+
+  const rawOptions = parseSinkOptions(input.sinkOptions)
+  if (sink.name === 'duckdb' && rawOptions.path === undefined) {
+    rawOptions.path = databasePath(input.config.dataDir, input.account.credentials.projectId, input.db)
+  }
+
+  const options = validateSinkOptions(sink, rawOptions)
+  const table = checkTableName(input.table)
+  const environment = clientEnvironment()
+  const {progress} = input
+
+  const controller = new AbortController()
+  let interrupts = 0
+  const onSigint = () => {
+    interrupts++
+    // A second Ctrl-C does not wait for the clean-up.
+    if (interrupts > 1) process.exit(130)
+    controller.abort(new InterruptedError())
+  }
+
+  process.on('SIGINT', onSigint)
+  try {
+    const client = new MixpanelClient({
+      apiUrl: environment.apiUrl,
+      credentials: input.account.credentials,
+      idleTimeoutMs: environment.idleTimeoutMs,
+      insecure: input.insecure,
+      onRetry: (message) => progress.warn(message),
+      region: input.account.region,
+      retry: {
+        ...(input.retries === undefined ? {} : {attempts: input.retries + 1}),
+        ...(environment.minDelayMs === undefined ? {} : {minDelayMs: environment.minDelayMs}),
+      },
+    })
+    const result = await runFetch({
+      context: {dataDir: input.config.dataDir, signal: controller.signal, warn: (message) => progress.warn(message)},
+      format: input.format,
+      kind: input.kind,
+      onProgress: (count) => progress.update(count),
+      sink,
+      source: input.source(client, controller.signal),
+      target: {
+        dateRange: input.dateRange,
+        dedupe: input.dedupe,
+        filters: input.filters,
+        format: input.format,
+        kind: input.kind,
+        mode: input.mode,
+        options,
+        table,
+      },
+    })
+    const seconds = progress.elapsedSeconds.toFixed(1)
+    const where = result.location ? ` to ${result.location}` : ''
+    progress.done(`Fetched ${formatCount(result.written)} ${input.kind}${where} in ${seconds}s`)
+    return result
+  } catch (error) {
+    progress.fail()
+    if (controller.signal.aborted) throw new InterruptedError()
+    throw error
+  } finally {
+    process.off('SIGINT', onSigint)
+  }
+}

@@ -1,0 +1,117 @@
+import {once} from 'node:events'
+import {createWriteStream} from 'node:fs'
+import {rename, rm} from 'node:fs/promises'
+import type {Writable} from 'node:stream'
+
+import {MpxError} from '../errors.js'
+import {recordFormats} from '../records/types.js'
+import type {RecordBatch, Sink, SinkResult, SinkTarget, SinkWriter} from './sink.js'
+
+/** Thrown when whoever reads stdout has gone (`| head -3`): not a failure of mpx. */
+export class OutputClosedError extends Error {
+  constructor() {
+    super('output closed')
+    this.name = 'OutputClosedError'
+  }
+}
+
+const guarded = new WeakSet<Writable>()
+
+/**
+ * A reader that leaves (`| head`) makes the stream emit EPIPE later, possibly after mpx is done
+ * writing: without a listener that would crash the process, so one stays attached.
+ */
+function ignoreLateEpipe(stream: Writable): void {
+  if (guarded.has(stream)) return
+  guarded.add(stream)
+  // oclif's listener on stdout rethrows every error but EPIPE, which would crash on ENOSPC
+  // before mpx could report it: mpx's writers take over.
+  stream.removeAllListeners('error')
+  // Failures while a writer is active reach it through its own listener.
+  stream.on('error', () => {})
+}
+
+/** Writes lines to a stream in large pieces, waiting for it to drain; EPIPE becomes OutputClosedError. */
+export class LineWriter {
+  private failure: Error | undefined
+
+  constructor(private readonly stream: Writable) {
+    ignoreLateEpipe(stream)
+    stream.on('error', this.onError)
+  }
+
+  private readonly onError = (error: NodeJS.ErrnoException) => {
+    this.failure =
+      error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED'
+        ? new OutputClosedError()
+        : new MpxError(`Cannot write the output (${error.code ?? error.message}): check the disk or the pipe`)
+  }
+
+  detach(): void {
+    this.stream.off('error', this.onError)
+  }
+
+  async write(lines: readonly string[]): Promise<void> {
+    if (this.failure) throw this.failure
+    if (lines.length === 0) return
+    // One string per batch: one write call instead of one per record.
+    const ok = this.stream.write(lines.join('\n') + '\n')
+    if (!ok) {
+      // once() rejects on 'error'; the failure itself is recorded by onError and thrown below.
+      await Promise.race([once(this.stream, 'drain'), once(this.stream, 'close')]).catch(() => {})
+    }
+
+    if (this.failure) throw this.failure
+  }
+}
+
+export interface JsonlSinkOptions {
+  /** Write to this file (via a temporary name renamed at commit); stdout when absent. */
+  output?: string
+}
+
+/** JSONL to stdout or a file: one record per line, in the fetch's format, byte for byte for raw. */
+export function jsonlSink(stdout: Writable = process.stdout): Sink {
+  return {
+    description: 'JSON Lines to stdout, or to a file with --sink-option output=FILE',
+    formats: recordFormats,
+    name: 'jsonl',
+    async open(target: SinkTarget): Promise<SinkWriter> {
+      const output = typeof target.options.output === 'string' ? target.options.output : undefined
+      const temporary = output ? `${output}.${process.pid}.partial` : undefined
+      const stream = temporary ? createWriteStream(temporary, {flags: 'wx', mode: 0o644}) : stdout
+      const writer = new LineWriter(stream)
+      let written = 0
+
+      const close = async () => {
+        if (temporary) {
+          stream.end()
+          await once(stream, 'close')
+        }
+
+        writer.detach()
+      }
+
+      return {
+        async abort(): Promise<void> {
+          await close().catch(() => {})
+          if (temporary) await rm(temporary, {force: true})
+        },
+        async commit(): Promise<SinkResult> {
+          await close()
+          if (temporary && output) await rename(temporary, output)
+          return {location: output ?? 'stdout', written}
+        },
+        async write(batch: RecordBatch): Promise<void> {
+          await writer.write(batch.lines)
+          written += batch.lines.length
+        },
+      }
+    },
+    optionsSchema: {
+      additionalProperties: false,
+      properties: {output: {description: 'File to write instead of stdout', minLength: 1, type: 'string'}},
+      type: 'object',
+    },
+  }
+}
