@@ -96,8 +96,13 @@ async function* exportChunk(
   const range = `${chunk.from}..${chunk.to}`
   const context = {what: `export ${range}`, where: query.where}
   const params = chunkParams(query, chunk, remaining)
+  // What the consumer has been given: its count and a running hash, to check any replay against.
   const delivered = createHash('sha256')
   let deliveredCount = 0
+  const deliver = (lines: string[]): number => {
+    for (const line of lines) delivered.update(line).update('\n')
+    return lines.length
+  }
 
   for (let attempt = 1; ; attempt++) {
     // A retry replays the chunk from its start: the first `skip` records were delivered already.
@@ -111,7 +116,6 @@ async function* exportChunk(
         replayed++
         if (replayed === skip && replay.digest('hex') !== expected) throw replayMismatch(chunk, skip)
       } else {
-        delivered.update(line).update('\n')
         out.push(line)
       }
     }
@@ -139,7 +143,7 @@ async function* exportChunk(
           const out: string[] = []
           for (const line of splitter.push(data as Buffer)) take(line, out)
           if (out.length > 0) {
-            deliveredCount += out.length
+            deliveredCount += deliver(out)
             yield out
           }
         }
@@ -159,7 +163,7 @@ async function* exportChunk(
 
       if (replayed < skip) throw replayMismatch(chunk, skip)
       if (out.length > 0) {
-        deliveredCount += out.length
+        deliveredCount += deliver(out)
         yield out
       }
 

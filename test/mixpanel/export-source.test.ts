@@ -1,0 +1,201 @@
+import {expect} from 'chai'
+
+import {AuthError, MpxError, RateLimitError, UsageError} from '../../src/errors.js'
+import {MixpanelClient} from '../../src/mixpanel/client.js'
+import {exportLines, type ExportQuery} from '../../src/mixpanel/export-source.js'
+import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
+import {generateEvents} from '../support/generate.js'
+
+const events = generateEvents({count: 600, from: '2024-01-01', to: '2024-01-20', seed: 7})
+const allLines = [...events.lines()]
+
+function client(server: FakeMixpanel, attempts = 4): MixpanelClient {
+  return new MixpanelClient({
+    apiUrl: server.url,
+    credentials: {kind: 'service-account', projectId: '42', secret: 's3cret', username: 'svc'},
+    retry: {attempts, maxDelayMs: 5, minDelayMs: 1},
+  })
+}
+
+async function collect(iterable: AsyncIterable<string[]>): Promise<string[]> {
+  const out: string[] = []
+  for await (const batch of iterable) out.push(...batch)
+  return out
+}
+
+const january: ExportQuery = {from: '2024-01-01', to: '2024-01-20'}
+
+describe('export source', () => {
+  let server: FakeMixpanel
+
+  before(async () => {
+    server = await startFakeMixpanel({events, gzipChunkBytes: 333})
+  })
+  after(async () => server.close())
+  beforeEach(() => server.reset())
+
+  it('delivers every line exactly as sent, in date order, across gzip chunks and date chunks', async () => {
+    const lines = await collect(exportLines(client(server), january, {chunkDays: 7}))
+    expect(lines).to.deep.equal(allLines)
+    const exportRequests = server.requests.filter((request) => request.endpoint === 'export')
+    expect(exportRequests.map((r) => `${r.query.from_date}..${r.query.to_date}`)).to.deep.equal([
+      '2024-01-01..2024-01-07',
+      '2024-01-08..2024-01-14',
+      '2024-01-15..2024-01-20',
+    ])
+    expect(exportRequests[0].headers['accept-encoding']).to.include('gzip')
+    expect(exportRequests[0].query.project_id).to.equal('42')
+    expect(exportRequests[0].headers.authorization).to.equal(`Basic ${Buffer.from('svc:s3cret').toString('base64')}`)
+  })
+
+  it('sends event names, where and limit as Mixpanel expects them', async () => {
+    const query = {...january, events: ['Signed up', 'Logged in'], limit: 5, where: 'properties["$browser"] == "Chrome"'}
+    const lines = await collect(exportLines(client(server), query, {chunkDays: 30}))
+    expect(lines.length).to.be.at.most(5)
+    const [request] = server.requests
+    expect(JSON.parse(request.query.event)).to.deep.equal(['Signed up', 'Logged in'])
+    expect(request.query.where).to.equal('properties["$browser"] == "Chrome"')
+    expect(request.query.limit).to.equal('5')
+  })
+
+  it('stops at --limit across chunks', async () => {
+    const lines = await collect(exportLines(client(server), {...january, limit: 250}, {chunkDays: 3}))
+    expect(lines).to.deep.equal(allLines.slice(0, 250))
+  })
+
+  it('makes no request before the first batch is asked for, and closes the connection on early exit', async () => {
+    const iterable = exportLines(client(server), january, {chunkDays: 30})
+    expect(server.requests).to.have.length(0)
+    for await (const batch of iterable) {
+      expect(batch.length).to.be.greaterThan(0)
+      break
+    }
+
+    expect(server.requests).to.have.length(1)
+  })
+
+  it('retries a 429 with Retry-After and one without, then delivers everything once', async () => {
+    server.fail('export', {retryAfter: 0, status: 429})
+    server.fail('export', {status: 429})
+    const lines = await collect(exportLines(client(server), january, {chunkDays: 30}))
+    expect(lines).to.deep.equal(allLines)
+    expect(server.requests).to.have.length(3)
+  })
+
+  it('retries 5xx answers', async () => {
+    server.fail('export', {status: 503})
+    server.fail('export', {status: 500})
+    expect(await collect(exportLines(client(server), january, {chunkDays: 30}))).to.deep.equal(allLines)
+  })
+
+  it('resumes after a connection reset mid-stream with no duplicate and no gap', async () => {
+    server.fail('export', {resetAfterRecords: 123})
+    const lines = await collect(exportLines(client(server), january, {chunkDays: 30}))
+    expect(lines).to.deep.equal(allLines)
+    expect(server.requests).to.have.length(2)
+  })
+
+  it('treats a gzip body cut short as a failure and resumes', async () => {
+    server.fail('export', {truncateGzipAfterRecords: 200})
+    expect(await collect(exportLines(client(server), january, {chunkDays: 30}))).to.deep.equal(allLines)
+  })
+
+  it('never delivers the half record before `terminated early`, and retries', async () => {
+    server.fail('export', {terminatedEarlyAfterRecords: 50})
+    const lines = await collect(exportLines(client(server), january, {chunkDays: 30}))
+    expect(lines).to.deep.equal(allLines)
+  })
+
+  it('fails, after delivering only complete records, when every attempt ends `terminated early`', async () => {
+    server.fail('export', {terminatedEarlyAfterRecords: 50}, Number.POSITIVE_INFINITY)
+    const delivered: string[] = []
+    let failure: unknown
+    try {
+      for await (const batch of exportLines(client(server, 3), january, {chunkDays: 30})) delivered.push(...batch)
+    } catch (error) {
+      failure = error
+    }
+
+    expect(failure).to.be.instanceOf(MpxError)
+    expect((failure as Error).message).to.match(/early/)
+    // Complete records only, in order; never the half record nor anything after it.
+    expect(delivered.length).to.be.within(1, 50)
+    expect(delivered).to.deep.equal(allLines.slice(0, delivered.length))
+  })
+
+  it('stops with an error naming the range when a replay differs from what was delivered', async () => {
+    server.fail('export', {resetAfterRecords: 40})
+    // The replay comes from a different data set: same count, other content.
+    const original = exportLines(client(server), january, {chunkDays: 30})
+    const delivered: string[] = []
+    let failure: unknown
+    try {
+      for await (const batch of original) {
+        delivered.push(...batch)
+        if (delivered.length >= 30) server.setEvents(generateEvents({count: 600, from: '2024-01-01', seed: 8, to: '2024-01-20'}))
+      }
+    } catch (error) {
+      failure = error
+    } finally {
+      server.setEvents(events)
+    }
+
+    expect((failure as Error).message).to.match(/2024-01-01\.\.2024-01-20.*fetch 2024-01-01 to 2024-01-20 again/)
+    expect(delivered.length).to.be.within(30, 40)
+    expect(delivered).to.deep.equal(allLines.slice(0, delivered.length))
+  })
+
+  it('gives up on a persistent 429 with a RateLimitError', async () => {
+    server.fail('export', {retryAfter: 0, status: 429}, Number.POSITIVE_INFINITY)
+    let failure: unknown
+    try {
+      await collect(exportLines(client(server, 3), january, {chunkDays: 30}))
+    } catch (error) {
+      failure = error
+    }
+
+    expect(failure).to.be.instanceOf(RateLimitError)
+    expect(server.requests).to.have.length(3)
+  })
+
+  for (const fault of [
+    {status: 401},
+    {status: 403},
+    {body: 'Unable to authenticate request', contentType: 'text/plain', status: 400},
+  ]) {
+    it(`raises an AuthError before any record for ${fault.status} ${fault.body ?? ''}`, async () => {
+      server.fail('export', fault)
+      const delivered: string[] = []
+      let failure: unknown
+      try {
+        for await (const batch of exportLines(client(server), january, {chunkDays: 30})) delivered.push(...batch)
+      } catch (error) {
+        failure = error
+      }
+
+      expect(failure).to.be.instanceOf(AuthError)
+      expect(delivered).to.have.length(0)
+      expect(server.requests).to.have.length(1)
+      expect((failure as Error).message).to.not.include('s3cret')
+    })
+  }
+
+  it('reports a rejected where expression as a usage error quoting Mixpanel and the expression', async () => {
+    let failure: unknown
+    try {
+      await collect(exportLines(client(server), {...january, where: 'BAD'}, {chunkDays: 30}))
+    } catch (error) {
+      failure = error
+    }
+
+    expect(failure).to.be.instanceOf(UsageError)
+    expect((failure as Error).message).to.include('"BAD"')
+  })
+
+  it('yields nothing for an empty range (empty body)', async () => {
+    server.fail('export', {emptyBody: true})
+    expect(await collect(exportLines(client(server), {from: '2024-01-01', to: '2024-01-01'}, {chunkDays: 30}))).to.deep.equal(
+      [],
+    )
+  })
+})

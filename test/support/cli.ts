@@ -1,0 +1,49 @@
+import {spawn} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+
+export const binRun = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+
+export interface CliResult {
+  code: null | number
+  signal: NodeJS.Signals | null
+  stderr: string
+  stdout: string
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>
+  stdin?: string
+}
+
+/**
+ * Runs the built CLI (bin/run.js, as users run it) in a child process with a clean environment:
+ * only PATH and HOME from this one, plus `env`.
+ */
+export async function runMpx(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [binRun, ...args], {
+    env: {HOME: process.env.HOME, PATH: process.env.PATH, ...options.env},
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  const stdout: Buffer[] = []
+  const stderr: Buffer[] = []
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+  child.stdin.end(options.stdin ?? '')
+  const [code, signal] = await new Promise<[null | number, NodeJS.Signals | null]>((resolve) => {
+    child.on('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]))
+  })
+  return {
+    code,
+    signal,
+    stderr: Buffer.concat(stderr).toString('utf8'),
+    stdout: Buffer.concat(stdout).toString('utf8'),
+  }
+}
+
+/** Lines of JSONL output, parsed. */
+export function jsonLines(text: string): unknown[] {
+  return text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as unknown)
+}
