@@ -37,11 +37,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    if (error instanceof OutputClosedError) return // `| head`: the reader left; not a failure.
-    if (error instanceof MpxError) this.error(error.message, {exit: error.exitCode})
-    if (error.name === 'AbortError') this.error('Interrupted', {exit: ExitCode.Interrupted})
-    if (error instanceof Errors.CLIError && 'parse' in error) this.error(oneLineParseError(error, this.id), {exit: ExitCode.Usage})
+    if (error instanceof OutputClosedError) {
+      // `| head`: the reader left, which is not a failure. Exit now: oclif's final flush would
+      // wait forever for a 'drain' that a closed stdout never emits.
+      process.exit(ExitCode.Ok)
+    }
+
+    if (error instanceof MpxError) this.fail(error.message, error.exitCode)
+    if (error.name === 'AbortError') this.fail('Interrupted', ExitCode.Interrupted)
+    if (error instanceof Errors.CLIError && 'parse' in error) this.fail(oneLineParseError(error, this.id), ExitCode.Usage)
     return super.catch(error)
+  }
+
+  /** One line on stderr (oclif's own error output wraps long messages), then the exit code. */
+  protected fail(message: string, exitCode: number): never {
+    process.stderr.write(`Error: ${message}\n`)
+    this.exit(exitCode)
   }
 
   async init(): Promise<void> {

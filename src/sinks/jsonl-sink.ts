@@ -52,16 +52,29 @@ export class LineWriter {
   }
 
   async write(lines: readonly string[]): Promise<void> {
-    if (this.failure) throw this.failure
+    this.check()
     if (lines.length === 0) return
     // One string per batch: one write call instead of one per record.
-    const ok = this.stream.write(lines.join('\n') + '\n')
-    if (!ok) {
-      // once() rejects on 'error'; the failure itself is recorded by onError and thrown below.
-      await Promise.race([once(this.stream, 'drain'), once(this.stream, 'close')]).catch(() => {})
-    }
+    if (!this.stream.write(lines.join('\n') + '\n')) await this.drained()
+    this.check()
+  }
 
+  private check(): void {
     if (this.failure) throw this.failure
+    if (this.stream.destroyed || this.stream.writableEnded) throw new OutputClosedError()
+  }
+
+  /** Resolves on drain, or when the stream fails or closes (check() then says which). */
+  private async drained(): Promise<void> {
+    if (this.stream.destroyed) return
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done).off('close', done).off('error', done)
+        resolve()
+      }
+
+      this.stream.on('drain', done).on('close', done).on('error', done)
+    })
   }
 }
 

@@ -1,0 +1,169 @@
+import {expect} from 'chai'
+import {spawn} from 'node:child_process'
+
+import {normalizeEventLine} from '../../../src/records/events.js'
+import {binRun, runMpx} from '../../support/cli.js'
+import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
+import {generateEvents} from '../../support/generate.js'
+
+const SECRET = 'sEcReT-never-printed-42'
+const events = generateEvents({count: 300, from: '2024-01-01', seed: 3, to: '2024-01-10'})
+const rawLines = [...events.lines()]
+
+describe('fetch:events', () => {
+  let server: FakeMixpanel
+  let env: Record<string, string>
+
+  before(async () => {
+    server = await startFakeMixpanel({auth: {secret: SECRET, username: 'svc'}, events, gzipChunkBytes: 1000})
+    env = {
+      MP_PROJECT_ID: '4242',
+      MP_SECRET: SECRET,
+      MP_USERNAME: 'svc',
+      MPX_API_URL: server.url,
+      MPX_CONFIG: '/nonexistent/mpx-test/config.json',
+      MPX_RETRY_DELAY_MS: '1',
+    }
+  })
+  after(async () => server.close())
+  beforeEach(() => server.reset())
+
+  it('streams normalized JSONL to stdout, one record a line, and a summary on stderr', async () => {
+    const result = await runMpx(['fetch:events', '2024-01-01', '2024-01-10', '--stdout'], {env})
+    expect(result.code).to.equal(0)
+    expect(result.stdout).to.equal(rawLines.map((line) => normalizeEventLine(line) + '\n').join(''))
+    expect(result.stderr).to.match(/Fetched 300 events to stdout/)
+  })
+
+  it('writes raw lines byte for byte with --raw, big integers included', async () => {
+    const result = await runMpx(['fetch:events', '2024-01-01', '2024-01-10', '--stdout', '--raw', '--quiet'], {env})
+    expect(result.code).to.equal(0)
+    expect(result.stdout).to.equal(rawLines.join('\n') + '\n')
+    expect(result.stdout).to.match(/:\d{19}[,}]/)
+    expect(result.stderr).to.equal('')
+  })
+
+  it('passes filters to Mixpanel and says that TABLE is ignored with --stdout', async () => {
+    const result = await runMpx(
+      ['fetch:events', '2024-01-01', '2024-01-03', 'mytable', '--stdout', '-e', 'Search', '-e', 'Logged in', '-w', 'true', '--limit', '7'],
+      {env},
+    )
+    expect(result.code).to.equal(0)
+    expect(result.stderr).to.include('TABLE "mytable" is ignored with --stdout')
+    const [request] = server.requests
+    expect(JSON.parse(request.query.event)).to.deep.equal(['Search', 'Logged in'])
+    expect(request.query.where).to.equal('true')
+    expect(result.stdout.trim().split('\n').length).to.be.at.most(7)
+  })
+
+  it('retries a reset mid-stream and still prints every record exactly once', async () => {
+    server.fail('export', {resetAfterRecords: 77})
+    server.fail('export', {retryAfter: 0, status: 429})
+    const result = await runMpx(['fetch:events', '2024-01-01', '2024-01-10', '--stdout', '--raw'], {env})
+    expect(result.code).to.equal(0)
+    expect(result.stdout).to.equal(rawLines.join('\n') + '\n')
+    expect(result.stderr).to.match(/retry/)
+  })
+
+  it('exits 0 and prints nothing for an empty range', async () => {
+    const result = await runMpx(['fetch:events', '2023-01-01', '2023-01-02', '--stdout'], {env})
+    expect(result.code).to.equal(0)
+    expect(result.stdout).to.equal('')
+  })
+
+  it('exits 2 with a one-line error and no output when Mixpanel rejects the credentials', async () => {
+    const result = await runMpx(['fetch:events', '2024-01-01', '2024-01-10', '--stdout'], {
+      env: {...env, MP_SECRET: 'wrong-secret'},
+    })
+    expect(result.code).to.equal(2)
+    expect(result.stdout).to.equal('')
+    expect(result.stderr).to.match(/rejected the credentials/)
+    expect(result.stderr.trim().split('\n')).to.have.length(1)
+  })
+
+  it('exits 5 when Mixpanel keeps rate-limiting', async () => {
+    server.fail('export', {retryAfter: 0, status: 429}, Number.POSITIVE_INFINITY)
+    const result = await runMpx(['fetch:events', '2024-01-01', '2024-01-10', '--stdout', '--retries', '2'], {env})
+    expect(result.code).to.equal(5)
+    expect(result.stderr).to.match(/rate-limiting/)
+    expect(server.requests).to.have.length(3)
+  })
+
+  it('exits 3 for bad dates, FROM after TO, a missing argument and an unknown flag, with one line each', async () => {
+    for (const args of [
+      ['2024-13-01', '2024-01-10'],
+      ['2024-01-10', '2024-01-01'],
+      ['2024-01-10'],
+      ['2024-01-01', '2024-01-10', '--nope'],
+    ]) {
+      // eslint-disable-next-line no-await-in-loop
+      const result = await runMpx(['fetch:events', ...args, '--stdout'], {env})
+      expect(result.code, args.join(' ')).to.equal(3)
+      expect(result.stderr.trim().split('\n'), result.stderr).to.have.length(1)
+    }
+
+    expect(server.requests).to.have.length(0)
+  })
+
+  it('exits 3 quoting the expression when Mixpanel rejects --where', async () => {
+    const result = await runMpx(['fetch:events', '2024-01-01', '2024-01-02', '--stdout', '-w', 'BAD'], {env})
+    expect(result.code).to.equal(3)
+    expect(result.stderr).to.include('"BAD"')
+  })
+
+  it('never prints the secret, in output, errors or debug logs', async () => {
+    const runs = await Promise.all([
+      runMpx(['fetch:events', '2024-01-01', '2024-01-02', '--stdout'], {env: {...env, DEBUG: '*'}}),
+      runMpx(['fetch:events', '2024-01-01', '2024-01-02', '--stdout'], {env: {...env, DEBUG: '*', MP_USERNAME: 'x'}}),
+      runMpx(['fetch:events', '--help'], {env}),
+    ])
+    for (const run of runs) {
+      expect(run.stdout + run.stderr).to.not.include(SECRET)
+      expect(run.stdout + run.stderr).to.not.include(Buffer.from(`svc:${SECRET}`).toString('base64'))
+    }
+  })
+
+  it('exits quietly with 0 when the reader closes stdout early (| head -1)', async () => {
+    server.setEvents(generateEvents({count: 20_000, from: '2024-01-01', seed: 5, to: '2024-01-10'}))
+    try {
+      const child = spawn(process.execPath, [binRun, 'fetch:events', '2024-01-01', '2024-01-10', '--stdout'], {
+        env: {...env, PATH: process.env.PATH},
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString()
+      })
+      // Read one line, then close the pipe as `head -1` does.
+      await new Promise<void>((resolve) => {
+        child.stdout.once('data', () => {
+          child.stdout.destroy()
+          resolve()
+        })
+      })
+      const code = await new Promise<null | number>((resolve) => {
+        child.on('close', resolve)
+      })
+      expect(code).to.equal(0)
+      expect(stderr).to.not.match(/EPIPE|Error/)
+    } finally {
+      server.setEvents(events)
+    }
+  })
+
+  it('stops at once on Ctrl-C (SIGINT) with status 130', async () => {
+    server.fail('export', {stallAfterRecords: 10, stallMs: 30_000})
+    const child = spawn(process.execPath, [binRun, 'fetch:events', '2024-01-01', '2024-01-10', '--stdout'], {
+      env: {...env, PATH: process.env.PATH},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    await new Promise<void>((resolve) => {
+      child.stdout.once('data', () => resolve())
+    })
+    child.kill('SIGINT')
+    const code = await new Promise<null | number>((resolve) => {
+      child.on('close', resolve)
+    })
+    expect(code).to.equal(130)
+  })
+})
