@@ -1,13 +1,16 @@
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 
-import {configPath, readConfig} from './config/config-file.js'
 import type {ResolvedAccount} from './config/credentials.js'
+
+import {configPath, readConfig} from './config/config-file.js'
 import {resolveAccount} from './config/resolve.js'
 import {ExitCode, MpxError} from './errors.js'
 import {regions} from './mixpanel/regions.js'
 import {OutputClosedError} from './sinks/jsonl-sink.js'
 
-export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /** Flags every command that talks to Mixpanel shares, and the one place errors become exit codes. */
@@ -27,7 +30,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       options: regions,
     })(),
   }
-
   protected args!: CommandArgs<T>
   protected flags!: CommandFlags<T>
 
@@ -40,12 +42,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (error instanceof OutputClosedError) {
       // `| head`: the reader left, which is not a failure. Exit now: oclif's final flush would
       // wait forever for a 'drain' that a closed stdout never emits.
+      // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit
       process.exit(ExitCode.Ok)
     }
 
     if (error instanceof MpxError) this.fail(error.message, error.exitCode)
     if (error.name === 'AbortError') this.fail('Interrupted', ExitCode.Interrupted)
-    if (error instanceof Errors.CLIError && 'parse' in error) this.fail(oneLineParseError(error, this.id), ExitCode.Usage)
+    if (error instanceof Errors.CLIError && 'parse' in error)
+      this.fail(oneLineParseError(error, this.id), ExitCode.Usage)
     return super.catch(error)
   }
 
@@ -82,7 +86,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 /** oclif's parse errors span many lines (with the whole usage): keep the gist on one line. */
 function oneLineParseError(error: Errors.CLIError, id: string | undefined): string {
   const [headline = error.message] = error.message.split('\n')
-  const args = 'args' in error && Array.isArray(error.args) ? error.args.map((arg: {name: string}) => arg.name.toUpperCase()) : []
+  const args =
+    'args' in error && Array.isArray(error.args) ? error.args.map((arg: {name: string}) => arg.name.toUpperCase()) : []
   const what = args.length > 0 ? `${headline.replace(/:$/, '')}: ${args.join(', ')}` : headline
   return `${what}. See: mpx ${id ?? ''} --help`.replace('  ', ' ')
 }

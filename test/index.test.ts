@@ -18,7 +18,9 @@ describe('library: Mixpanel.streamEvents', () => {
       retry: {minDelayMs: 1},
     })
   })
+
   after(async () => server.close())
+
   beforeEach(() => server.reset())
 
   it('yields normalized events one at a time, in order', async () => {

@@ -19,14 +19,14 @@ export interface ClientOptions {
   /** Send every request to this origin instead of Mixpanel's (MPX_API_URL): proxies and tests. */
   apiUrl?: string
   credentials: Credentials
-  /** Allow a plain-http apiUrl on a host other than loopback. */
-  insecure?: boolean
-  region?: Region
-  retry?: Partial<RetryOptions>
   /** Give up on a connection that sends nothing for this long. */
   idleTimeoutMs?: number
+  /** Allow a plain-http apiUrl on a host other than loopback. */
+  insecure?: boolean
   /** Called before each retry, e.g. to show it on the spinner. */
   onRetry?: (message: string, delayMs: number) => void
+  region?: Region
+  retry?: Partial<RetryOptions>
 }
 
 const MAX_ERROR_BODY = 64 * 1024
@@ -101,32 +101,6 @@ export class MixpanelClient {
   }
 
   /**
-   * Decides what follows failed attempt `n`: waits out the backoff (or Retry-After) when the
-   * failure is retryable and attempts remain, else throws the error to report.
-   */
-  async retryOrThrow(error: unknown, n: number, context: RequestContext, signal?: AbortSignal): Promise<void> {
-    const mapped = errorForFailure(error, context)
-    if (!(mapped instanceof RetryableError)) throw mapped
-    if (n >= this.retry.attempts || signal?.aborted) throw mapped.exhausted
-    const delay = backoffDelay(n, this.retry, mapped.retryAfterMs)
-    this.options.onRetry?.(`${context.what}: ${mapped.message}, retry ${n} in ${(delay / 1000).toFixed(1)}s`, delay)
-    await waitBeforeRetry(delay, signal)
-  }
-
-  /** Runs `attempt` until it succeeds or `retryOrThrow` gives up. */
-  async withRetries<T>(context: RequestContext, attempt: (n: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    for (let n = 1; ; n++) {
-      try {
-        // eslint-disable-next-line no-await-in-loop
-        return await attempt(n)
-      } catch (error) {
-        // eslint-disable-next-line no-await-in-loop
-        await this.retryOrThrow(error, n, context, signal)
-      }
-    }
-  }
-
-  /**
    * One GET whose body is consumed as a stream (decompressed). Resolves once a 2xx status has
    * arrived; any other status is read (bounded) and thrown as a mapped error.
    */
@@ -168,11 +142,33 @@ export class MixpanelClient {
       throw errorForFailure(error, context)
     }
   }
+
+  /**
+   * Decides what follows failed attempt `n`: waits out the backoff (or Retry-After) when the
+   * failure is retryable and attempts remain, else throws the error to report.
+   */
+  async retryOrThrow(error: unknown, n: number, context: RequestContext, signal?: AbortSignal): Promise<void> {
+    const mapped = errorForFailure(error, context)
+    if (!(mapped instanceof RetryableError)) throw mapped
+    if (n >= this.retry.attempts || signal?.aborted) throw mapped.exhausted
+    const delay = backoffDelay(n, this.retry, mapped.retryAfterMs)
+    this.options.onRetry?.(`${context.what}: ${mapped.message}, retry ${n} in ${(delay / 1000).toFixed(1)}s`, delay)
+    await waitBeforeRetry(delay, signal)
+  }
+
+  /** Runs `attempt` until it succeeds or `retryOrThrow` gives up. */
+  async withRetries<T>(context: RequestContext, attempt: (n: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt(n)
+      } catch (error) {
+        await this.retryOrThrow(error, n, context, signal)
+      }
+    }
+  }
 }
 
 function retryAfterOf(headers: Record<string, string | string[] | undefined>): number | undefined {
   const value = headers['retry-after']
   return parseRetryAfter(Array.isArray(value) ? value[0] : value)
 }
-
-

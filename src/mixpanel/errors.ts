@@ -53,7 +53,9 @@ export function errorForResponse(
   if (status >= 500) {
     return new RetryableError(
       `HTTP ${status}${said}`,
-      new MpxError(`Mixpanel kept failing for ${context.what} (HTTP ${status}${said}): try again later or use a smaller --chunk-days`),
+      new MpxError(
+        `Mixpanel kept failing for ${context.what} (HTTP ${status}${said}): try again later or use a smaller --chunk-days`,
+      ),
       retryAfterMs,
     )
   }
@@ -72,10 +74,10 @@ export function errorForResponse(
 }
 
 const networkCodes = new Set([
+  'EAI_AGAIN',
   'ECONNABORTED',
   'ECONNREFUSED',
   'ECONNRESET',
-  'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ENOTFOUND',
@@ -97,7 +99,9 @@ export function errorForFailure(error: unknown, context: RequestContext): unknow
     const reason = timedOut ? 'timed out' : `${code || error.name}: ${error.message}`
     return new RetryableError(
       reason,
-      new MpxError(`Network failure for ${context.what} after every retry (${reason}): check the connection and run again`),
+      new MpxError(
+        `Network failure for ${context.what} after every retry (${reason}): check the connection and run again`,
+      ),
       undefined,
       {cause: error},
     )

@@ -1,7 +1,8 @@
 import {createHash, type Hash} from 'node:crypto'
 
-import {MpxError, UsageError} from '../errors.js'
 import type {MixpanelClient} from './client.js'
+
+import {MpxError, UsageError} from '../errors.js'
 import {checkRange, type DateRange, splitRange} from './dates.js'
 import {LineSplitter} from './lines.js'
 import {RetryableError} from './retry.js'
@@ -38,7 +39,10 @@ const TERMINATED = /terminated early\s*$/
 
 export function checkExportQuery(query: ExportQuery): void {
   checkRange(query.from, query.to)
-  if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > MAX_EXPORT_LIMIT)) {
+  if (
+    query.limit !== undefined &&
+    (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > MAX_EXPORT_LIMIT)
+  ) {
     throw new UsageError(`--limit must be a whole number from 1 to ${MAX_EXPORT_LIMIT} (Mixpanel's maximum)`)
   }
 }
@@ -134,11 +138,9 @@ async function* exportChunk(
     }
 
     try {
-      // eslint-disable-next-line no-await-in-loop
       const body = await client.openStream(client.endpoints.export, params, context, signal)
       const splitter = new LineSplitter()
       try {
-        // eslint-disable-next-line no-await-in-loop
         for await (const data of body) {
           const out: string[] = []
           for (const line of splitter.push(data as Buffer)) take(line, out)
@@ -169,7 +171,6 @@ async function* exportChunk(
 
       return
     } catch (error) {
-      // eslint-disable-next-line no-await-in-loop
       await client.retryOrThrow(error, attempt, context, signal)
     }
   }

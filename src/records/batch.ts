@@ -1,6 +1,7 @@
 import type {RecordBatch} from '../sinks/sink.js'
-import {parseLossless} from './json.js'
 import type {RecordFormat, RecordKind} from './types.js'
+
+import {parseLossless} from './json.js'
 
 export function recordBatch(kind: RecordKind, format: RecordFormat, lines: readonly string[]): RecordBatch {
   return {

@@ -1,8 +1,9 @@
 import {createHash} from 'node:crypto'
 
+import type {NormalizedEvent, RawEvent} from './types.js'
+
 import {MpxError} from '../errors.js'
 import {mayHoldBigIntegers, parseLossless, stringifyLossless} from './json.js'
-import type {NormalizedEvent, RawEvent} from './types.js'
 
 function malformed(line: string, why: string): MpxError {
   const preview = line.length > 80 ? `${line.slice(0, 80)}…` : line
@@ -18,7 +19,7 @@ export function parseRawEvent(line: string): RawEvent {
     throw malformed(line, 'not JSON')
   }
 
-  const event = value as Partial<RawEvent> | null
+  const event = value as null | Partial<RawEvent>
   if (!event || typeof event !== 'object' || typeof event.event !== 'string' || typeof event.properties !== 'object') {
     throw malformed(line, 'no event name or properties')
   }
@@ -43,6 +44,8 @@ export function derivedInsertId(line: string): string {
 /** The normalized event for a raw export line. */
 export function normalizeEvent(raw: RawEvent, line: string): NormalizedEvent {
   const {$insert_id: insertId, distinct_id: distinctId, time, ...properties} = raw.properties
+  // Key order is the output's column order: keep it as written.
+  /* eslint-disable perfectionist/sort-objects */
   return {
     event_name: raw.event,
     event_time: epochToIso(time, line),
@@ -55,6 +58,7 @@ export function normalizeEvent(raw: RawEvent, line: string): NormalizedEvent {
           : String(insertId),
     properties,
   }
+  /* eslint-enable perfectionist/sort-objects */
 }
 
 /** Raw export line → normalized JSON line: the CLI's and the sinks' path. */

@@ -1,7 +1,8 @@
 import type {MixpanelClient} from '../mixpanel/client.js'
-import {type ExportOptions, exportLines, type ExportQuery} from '../mixpanel/export-source.js'
-import {normalizeEvent, normalizeEventLine, parseRawEvent} from '../records/events.js'
 import type {NormalizedEvent, RawEvent, RecordFormat} from '../records/types.js'
+
+import {exportLines, type ExportOptions, type ExportQuery} from '../mixpanel/export-source.js'
+import {normalizeEvent, normalizeEventLine, parseRawEvent} from '../records/events.js'
 
 /** Export batches as JSON lines in `format`: raw lines untouched, or normalized. */
 export async function* eventLines(

@@ -3,13 +3,14 @@ import type {Config} from '@oclif/core'
 import {join} from 'node:path'
 
 import type {ResolvedAccount} from '../config/credentials.js'
+import type {RecordFormat, RecordKind} from '../records/types.js'
+import type {SinkResult, WriteMode} from '../sinks/sink.js'
+
 import {InterruptedError, UsageError} from '../errors.js'
 import {MixpanelClient} from '../mixpanel/client.js'
-import {type Progress, formatCount} from '../progress.js'
-import type {RecordFormat, RecordKind} from '../records/types.js'
+import {formatCount, type Progress} from '../progress.js'
 import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/options.js'
 import {findSink} from '../sinks/registry.js'
-import type {SinkResult, WriteMode} from '../sinks/sink.js'
 import {runFetch} from './fetch.js'
 
 export interface FetchCommandInput {
@@ -84,6 +85,7 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
   const onSigint = () => {
     interrupts++
     // A second Ctrl-C does not wait for the clean-up.
+    // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit
     if (interrupts > 1) process.exit(130)
     controller.abort(new InterruptedError())
   }

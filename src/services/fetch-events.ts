@@ -1,10 +1,11 @@
 import type {Config} from '@oclif/core'
 
 import type {ResolvedAccount} from '../config/credentials.js'
-import {checkExportQuery, type ExportQuery} from '../mixpanel/export-source.js'
 import type {Progress} from '../progress.js'
 import type {RecordFormat} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
+
+import {checkExportQuery, type ExportQuery} from '../mixpanel/export-source.js'
 import {eventLines} from './events.js'
 import {fetchToSink} from './fetch-command.js'
 

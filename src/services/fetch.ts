@@ -1,6 +1,7 @@
-import {recordBatch} from '../records/batch.js'
 import type {RecordFormat, RecordKind} from '../records/types.js'
 import type {Sink, SinkContext, SinkResult, SinkTarget} from '../sinks/sink.js'
+
+import {recordBatch} from '../records/batch.js'
 
 export interface FetchRun {
   readonly context: SinkContext
@@ -24,7 +25,7 @@ export async function runFetch(run: FetchRun): Promise<SinkResult> {
   try {
     for await (const lines of run.source) {
       run.context.signal.throwIfAborted()
-      // eslint-disable-next-line no-await-in-loop
+
       await writer.write(recordBatch(run.kind, run.format, lines))
       count += lines.length
       run.onProgress?.(count)

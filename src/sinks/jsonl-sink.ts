@@ -1,11 +1,13 @@
+import type {Writable} from 'node:stream'
+
 import {once} from 'node:events'
 import {createWriteStream} from 'node:fs'
 import {rename, rm} from 'node:fs/promises'
-import type {Writable} from 'node:stream'
+
+import type {RecordBatch, Sink, SinkResult, SinkTarget, SinkWriter} from './sink.js'
 
 import {MpxError} from '../errors.js'
 import {recordFormats} from '../records/types.js'
-import type {RecordBatch, Sink, SinkResult, SinkTarget, SinkWriter} from './sink.js'
 
 /** Thrown when whoever reads stdout has gone (`| head -3`): not a failure of mpx. */
 export class OutputClosedError extends Error {
@@ -34,17 +36,16 @@ function ignoreLateEpipe(stream: Writable): void {
 /** Writes lines to a stream in large pieces, waiting for it to drain; EPIPE becomes OutputClosedError. */
 export class LineWriter {
   private failure: Error | undefined
-
-  constructor(private readonly stream: Writable) {
-    ignoreLateEpipe(stream)
-    stream.on('error', this.onError)
-  }
-
   private readonly onError = (error: NodeJS.ErrnoException) => {
     this.failure =
       error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED'
         ? new OutputClosedError()
         : new MpxError(`Cannot write the output (${error.code ?? error.message}): check the disk or the pipe`)
+  }
+
+  constructor(private readonly stream: Writable) {
+    ignoreLateEpipe(stream)
+    stream.on('error', this.onError)
   }
 
   detach(): void {

@@ -1,7 +1,8 @@
 import {Ajv} from 'ajv'
 
-import {UsageError} from '../errors.js'
 import type {Sink} from './sink.js'
+
+import {UsageError} from '../errors.js'
 
 /** `--sink-option key=value` pairs into an object (values stay strings; ajv coerces them). */
 export function parseSinkOptions(pairs: readonly string[]): Record<string, unknown> {

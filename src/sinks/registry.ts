@@ -1,7 +1,8 @@
 import type {Config} from '@oclif/core'
 
-import {NotFoundError, UsageError} from '../errors.js'
 import type {Sink} from './sink.js'
+
+import {NotFoundError, UsageError} from '../errors.js'
 
 /** A sink as mpx knows it before loading it: built-in sinks load lazily (DuckDB is heavy). */
 export interface SinkEntry {
@@ -21,9 +22,9 @@ export async function listSinks(config?: Config): Promise<SinkEntry[]> {
   const entries = [...builtIns]
   if (config) {
     const {failures, successes} = await config.runHook('sinks', {})
-    for (const failure of failures) {
+    const [failure] = failures
+    if (failure)
       throw new UsageError(`Plugin ${failure.plugin.name} failed to list its sinks: ${failure.error.message}`)
-    }
 
     for (const {plugin, result} of successes) {
       for (const sink of (result ?? []) as Sink[]) {

@@ -45,10 +45,10 @@ export interface SinkContext {
 }
 
 export interface SinkResult {
-  /** Records written (after deduplication, where the sink dedupes). */
-  readonly written: number
   /** Where the records went, for the summary line, e.g. `events in ~/.local/share/mpx/42.duckdb`. */
   readonly location?: string
+  /** Records written (after deduplication, where the sink dedupes). */
+  readonly written: number
 }
 
 /**

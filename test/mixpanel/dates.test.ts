@@ -17,7 +17,9 @@ describe('date ranges', () => {
   })
 
   it('keeps a one-day range as one chunk', () => {
-    expect(splitRange({from: '2024-05-05', to: '2024-05-05'}, 7)).to.deep.equal([{from: '2024-05-05', to: '2024-05-05'}])
+    expect(splitRange({from: '2024-05-05', to: '2024-05-05'}, 7)).to.deep.equal([
+      {from: '2024-05-05', to: '2024-05-05'},
+    ])
   })
 
   it('refuses impossible dates, wrong formats and FROM after TO', () => {

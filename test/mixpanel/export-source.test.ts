@@ -6,7 +6,7 @@ import {exportLines, type ExportQuery} from '../../src/mixpanel/export-source.js
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
 
-const events = generateEvents({count: 600, from: '2024-01-01', to: '2024-01-20', seed: 7})
+const events = generateEvents({count: 600, from: '2024-01-01', seed: 7, to: '2024-01-20'})
 const allLines = [...events.lines()]
 
 function client(server: FakeMixpanel, attempts = 4): MixpanelClient {
@@ -31,7 +31,9 @@ describe('export source', () => {
   before(async () => {
     server = await startFakeMixpanel({events, gzipChunkBytes: 333})
   })
+
   after(async () => server.close())
+
   beforeEach(() => server.reset())
 
   it('delivers every line exactly as sent, in date order, across gzip chunks and date chunks', async () => {
@@ -49,7 +51,12 @@ describe('export source', () => {
   })
 
   it('sends event names, where and limit as Mixpanel expects them', async () => {
-    const query = {...january, events: ['Signed up', 'Logged in'], limit: 5, where: 'properties["$browser"] == "Chrome"'}
+    const query = {
+      ...january,
+      events: ['Signed up', 'Logged in'],
+      limit: 5,
+      where: 'properties["$browser"] == "Chrome"',
+    }
     const lines = await collect(exportLines(client(server), query, {chunkDays: 30}))
     expect(lines.length).to.be.at.most(5)
     const [request] = server.requests
@@ -64,13 +71,11 @@ describe('export source', () => {
   })
 
   it('makes no request before the first batch is asked for, and closes the connection on early exit', async () => {
-    const iterable = exportLines(client(server), january, {chunkDays: 30})
+    const iterator = exportLines(client(server), january, {chunkDays: 30})[Symbol.asyncIterator]()
     expect(server.requests).to.have.length(0)
-    for await (const batch of iterable) {
-      expect(batch.length).to.be.greaterThan(0)
-      break
-    }
-
+    const first = await iterator.next()
+    expect(first.value).to.have.length.greaterThan(0)
+    await iterator.return?.()
     expect(server.requests).to.have.length(1)
   })
 
@@ -132,7 +137,8 @@ describe('export source', () => {
     try {
       for await (const batch of original) {
         delivered.push(...batch)
-        if (delivered.length >= 30) server.setEvents(generateEvents({count: 600, from: '2024-01-01', seed: 8, to: '2024-01-20'}))
+        if (delivered.length >= 30)
+          server.setEvents(generateEvents({count: 600, from: '2024-01-01', seed: 8, to: '2024-01-20'}))
       }
     } catch (error) {
       failure = error
@@ -194,8 +200,8 @@ describe('export source', () => {
 
   it('yields nothing for an empty range (empty body)', async () => {
     server.fail('export', {emptyBody: true})
-    expect(await collect(exportLines(client(server), {from: '2024-01-01', to: '2024-01-01'}, {chunkDays: 30}))).to.deep.equal(
-      [],
-    )
+    expect(
+      await collect(exportLines(client(server), {from: '2024-01-01', to: '2024-01-01'}, {chunkDays: 30})),
+    ).to.deep.equal([])
   })
 })

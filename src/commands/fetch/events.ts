@@ -8,22 +8,25 @@ import {Progress} from '../../progress.js'
 export default class FetchEvents extends BaseCommand<typeof FetchEvents> {
   static args = {
     from: Args.string({description: 'First day, YYYY-MM-DD (inclusive)', required: true}),
-    to: Args.string({description: 'Last day, YYYY-MM-DD (inclusive)', required: true}),
     table: Args.string({description: 'DuckDB table to store into [default: events]'}),
+    to: Args.string({description: 'Last day, YYYY-MM-DD (inclusive)', required: true}),
   }
   static description = `Export events from Mixpanel's raw export API into DuckDB, or as JSONL to stdout.
 
 Long ranges are fetched in chunks of --chunk-days days, in date order; failed requests are retried
 (429, 5xx, resets) without losing or repeating a record.`
   static examples = [
-    {command: '<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-31', description: 'Store January in the events table'},
     {
-      command: "<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-31 --stdout | jq -r .event_name",
+      command: '<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-31',
+      description: 'Store January in the events table',
+    },
+    {
+      command: '<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-31 --stdout | jq -r .event_name',
       description: 'Stream to stdout as JSONL',
     },
     {
       command:
-        "<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-07 --stdout --raw -e 'Signed up' -w 'properties[\"plan\"] == \"pro\"'",
+        '<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-07 --stdout --raw -e \'Signed up\' -w \'properties["plan"] == "pro"\'',
       description: 'Raw records of one event, filtered',
     },
   ]
@@ -35,7 +38,11 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
       min: 1,
     }),
     event: Flags.string({char: 'e', description: 'Only this event (repeatable)', multiple: true}),
-    limit: Flags.integer({description: `At most this many events (1 to ${MAX_EXPORT_LIMIT})`, max: MAX_EXPORT_LIMIT, min: 1}),
+    limit: Flags.integer({
+      description: `At most this many events (1 to ${MAX_EXPORT_LIMIT})`,
+      max: MAX_EXPORT_LIMIT,
+      min: 1,
+    }),
     where: Flags.string({char: 'w', description: 'Segmentation expression, e.g. properties["plan"] == "pro"'}),
   }
 

@@ -25,7 +25,9 @@ describe('fetch:events', () => {
       MPX_RETRY_DELAY_MS: '1',
     }
   })
+
   after(async () => server.close())
+
   beforeEach(() => server.reset())
 
   it('streams normalized JSONL to stdout, one record a line, and a summary on stderr', async () => {
@@ -45,7 +47,21 @@ describe('fetch:events', () => {
 
   it('passes filters to Mixpanel and says that TABLE is ignored with --stdout', async () => {
     const result = await runMpx(
-      ['fetch:events', '2024-01-01', '2024-01-03', 'mytable', '--stdout', '-e', 'Search', '-e', 'Logged in', '-w', 'true', '--limit', '7'],
+      [
+        'fetch:events',
+        '2024-01-01',
+        '2024-01-03',
+        'mytable',
+        '--stdout',
+        '-e',
+        'Search',
+        '-e',
+        'Logged in',
+        '-w',
+        'true',
+        '--limit',
+        '7',
+      ],
       {env},
     )
     expect(result.code).to.equal(0)
@@ -96,7 +112,6 @@ describe('fetch:events', () => {
       ['2024-01-10'],
       ['2024-01-01', '2024-01-10', '--nope'],
     ]) {
-      // eslint-disable-next-line no-await-in-loop
       const result = await runMpx(['fetch:events', ...args, '--stdout'], {env})
       expect(result.code, args.join(' ')).to.equal(3)
       expect(result.stderr.trim().split('\n'), result.stderr).to.have.length(1)
