@@ -7,11 +7,14 @@
  * export never sits in memory. Record texts are spliced into the response as they are, never re-serialized:
  * 19-digit integers reach the client exactly as Mixpanel would send them.
  */
+
+import type {AddressInfo} from 'node:net'
+
 import {once} from 'node:events'
 import {createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
 import {setImmediate as nextTurn, setTimeout as sleep} from 'node:timers/promises'
-import {constants as zlibConstants, crc32, deflateRaw} from 'node:zlib'
+// eslint-disable-next-line n/no-unsupported-features/node-builtins -- crc32 is stable in Node 22.2+, tests run on 24
+import {crc32, deflateRaw, constants as zlibConstants} from 'node:zlib'
 
 import {dayStartSeconds, type GeneratedEvents, type GeneratedProfiles} from './generate.js'
 
@@ -28,6 +31,8 @@ export type FakeAuth = {apiSecret: string} | {secret: string; username: string}
 export interface FakeMixpanelOptions {
   /** When set, requests without matching HTTP Basic credentials get a 401. */
   auth?: FakeAuth
+  /** Throttle every response body to this rate. */
+  bytesPerSecond?: number
   /** Engage page size (default 1000); a smaller `page_size` parameter from the client wins. */
   engagePageSize?: number
   events?: EventsInput
@@ -41,8 +46,6 @@ export interface FakeMixpanelOptions {
   /** Delay before the first byte of every response. */
   latencyMs?: number
   profiles?: ProfilesInput
-  /** Throttle every response body to this rate. */
-  bytesPerSecond?: number
   /** When set, export answers 400 `to_date cannot be later than today` for a later `to_date` (`YYYY-MM-DD`). */
   today?: string
   /** Engage sends `total` and `page_size` on page 0 only (default true), as Mixpanel may. */
@@ -59,6 +62,8 @@ export interface RecordedRequest {
   path: string
   query: Record<string, string>
   rawBody: string
+  /** `Date.now()` on arrival: for checking backoff and pacing. */
+  receivedAt: number
 }
 
 /** An error response. Default bodies per status imitate Mixpanel (JSON, or text/html for 502). */
@@ -142,15 +147,15 @@ export interface FakeMixpanel {
 
 const exportPath = '/api/2.0/export'
 const engagePath = '/api/2.0/engage'
-const defaultBatchChars = 64 * 1024
+const defaultBatchBytes = 64 * 1024
 
 // ---------------------------------------------------------------------------------------------------------------
 // Record stores: one interface over generators and explicit line arrays.
 
 interface EventStore {
+  lineAt(i: number): string
   /** Indices of events with from <= time < to whose name is in `names` (all names if undefined). */
   select(fromSec: number, toSec: number, names: ReadonlySet<string> | undefined): Iterable<number>
-  lineAt(i: number): string
 }
 
 const isRawLines = (input: EventsInput | ProfilesInput): input is RawLines => Array.isArray(input)
@@ -240,7 +245,7 @@ function deflateRawAsync(data: Buffer, level: number, final: boolean): Promise<B
 const gzipHeader = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])
 
 interface BodyWriterOptions {
-  batchChars: number
+  batchBytes: number
   bytesPerSecond?: number
   contentType: string
   gzip: boolean
@@ -250,17 +255,20 @@ interface BodyWriterOptions {
 }
 
 /**
- * Streams a 200 body. Text is collected into batches; each gzip batch is deflated on its own (in zlib's thread
- * pool) and ended with a sync flush, and the raw-deflate pieces are concatenated into one gzip member. That keeps
- * the whole stream in our hands: we can stop anywhere (truncation faults) and every flushed batch is decodable
- * by the client at once (stall faults).
+ * Streams a 200 body. Text is encoded into batches; each gzip batch is deflated on its own (in zlib's thread
+ * pool, overlapping with generating the next batch) and ended with a sync flush, and the raw-deflate pieces are
+ * concatenated into one gzip member. That keeps the whole stream in our hands: we can stop anywhere (truncation
+ * faults) and every flushed batch is decodable by the client at once (stall faults).
  */
 class BodyWriter {
   private crc = 0
   private headersSent = false
+  /** The previous batch on its way out (compressing, then writing); batches leave in order. */
+  private inflight: Promise<void> = Promise.resolve()
   private lastWrite: Promise<void> = Promise.resolve()
-  private pending: string[] = []
-  private pendingChars = 0
+  /** Text not yet sent, encoded straight into a buffer (much cheaper than joining strings first). */
+  private pending: Buffer
+  private pendingBytes = 0
   private sentBytes = 0
   private size = 0
   private startedAt = 0
@@ -269,21 +277,36 @@ class BodyWriter {
   constructor(
     private readonly res: ServerResponse,
     private readonly options: BodyWriterOptions,
-  ) {}
+  ) {
+    this.pending = this.newBatch()
+  }
 
   get aborted(): boolean {
     return this.options.signal.aborted
   }
 
   async add(text: string): Promise<void> {
-    this.pending.push(text)
-    this.pendingChars += text.length
-    if (this.pendingChars >= this.options.batchChars) await this.flush()
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+    const worst = text.length * 3
+    if (this.pendingBytes + worst > this.pending.length) {
+      await this.flush()
+      if (worst > this.pending.length) this.pending = Buffer.allocUnsafe(worst)
+    }
+
+    this.pendingBytes += this.pending.write(text, this.pendingBytes)
+    if (this.pendingBytes >= this.options.batchBytes) await this.flush()
+  }
+
+  /** Send everything added so far and wait until it is out, decodable by the client (gzip sync flush). */
+  async drain(): Promise<void> {
+    await this.flush()
+    await this.inflight
   }
 
   /** Finish the body: gzip trailer, end of response. */
   async end(): Promise<void> {
-    if (!this.wroteAnything && this.pendingChars === 0) {
+    await this.inflight
+    if (!this.wroteAnything && this.pendingBytes === 0) {
       // Nothing at all: a genuinely empty 200 (no gzip framing), as Mixpanel answers an empty range.
       this.writeHead(false)
       this.res.end()
@@ -292,11 +315,10 @@ class BodyWriter {
 
     const raw = this.takePending()
     if (this.options.gzip) {
+      this.checksum(raw)
       const deflated = await deflateRawAsync(raw, this.options.gzipLevel, true)
-      this.crc = crc32(raw, this.crc)
-      this.size = (this.size + raw.length) >>> 0
       const trailer = Buffer.alloc(8)
-      trailer.writeUInt32LE(this.crc >>> 0, 0)
+      trailer.writeUInt32LE(this.crc, 0)
       trailer.writeUInt32LE(this.size, 4)
       await this.send(Buffer.concat([deflated, trailer]))
     } else {
@@ -306,22 +328,44 @@ class BodyWriter {
     if (!this.aborted) this.res.end()
   }
 
-  /** Send everything added so far, decodable by the client (gzip sync flush). */
+  /**
+   * Queue what is pending for sending. For throughput, returns while this batch may still be compressing or
+   * being written (one batch in flight: bounded memory); with small `pieceBytes` (tests of chunking), returns
+   * once it is out, so the server keeps the slower, step-by-step pace that tests of timing were written against.
+   */
   async flush(): Promise<void> {
-    if (this.pendingChars === 0) return
+    if (this.pendingBytes === 0) return
     const raw = this.takePending()
-    await this.send(this.options.gzip ? await this.deflate(raw) : raw)
+    const data = this.options.gzip ? this.deflate(raw) : Promise.resolve(raw)
+    data.catch(() => {}) // handled below, once its turn comes; avoid an early unhandled-rejection report
+    const previous = this.inflight
+    this.inflight = previous.then(async () => this.send(await data))
+    await (this.options.pieceBytes === undefined ? previous : this.inflight)
   }
 
   /** Send raw bytes as part of the body, after what is pending (e.g. half of a record, cut mid-character). */
   async sendBytes(bytes: Buffer): Promise<void> {
-    await this.flush()
+    await this.drain()
     await this.send(this.options.gzip ? await this.deflate(bytes) : bytes)
   }
 
-  /** Flush, then send only the first half of the gzip output for `bytes` and end the HTTP response cleanly. */
+  /** Resolves once everything written so far has been handed to the kernel (or failed). */
+  async settled(): Promise<void> {
+    await this.drain()
+    await this.lastWrite
+  }
+
+  async sleep(ms: number): Promise<void> {
+    try {
+      await sleep(ms, undefined, {signal: this.options.signal})
+    } catch {
+      // aborted: the client went away or the server is closing
+    }
+  }
+
+  /** Send what is pending, then only the first half of the (gzip) bytes for `bytes`, and end the HTTP response. */
   async truncate(bytes: Buffer): Promise<void> {
-    await this.flush()
+    await this.drain()
     if (this.options.gzip) {
       const deflated = await this.deflate(bytes)
       await this.send(deflated.subarray(0, Math.max(1, Math.floor(deflated.length / 2))))
@@ -332,10 +376,19 @@ class BodyWriter {
     if (!this.aborted) this.res.end()
   }
 
-  private async deflate(raw: Buffer): Promise<Buffer> {
+  /** Account for `raw` in the gzip trailer; must be called in body order. */
+  private checksum(raw: Buffer): void {
     this.crc = crc32(raw, this.crc)
-    this.size = (this.size + raw.length) >>> 0
+    this.size = (this.size + raw.length) % 2 ** 32
+  }
+
+  private deflate(raw: Buffer): Promise<Buffer> {
+    this.checksum(raw)
     return deflateRawAsync(raw, this.options.gzipLevel, false)
+  }
+
+  private newBatch(): Buffer {
+    return Buffer.allocUnsafe(this.options.batchBytes + 64 * 1024)
   }
 
   private async send(data: Buffer): Promise<void> {
@@ -365,24 +418,12 @@ class BodyWriter {
     }
   }
 
-  async sleep(ms: number): Promise<void> {
-    try {
-      await sleep(ms, undefined, {signal: this.options.signal})
-    } catch {
-      // aborted: the client went away or the server is closing
-    }
-  }
-
   private takePending(): Buffer {
-    const raw = Buffer.from(this.pending.join(''))
-    this.pending = []
-    this.pendingChars = 0
+    // The batch goes to the socket or to zlib's thread pool as it is: start a fresh buffer, never reuse it.
+    const raw = this.pending.subarray(0, this.pendingBytes)
+    this.pending = this.newBatch()
+    this.pendingBytes = 0
     return raw
-  }
-
-  /** Resolves once everything written so far has been handed to the kernel (or failed). */
-  async settled(): Promise<void> {
-    await this.lastWrite
   }
 
   private async write(piece: Buffer): Promise<void> {
@@ -482,8 +523,6 @@ function sendError(res: ServerResponse, status: number, body: string, extra: Rec
   res.end(body)
 }
 
-const searchParamsObject = (params: URLSearchParams): Record<string, string> => Object.fromEntries(params)
-
 function authorized(auth: FakeAuth, header: string | undefined): boolean {
   const match = /^basic\s+(\S+)$/i.exec(header ?? '')
   if (!match) return false
@@ -526,6 +565,39 @@ function jsonArrayParam(params: Record<string, string>, name: string, request: s
   }
 
   return parsed.map(String)
+}
+
+/** Read the whole request (bodies are small forms) and describe it. */
+async function recordOf(req: IncomingMessage): Promise<RecordedRequest> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const rawBody = Buffer.concat(chunks).toString('utf8')
+  const url = new URL(req.url ?? '/', 'http://fake')
+  const method = req.method ?? 'GET'
+  const query = Object.fromEntries(url.searchParams)
+  const body = rawBody && method === 'POST' ? Object.fromEntries(new URLSearchParams(rawBody)) : {}
+  const path = url.pathname.replace(/\/+$/, '')
+  let endpoint: Endpoint | undefined
+  if (path === exportPath && method === 'GET') endpoint = 'export'
+  else if (path === engagePath && (method === 'GET' || method === 'POST')) endpoint = 'engage'
+  return {
+    body,
+    endpoint,
+    headers: req.headers,
+    method,
+    params: {...query, ...body},
+    path: url.pathname,
+    query,
+    rawBody,
+    receivedAt: Date.now(),
+  }
+}
+
+function sendStatusFault(res: ServerResponse, fault: StatusFault, path: string): void {
+  const headers: Record<string, string> = {}
+  if (fault.retryAfter !== undefined) headers['Retry-After'] = String(fault.retryAfter)
+  if (fault.contentType) headers['Content-Type'] = fault.contentType
+  sendError(res, fault.status, fault.body ?? defaultErrorBody(fault.status, path), headers)
 }
 
 class FakeMixpanelServer implements FakeMixpanel {
@@ -605,34 +677,20 @@ class FakeMixpanelServer implements FakeMixpanel {
       throw new HttpError(400, JSON.stringify({error: `invalid page: ${params.page}`, request: echo}))
     }
 
-    let sessionId: string
-    if (page === 0) {
-      this.sessionCounter++
-      sessionId = `${Math.floor(Date.now() / 1000)}-${this.sessionCounter.toString(36).toUpperCase().padStart(6, 'X')}`
-      this.sessions.add(sessionId)
-    } else if (!params.session_id) {
-      throw new HttpError(400, JSON.stringify({error: 'session_id is required when page > 0', request: echo}))
-    } else if (!this.sessions.has(params.session_id) || (fault !== undefined && 'sessionExpired' in fault)) {
-      // Unknown and expired sessions look the same from outside: start again from page 0.
-      this.sessions.delete(params.session_id)
-      throw new HttpError(
-        400,
-        JSON.stringify({
-          error: `query session ${params.session_id} has expired, please run the query again from page 0`,
-          request: echo,
-        }),
-      )
-    } else {
-      sessionId = params.session_id
-    }
-
+    const sessionId = this.engageSession(
+      page,
+      params.session_id,
+      fault !== undefined && 'sessionExpired' in fault,
+      echo,
+    )
     const optionSize = this.options.engagePageSize ?? 1000
     const asked = Number(params.page_size)
     const pageSize = Number.isSafeInteger(asked) && asked > 0 ? Math.min(asked, optionSize) : optionSize
 
     // Filter by distinct_id(s); other filters (cohort, output_properties, ...) are only recorded.
     const store = this.profiles
-    const wanted = jsonArrayParam(params, 'distinct_ids', echo) ?? (params.distinct_id ? [params.distinct_id] : undefined)
+    const wanted =
+      jsonArrayParam(params, 'distinct_ids', echo) ?? (params.distinct_id ? [params.distinct_id] : undefined)
     let indexAt = (k: number): number => k
     let total = store.count
     if (wanted) {
@@ -659,13 +717,42 @@ class FakeMixpanelServer implements FakeMixpanel {
     }
   }
 
+  /** Page 0 opens a session; later pages must present a live one. */
+  private engageSession(page: number, sessionId: string | undefined, expire: boolean, echo: string): string {
+    if (page === 0) {
+      this.sessionCounter++
+      const id = `${Math.floor(Date.now() / 1000)}-${this.sessionCounter.toString(36).toUpperCase().padStart(6, 'X')}`
+      this.sessions.add(id)
+      return id
+    }
+
+    if (!sessionId) {
+      throw new HttpError(400, JSON.stringify({error: 'session_id is required when page > 0', request: echo}))
+    }
+
+    if (expire || !this.sessions.has(sessionId)) {
+      // Unknown and expired sessions look the same from outside: start again from page 0.
+      this.sessions.delete(sessionId)
+      throw new HttpError(
+        400,
+        JSON.stringify({
+          error: `query session ${sessionId} has expired, please run the query again from page 0`,
+          request: echo,
+        }),
+      )
+    }
+
+    return sessionId
+  }
+
   private exportPlan(request: RecordedRequest): StreamPlan {
     const {params} = request
     // Mixpanel echoes the request in its errors.
     const echo = request.path + (Object.keys(request.query).length > 0 ? `?${new URLSearchParams(request.query)}` : '')
     const from = dayParam(params, 'from_date', echo)
     const to = dayParam(params, 'to_date', echo)
-    if (to < from) throw new HttpError(400, JSON.stringify({error: 'to_date cannot be earlier than from_date', request: echo}))
+    if (to < from)
+      throw new HttpError(400, JSON.stringify({error: 'to_date cannot be earlier than from_date', request: echo}))
     if (this.options.today && to > dayStartSeconds(this.options.today)) {
       throw new HttpError(400, JSON.stringify({error: 'to_date cannot be later than today', request: echo}))
     }
@@ -679,7 +766,10 @@ class FakeMixpanelServer implements FakeMixpanel {
     if (params.limit !== undefined) {
       limit = Number(params.limit)
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100_000) {
-        throw new HttpError(400, JSON.stringify({error: 'limit must be an integer between 1 and 100000', request: echo}))
+        throw new HttpError(
+          400,
+          JSON.stringify({error: 'limit must be an integer between 1 and 100000', request: echo}),
+        )
       }
     }
 
@@ -692,53 +782,36 @@ class FakeMixpanelServer implements FakeMixpanel {
       }
     }
 
-    return {contentType: 'text/plain; charset=utf-8', lines: lines(), prefix: '', suffix: '', unit: (line) => `${line}\n`}
+    return {
+      contentType: 'text/plain; charset=utf-8',
+      lines: lines(),
+      prefix: '',
+      suffix: '',
+      unit: (line) => `${line}\n`,
+    }
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const rawBody = Buffer.concat(chunks).toString('utf8')
-    const url = new URL(req.url ?? '/', 'http://fake')
-    const query = searchParamsObject(url.searchParams)
-    const isForm = (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')
-    const body = rawBody && (isForm || req.method === 'POST') ? searchParamsObject(new URLSearchParams(rawBody)) : {}
-    const path = url.pathname.replace(/\/+$/, '')
-    const endpoint: Endpoint | undefined =
-      path === exportPath && req.method === 'GET'
-        ? 'export'
-        : path === engagePath && (req.method === 'GET' || req.method === 'POST')
-          ? 'engage'
-          : undefined
-    const request: RecordedRequest = {
-      body,
-      endpoint,
-      headers: req.headers,
-      method: req.method ?? 'GET',
-      params: {...query, ...body},
-      path: url.pathname,
-      query,
-      rawBody,
-    }
+    const request = await recordOf(req)
     this.requests.push(request)
-
+    const {endpoint} = request
     const abort = new AbortController()
     res.on('close', () => abort.abort())
     if (this.options.latencyMs) {
       try {
         await sleep(this.options.latencyMs, undefined, {signal: abort.signal})
       } catch {
-        return
+        return // the client gave up, or the server is closing
       }
     }
 
     if (!endpoint) {
-      sendError(res, 404, JSON.stringify({error: `no such endpoint: ${req.method} ${url.pathname}`}))
+      sendError(res, 404, JSON.stringify({error: `no such endpoint: ${request.method} ${request.path}`}))
       return
     }
 
     if (this.options.auth && !authorized(this.options.auth, req.headers.authorization)) {
-      sendError(res, 401, JSON.stringify({error: 'Invalid username or secret', request: url.pathname}), {
+      sendError(res, 401, JSON.stringify({error: 'Invalid username or secret', request: request.path}), {
         'WWW-Authenticate': 'Basic realm="Mixpanel"',
       })
       return
@@ -746,11 +819,7 @@ class FakeMixpanelServer implements FakeMixpanel {
 
     const fault = this.takeFault(endpoint, request)
     if (fault && 'status' in fault) {
-      const {body: faultBody = defaultErrorBody(fault.status, url.pathname), contentType, retryAfter} = fault
-      const headers: Record<string, string> = {}
-      if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter)
-      if (contentType) headers['Content-Type'] = contentType
-      sendError(res, fault.status, faultBody, headers)
+      sendStatusFault(res, fault, request.path)
       return
     }
 
@@ -758,12 +827,9 @@ class FakeMixpanelServer implements FakeMixpanel {
     try {
       plan = endpoint === 'export' ? this.exportPlan(request) : this.engagePlan(request, fault)
     } catch (error) {
-      if (error instanceof HttpError) {
-        sendError(res, error.status, error.body)
-        return
-      }
-
-      throw error
+      if (!(error instanceof HttpError)) throw error
+      sendError(res, error.status, error.body)
+      return
     }
 
     if (fault && 'emptyBody' in fault) {
@@ -774,20 +840,19 @@ class FakeMixpanelServer implements FakeMixpanel {
       return
     }
 
-    await this.stream(req, res, plan, fault, abort.signal)
+    const gzip = /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))
+    await this.stream(res, plan, fault, {gzip, signal: abort.signal})
   }
 
   private async stream(
-    req: IncomingMessage,
     res: ServerResponse,
     plan: StreamPlan,
     fault: Fault | undefined,
-    signal: AbortSignal,
+    {gzip, signal}: {gzip: boolean; signal: AbortSignal},
   ): Promise<void> {
-    const gzip = /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))
     const {bytesPerSecond, gzipChunkBytes, gzipLevel = 1} = this.options
     const writer = new BodyWriter(res, {
-      batchChars: gzipChunkBytes ?? defaultBatchChars,
+      batchBytes: gzipChunkBytes ?? defaultBatchBytes,
       bytesPerSecond,
       contentType: plan.contentType,
       gzip,
@@ -801,13 +866,12 @@ class FakeMixpanelServer implements FakeMixpanel {
     /** Records written so far. */
     let n = 0
     /** Apply a record-count fault due before record `next` (undefined: at the end); true when the body is over. */
-    const strike = async (next: string | undefined): Promise<boolean> => {
+    const strike = async (next?: string): Promise<boolean> => {
       if (!fault) return false
       if ('stallAfterRecords' in fault && n === fault.stallAfterRecords) {
-        await writer.flush()
+        await writer.drain()
         await writer.sleep(fault.stallMs)
       } else if ('resetAfterRecords' in fault && n === fault.resetAfterRecords) {
-        await writer.flush()
         // Let the K records reach the kernel first, so the client reliably gets them before the close.
         await writer.settled()
         if (fault.hard) res.socket?.resetAndDestroy()
@@ -837,8 +901,8 @@ class FakeMixpanelServer implements FakeMixpanel {
       }
     }
 
-    // A fault set beyond the last record strikes at the end of the body.
-    if (await strike(undefined)) return
+    // A fault due right after the last record strikes before the suffix (one due later never strikes).
+    if (await strike()) return
     if (plan.suffix) await writer.add(plan.suffix)
     await writer.end()
   }

@@ -57,6 +57,8 @@ export const defaultEventNames: readonly string[] = [
   'Search',
 ]
 
+/* eslint-disable no-bitwise -- a PRNG and a hash are bit arithmetic by nature */
+
 /** mulberry32: a tiny, fast, good-enough 32-bit PRNG. Returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0
@@ -71,7 +73,7 @@ export function mulberry32(seed: number): () => number {
 
 /** Hash (seed, index, stream) into an independent PRNG seed, so record i never depends on records before it. */
 function recordSeed(seed: number, index: number, stream: number): number {
-  let h = (seed ^ Math.imul(index | 0, 0x9e_37_79_b1) ^ Math.imul(Math.floor(index / 2 ** 32), 0x85_eb_ca_6b)) >>> 0
+  let h = (seed ^ Math.imul(index, 0x9e_37_79_b1) ^ Math.imul(Math.floor(index / 2 ** 32), 0x85_eb_ca_6b)) >>> 0
   h ^= Math.imul(stream, 0xc2_b2_ae_35)
   // murmur3 finalizer: spreads neighbouring indices over the whole 32-bit space
   h ^= h >>> 16
@@ -82,11 +84,14 @@ function recordSeed(seed: number, index: number, stream: number): number {
   return h >>> 0
 }
 
+/* eslint-enable no-bitwise */
+
 const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
 /** Convenience wrapper over a PRNG with the draws the generators need. */
 class Draw {
   readonly next: () => number
+
   constructor(seed: number) {
     this.next = mulberry32(seed)
   }
@@ -135,7 +140,15 @@ const num = (n: number): string => JSON.stringify(n)
 const obj = (pairs: ReadonlyArray<readonly [string, string]>): string =>
   `{${pairs.map(([k, v]) => `${str(k)}:${v}`).join(',')}}`
 
-const browsers = ['Chrome', 'Safari', 'Firefox', 'Microsoft Edge', 'Mobile Safari', 'Chrome iOS', 'Samsung Internet'] as const
+const browsers = [
+  'Chrome',
+  'Safari',
+  'Firefox',
+  'Microsoft Edge',
+  'Mobile Safari',
+  'Chrome iOS',
+  'Samsung Internet',
+] as const
 const operatingSystems = ['Mac OS X', 'Windows', 'iOS', 'Android', 'Linux', 'Chrome OS'] as const
 /** [city, region, country code, IANA time zone]: accents, CJK, Cyrillic, Arabic. */
 const places = [
@@ -165,11 +178,19 @@ const searchTerms = [
   'ラーメン 東京 おすすめ',
   'family 👩‍👩‍👧‍👦 tickets',
   'wireless headphones',
-  'size 10 "wide fit" \\ sale',
+  String.raw`size 10 "wide fit" \ sale`,
   'tab\tseparated',
   'zażółć gęślą jaźń',
 ] as const
-const pages = ['/', '/pricing', '/products/trail-runner-2', '/cart', '/checkout', '/blog/how-we-ship', '/account/settings'] as const
+const pages = [
+  '/',
+  '/pricing',
+  '/products/trail-runner-2',
+  '/cart',
+  '/checkout',
+  '/blog/how-we-ship',
+  '/account/settings',
+] as const
 const referrers = [
   ['https://www.google.com/', 'www.google.com'],
   ['https://t.co/x7Fq2', 't.co'],
@@ -206,7 +227,8 @@ const dayPattern = /^\d{4}-\d{2}-\d{2}$/
 /** Epoch seconds of 00:00:00 UTC on a `YYYY-MM-DD` day. */
 export function dayStartSeconds(day: string): number {
   const ms = Date.parse(`${day}T00:00:00Z`)
-  if (!dayPattern.test(day) || Number.isNaN(ms)) throw new Error(`invalid day ${JSON.stringify(day)}, expected YYYY-MM-DD`)
+  if (!dayPattern.test(day) || Number.isNaN(ms))
+    throw new Error(`invalid day ${JSON.stringify(day)}, expected YYYY-MM-DD`)
   return ms / 1000
 }
 
@@ -230,7 +252,8 @@ export function generateEvents(options: GenerateEventsOptions): GeneratedEvents 
   // Even spread over [start, end): non-decreasing, so the server can binary-search a date range.
   const timeAt = (i: number): number => start + Math.floor((i * span) / count)
   // The name comes from its own PRNG stream so eventAt() needs no other draws.
-  const eventAt = (i: number): string => eventNames[Math.floor(mulberry32(recordSeed(seed, i, 1))() * eventNames.length)]
+  const eventAt = (i: number): string =>
+    eventNames[Math.floor(mulberry32(recordSeed(seed, i, 1))() * eventNames.length)]
 
   const lineAt = (i: number): string => {
     const d = new Draw(recordSeed(seed, i, 2))
@@ -281,13 +304,37 @@ export function generateEvents(options: GenerateEventsOptions): GeneratedEvents 
   }
 }
 
-const firstNames = ['Zoë', 'José', 'Łukasz', 'Søren', 'Amélie', 'Björk', 'Anna', 'Hiroshi', 'Nguyễn', 'Chloé', 'Ola', 'Mei'] as const
-const lastNames = ['Müller', 'García', 'Dvořák', '山田', 'Ó Briain', 'Smith', 'Kowalska', 'Lefèvre', 'Andersson', '李'] as const
+const firstNames = [
+  'Zoë',
+  'José',
+  'Łukasz',
+  'Søren',
+  'Amélie',
+  'Björk',
+  'Anna',
+  'Hiroshi',
+  'Nguyễn',
+  'Chloé',
+  'Ola',
+  'Mei',
+] as const
+const lastNames = [
+  'Müller',
+  'García',
+  'Dvořák',
+  '山田',
+  'Ó Briain',
+  'Smith',
+  'Kowalska',
+  'Lefèvre',
+  'Andersson',
+  '李',
+] as const
 const bios = [
   'Runner 🏃‍♀️, coffee ☕, code 💻',
   'Ich liebe Bücher und Brötchen.',
   'ソフトウェアエンジニア',
-  'Says "hello" \\ waves',
+  String.raw`Says "hello" \ waves`,
   '',
   'Loves crème brûlée',
 ] as const
@@ -326,17 +373,29 @@ export function generateProfiles(options: GenerateProfilesOptions): GeneratedPro
       ['$timezone', str(timezone)],
       ['$os', str(d.pick(operatingSystems))],
       ['$browser', str(d.pick(browsers))],
-      ['$phone', d.chance(0.6) ? 'null' : str(`+33 6 ${10 + d.int(89)} ${10 + d.int(89)} ${10 + d.int(89)} ${10 + d.int(89)}`)],
+      [
+        '$phone',
+        d.chance(0.6) ? 'null' : str(`+33 6 ${10 + d.int(89)} ${10 + d.int(89)} ${10 + d.int(89)} ${10 + d.int(89)}`),
+      ],
       ['plan', str(d.pick(plans))],
       ['lifetime_value', num(Math.round(d.next() * 1_000_000) / 100)],
       ['orders_count', num(d.int(200))],
       ['is_verified', d.chance(0.7) ? 'true' : 'false'],
-      ['tags', `[${['newsletter', 'beta', 'vip', 'étudiant'].slice(0, d.int(5)).map((t) => str(t)).join(',')}]`],
-      ['preferences', obj([
-        ['language', str(d.pick(languages))],
-        ['newsletter', d.chance(0.5) ? 'true' : 'false'],
-        ['theme', d.chance(0.5) ? 'null' : str(d.pick(['dark', 'light']))],
-      ])],
+      [
+        'tags',
+        `[${['newsletter', 'beta', 'vip', 'étudiant']
+          .slice(0, d.int(5))
+          .map((t) => str(t))
+          .join(',')}]`,
+      ],
+      [
+        'preferences',
+        obj([
+          ['language', str(d.pick(languages))],
+          ['newsletter', d.chance(0.5) ? 'true' : 'false'],
+          ['theme', d.chance(0.5) ? 'null' : str(d.pick(['dark', 'light']))],
+        ]),
+      ],
       ['bio', str(d.pick(bios))],
       ['$avatar', str(`https://cdn.example.com/avatars/${d.hex(8)}${d.hex(8)}.png`)],
     )
