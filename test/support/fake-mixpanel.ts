@@ -31,7 +31,7 @@ export type FakeAuth = {apiSecret: string} | {secret: string; username: string}
 export interface FakeMixpanelOptions {
   /** When set, requests without matching HTTP Basic credentials get a 401. */
   auth?: FakeAuth
-  /** Throttle every response body to this rate. */
+  /** Throttle each response body to this many bytes per second (responses on a connection are sequential, so per connection). */
   bytesPerSecond?: number
   /** Engage page size (default 1000); a smaller `page_size` parameter from the client wins. */
   engagePageSize?: number
