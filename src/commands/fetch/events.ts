@@ -6,11 +6,14 @@ import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export-source
 import {Progress} from '../../progress.js'
 
 export default class FetchEvents extends BaseCommand<typeof FetchEvents> {
+  // Positional order matters: keep it as written.
+  /* eslint-disable perfectionist/sort-objects */
   static args = {
     from: Args.string({description: 'First day, YYYY-MM-DD (inclusive)', required: true}),
-    table: Args.string({description: 'DuckDB table to store into [default: events]'}),
     to: Args.string({description: 'Last day, YYYY-MM-DD (inclusive)', required: true}),
+    table: Args.string({description: 'DuckDB table to store into [default: events]'}),
   }
+  /* eslint-enable perfectionist/sort-objects */
   static description = `Export events from Mixpanel's raw export API into DuckDB, or as JSONL to stdout.
 
 Long ranges are fetched in chunks of --chunk-days days, in date order; failed requests are retried
