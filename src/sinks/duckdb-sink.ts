@@ -1,15 +1,44 @@
-import {MpxError} from '../errors.js'
-import type {Sink} from './sink.js'
+import type {Sink, SinkContext, SinkTarget, SinkWriter} from './sink.js'
 
-// Placeholder until the DuckDB sink lands.
+/**
+ * Tables in a DuckDB database file. This module stays light: DuckDB itself is loaded by `open`,
+ * so listing sinks or reading help never pays for it.
+ */
 export function duckdbSink(): Sink {
   return {
-    description: 'A table in a local DuckDB database',
+    description: 'Tables in a local DuckDB database (the default): --db FILE, or --sink-option path=FILE',
     formats: ['normalized'],
     name: 'duckdb',
-    async open() {
-      throw new MpxError('The DuckDB sink is not available yet: use --stdout')
+    async open(target: SinkTarget, context: SinkContext): Promise<SinkWriter> {
+      const {openTableWriter} = await import('../duckdb/table-writer.js')
+      const {memory_limit: memoryLimit, path, threads} = target.options
+      return openTableWriter(
+        target,
+        {
+          memoryLimit: typeof memoryLimit === 'string' ? memoryLimit : undefined,
+          path: String(path),
+          threads: typeof threads === 'number' ? threads : undefined,
+        },
+        context,
+      )
     },
-    optionsSchema: {type: 'object'},
+    optionsSchema: {
+      additionalProperties: false,
+      properties: {
+        memory_limit: {
+          description: "DuckDB's memory_limit while loading, e.g. 1GB (default 512MB; more spills to disk)",
+          pattern: String.raw`^\s*\d+(\.\d+)?\s*([KMGT]i?B|[KMGT]|B|bytes)?\s*$`,
+          type: 'string',
+        },
+        path: {
+          description: 'The database file (default: --db, $MPX_DB, else <data dir>/<project id>.duckdb)',
+          minLength: 1,
+          type: 'string',
+        },
+        threads: {description: 'DuckDB worker threads (default: one per core)', minimum: 1, type: 'integer'},
+      },
+      required: ['path'],
+      type: 'object',
+    },
   }
 }
