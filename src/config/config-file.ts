@@ -1,47 +1,53 @@
 import {Ajv, type ErrorObject} from 'ajv'
-import {chmod, mkdir, readFile, rename, stat, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, readFile, realpath, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
 import {MpxError, UsageError} from '../errors.js'
-import {regions, type Region} from '../mixpanel/regions.js'
+import {type Region, regions} from '../mixpanel/regions.js'
 
-export interface AccountEntry {
+export type AccountType = 'api-secret' | 'service-account'
+
+export type AccountEntry = {
   projectId?: string
   region?: Region
   secret: string
-  type: 'api-secret' | 'service-account'
+  type: AccountType
   username?: string
 }
 
-export interface ConfigFile {
+export type ConfigFile = {
   accounts: Record<string, AccountEntry>
   defaultAccount?: string
 }
 
 export const ACCOUNT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 
+const accountSchema = {
+  additionalProperties: false,
+  allOf: [
+    {
+      if: {properties: {type: {const: 'service-account'}}},
+      // eslint-disable-next-line unicorn/no-thenable -- JSON Schema's if/then, not a promise.
+      then: {required: ['username', 'projectId']},
+    },
+  ],
+  properties: {
+    projectId: {pattern: '^[0-9]+$', type: 'string'},
+    region: {enum: regions},
+    // One line, no blanks: a secret with a space or line break was pasted or piped wrongly.
+    secret: {minLength: 1, pattern: String.raw`^\S+$`, type: 'string'},
+    type: {enum: ['service-account', 'api-secret']},
+    username: {minLength: 1, type: 'string'},
+  },
+  required: ['type', 'secret'],
+  type: 'object',
+} as const
+
 const schema = {
   additionalProperties: false,
   properties: {
     accounts: {
-      additionalProperties: {
-        additionalProperties: false,
-        allOf: [
-          {
-            if: {properties: {type: {const: 'service-account'}}},
-            then: {required: ['username', 'projectId']},
-          },
-        ],
-        properties: {
-          projectId: {pattern: '^[0-9]+$', type: 'string'},
-          region: {enum: regions},
-          secret: {minLength: 1, type: 'string'},
-          type: {enum: ['service-account', 'api-secret']},
-          username: {minLength: 1, type: 'string'},
-        },
-        required: ['type', 'secret'],
-        type: 'object',
-      },
+      additionalProperties: accountSchema,
       propertyNames: {pattern: ACCOUNT_NAME_PATTERN},
       type: 'object',
     },
@@ -51,22 +57,106 @@ const schema = {
   type: 'object',
 } as const
 
-const validate = new Ajv({allErrors: false}).compile<ConfigFile>(schema)
+const ajv = new Ajv({allErrors: true})
+const validateConfig = ajv.compile<ConfigFile>(schema)
+const validateAccount = ajv.compile<AccountEntry>(accountSchema)
+
+/** A schema violation, located: `field` is a dotted path such as `accounts.prod.projectId`. */
+export type ConfigProblem = {
+  /** Dotted path of the offending value, `(top level)` for the root. */
+  readonly field: string
+  readonly keyword: string
+  /** What is wrong, without the value itself (which may be a secret). */
+  readonly message: string
+}
 
 /** Where the config file lives: `$MPX_CONFIG`, else `<configDir>/config.json`. */
 export function configPath(configDir: string, env: NodeJS.ProcessEnv = process.env): string {
   return env.MPX_CONFIG || join(configDir, 'config.json')
 }
 
-function describeError(error: ErrorObject | undefined): string {
-  if (!error) return 'invalid'
-  const where = error.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : '(top level)'
-  if (error.keyword === 'additionalProperties') {
-    return `${where}: unknown field "${String(error.params.additionalProperty)}"`
+const field = (segments: string[]) => (segments.length > 0 ? segments.join('.') : '(top level)')
+
+function problemOf(error: ErrorObject): ConfigProblem {
+  const path = error.instancePath ? error.instancePath.slice(1).split('/') : []
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const name = String(error.params.additionalProperty)
+      return {field: field([...path, name]), keyword: error.keyword, message: `unknown field "${name}"`}
+    }
+
+    case 'enum': {
+      const allowed = (error.params.allowedValues as unknown[]).join(', ')
+      return {field: field(path), keyword: error.keyword, message: `must be one of ${allowed}`}
+    }
+
+    case 'pattern':
+    case 'propertyNames': {
+      if (error.propertyName !== undefined || error.keyword === 'propertyNames') {
+        const name = String(error.propertyName ?? error.params.propertyName)
+        return {
+          field: field([...path, name]),
+          keyword: 'propertyNames',
+          message: `"${name}" is not a valid account name (letters, digits, ".", "_" and "-", at most 64, starting with a letter or digit)`,
+        }
+      }
+
+      const last = path.at(-1)
+      if (last === 'projectId') return {field: field(path), keyword: error.keyword, message: 'must be a number'}
+      if (last === 'secret')
+        return {field: field(path), keyword: error.keyword, message: 'must be one line without blanks'}
+      return {field: field(path), keyword: error.keyword, message: error.message ?? 'is invalid'}
+    }
+
+    case 'required': {
+      const name = String(error.params.missingProperty)
+      return {field: field([...path, name]), keyword: error.keyword, message: 'is missing'}
+    }
+
+    default: {
+      return {field: field(path), keyword: error.keyword, message: error.message ?? 'is invalid'}
+    }
+  }
+}
+
+/** The schema's first complaints, most useful first; `if`/`allOf` wrappers only repeat the real error. */
+function problemsOf(errors: ErrorObject[] | undefined): ConfigProblem[] {
+  const seen = new Set<string>()
+  const problems: ConfigProblem[] = []
+  for (const error of errors ?? []) {
+    if (error.keyword === 'if' || error.keyword === 'allOf') continue
+    const problem = problemOf(error)
+    const key = `${problem.field} ${problem.message}`
+    if (!seen.has(key)) problems.push(problem)
+    seen.add(key)
   }
 
-  if (error.keyword === 'required') return `${where}: missing field "${String(error.params.missingProperty)}"`
-  return `${where} ${error.message ?? 'is invalid'}`
+  return problems
+}
+
+/** Checks one account against the config file's schema: the entry, or what is wrong with it. */
+export function checkAccountEntry(entry: unknown): {entry: AccountEntry} | {problems: ConfigProblem[]} {
+  return validateAccount(entry) ? {entry} : {problems: problemsOf(validateAccount.errors ?? undefined)}
+}
+
+export function isValidAccountName(name: string): boolean {
+  return new RegExp(ACCOUNT_NAME_PATTERN).test(name)
+}
+
+/**
+ * A JSON syntax error's location. V8's own message quotes the text around the error, which in
+ * this file may be a secret, so only the position is kept.
+ */
+function syntaxErrorLocation(error: unknown, text: string): string {
+  const message = error instanceof Error ? error.message : ''
+  const lineColumn = /line (\d+) column (\d+)/.exec(message)
+  if (lineColumn) return ` at line ${lineColumn[1]}, column ${lineColumn[2]}`
+  const position = /position (\d+)/.exec(message)
+  if (!position) return ''
+  const before = text.slice(0, Number(position[1]))
+  const line = before.split('\n').length
+  const column = before.length - before.lastIndexOf('\n')
+  return ` at line ${line}, column ${column}`
 }
 
 /** Reads and validates the config file. A missing file is an empty config. */
@@ -83,15 +173,18 @@ export async function readConfig(path: string, warn?: (message: string) => void)
   try {
     data = JSON.parse(text)
   } catch (error) {
-    throw new UsageError(`Config file ${path} is not valid JSON (${(error as Error).message}): fix or remove it`)
+    throw new UsageError(`Config file ${path} is not valid JSON${syntaxErrorLocation(error, text)}: fix or remove it`)
   }
 
-  if (!validate(data)) {
-    throw new UsageError(`Config file ${path} is invalid: ${describeError(validate.errors?.[0])}`)
+  if (!validateConfig(data)) {
+    const [problem] = problemsOf(validateConfig.errors ?? undefined)
+    const what = problem ? `${problem.field} ${problem.message}` : 'does not match the expected format'
+    throw new UsageError(`Config file ${path} is invalid: ${what}`)
   }
 
   if (warn && process.platform !== 'win32') {
     const {mode} = await stat(path)
+    // eslint-disable-next-line no-bitwise -- permission bits for group and others.
     if (mode & 0o077) {
       warn(`Config file ${path} is readable by other users: run chmod 600 ${path}`)
     }
@@ -100,12 +193,22 @@ export async function readConfig(path: string, warn?: (message: string) => void)
   return data
 }
 
-/** Writes the config file atomically, readable by its owner only (0600, in a 0700 directory). */
+/**
+ * Writes the config file atomically, readable by its owner only (0600; a directory it has to
+ * create is 0700). A symlinked config file (dotfiles) stays a symlink: its target is replaced.
+ */
 export async function writeConfig(path: string, config: ConfigFile): Promise<void> {
-  const dir = dirname(path)
+  const target = await realpath(path).catch(() => path)
+  const dir = dirname(target)
   await mkdir(dir, {mode: 0o700, recursive: true})
-  const temporary = `${path}.${process.pid}.tmp`
-  await writeFile(temporary, JSON.stringify(config, null, 2) + '\n', {mode: 0o600})
-  await chmod(temporary, 0o600)
-  await rename(temporary, path)
+  const temporary = `${target}.${process.pid}.tmp`
+  try {
+    await writeFile(temporary, JSON.stringify(config, null, 2) + '\n', {mode: 0o600})
+    // writeFile's mode is masked by the umask and ignored for an existing file.
+    await chmod(temporary, 0o600)
+    await rename(temporary, target)
+  } catch (error) {
+    await rm(temporary, {force: true})
+    throw new MpxError(`Cannot write config file ${path}: ${(error as Error).message}`)
+  }
 }

@@ -5,7 +5,7 @@ export type Credentials =
   | {readonly kind: 'api-secret'; readonly projectId?: string; readonly secret: string}
   | {readonly kind: 'service-account'; readonly projectId: string; readonly secret: string; readonly username: string}
 
-export interface ResolvedAccount {
+export type ResolvedAccount = {
   readonly credentials: Credentials
   readonly region: Region
   /** Where the credentials came from, for messages: `flags`, `environment` or `account "NAME"`. */

@@ -1,9 +1,10 @@
-import {NotFoundError, UsageError} from '../errors.js'
-import {isRegion, type Region} from '../mixpanel/regions.js'
 import type {AccountEntry, ConfigFile} from './config-file.js'
 import type {Credentials, ResolvedAccount} from './credentials.js'
 
-export interface AccountOverrides {
+import {NotFoundError, UsageError} from '../errors.js'
+import {isRegion, type Region} from '../mixpanel/regions.js'
+
+export type AccountOverrides = {
   /** `--account NAME`: a named account from the config file. */
   account?: string
   /** `--project-id`. */
@@ -23,7 +24,8 @@ function checkProjectId(value: string, from: string): string {
 }
 
 function fromEntry(name: string, entry: AccountEntry, projectId?: string): Credentials {
-  if (entry.type === 'api-secret') return {kind: 'api-secret', projectId: projectId ?? entry.projectId, secret: entry.secret}
+  if (entry.type === 'api-secret')
+    return {kind: 'api-secret', projectId: projectId ?? entry.projectId, secret: entry.secret}
   return {
     kind: 'service-account',
     projectId: projectId ?? entry.projectId ?? '',
@@ -65,9 +67,14 @@ export function resolveAccount(
   const envRegion = env.MP_REGION ? checkRegion(env.MP_REGION, 'MP_REGION') : undefined
 
   const fromConfig = (name: string, source: string): ResolvedAccount => {
-    const entry = config.accounts[name]
+    // hasOwn: an account called "constructor" must not find Object.prototype's.
+    const entry = Object.hasOwn(config.accounts, name) ? config.accounts[name] : undefined
     if (!entry) {
-      throw new NotFoundError(`No account named "${name}": list accounts with mpx auth:list, add one with mpx auth:add`)
+      throw new NotFoundError(
+        source === 'flags'
+          ? `No account named "${name}": list accounts with mpx auth:list, add one with mpx auth:add`
+          : `The default account "${name}" does not exist: pick another with mpx auth:use NAME`,
+      )
     }
 
     const credentials = fromEntry(name, entry, flagProjectId ?? (source === 'flags' ? undefined : envProjectId))
