@@ -1,0 +1,55 @@
+import {expect} from 'chai'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {addAccount} from '../../../src/config/accounts.js'
+import {readConfig} from '../../../src/config/config-file.js'
+import {runMpx} from '../../support/cli.js'
+
+describe('auth:remove', () => {
+  let dir: string
+  let env: Record<string, string>
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mpx-auth-remove-'))
+    env = {MPX_CONFIG: join(dir, 'config.json')}
+    await addAccount(
+      env.MPX_CONFIG,
+      {name: 'prod', projectId: '1', type: 'service-account', username: 'svc'},
+      'prod-secret',
+    )
+    await addAccount(env.MPX_CONFIG, {name: 'old', type: 'api-secret'}, 'old-api-secret')
+  })
+
+  afterEach(async () => {
+    await rm(dir, {force: true, recursive: true})
+  })
+
+  it('removes an account and its secret from the file', async () => {
+    const result = await runMpx(['auth:remove', 'old'], {env})
+    expect(result.code).to.equal(0)
+    expect(result.stdout).to.equal('Removed account "old"\n')
+    expect(result.stderr).to.equal('')
+    expect(await readFile(env.MPX_CONFIG, 'utf8')).not.to.include('old-api-secret')
+    expect(Object.keys((await readConfig(env.MPX_CONFIG)).accounts)).to.deep.equal(['prod'])
+  })
+
+  it('says when the default account went, and leaves no default', async () => {
+    const result = await runMpx(['auth:remove', 'prod'], {env})
+    expect(result.code).to.equal(0)
+    expect(result.stderr).to.include('no default account now').and.to.include('auth:use')
+    expect((await readConfig(env.MPX_CONFIG)).defaultAccount).to.equal(undefined)
+
+    const fetch = await runMpx(['auth:test'], {env})
+    expect(fetch.code).to.equal(3)
+    expect(fetch.stderr).to.include('No Mixpanel credentials')
+  })
+
+  it('fails with exit 4 for an unknown account', async () => {
+    const result = await runMpx(['auth:remove', 'nope'], {env})
+    expect(result.code).to.equal(4)
+    expect(result.stderr).to.include('No account named "nope"')
+    expect(Object.keys((await readConfig(env.MPX_CONFIG)).accounts)).to.have.length(2)
+  })
+})

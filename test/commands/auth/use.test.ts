@@ -1,0 +1,52 @@
+import {expect} from 'chai'
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {addAccount} from '../../../src/config/accounts.js'
+import {readConfig} from '../../../src/config/config-file.js'
+import {runMpx} from '../../support/cli.js'
+
+describe('auth:use', () => {
+  let dir: string
+  let env: Record<string, string>
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mpx-auth-use-'))
+    env = {MPX_CONFIG: join(dir, 'config.json')}
+    await addAccount(
+      env.MPX_CONFIG,
+      {name: 'prod', projectId: '1', type: 'service-account', username: 'svc'},
+      'prod-secret',
+    )
+    await addAccount(
+      env.MPX_CONFIG,
+      {name: 'staging', projectId: '2', type: 'service-account', username: 'svc'},
+      'staging-secret',
+    )
+  })
+
+  afterEach(async () => {
+    await rm(dir, {force: true, recursive: true})
+  })
+
+  it('makes an account the default', async () => {
+    const result = await runMpx(['auth:use', 'staging'], {env})
+    expect(result.code).to.equal(0)
+    expect(result.stdout).to.equal('Default account: "staging"\n')
+    expect((await readConfig(env.MPX_CONFIG)).defaultAccount).to.equal('staging')
+  })
+
+  it('fails with exit 4 for an unknown account and changes nothing', async () => {
+    const result = await runMpx(['auth:use', 'nope'], {env})
+    expect(result.code).to.equal(4)
+    expect(result.stderr).to.include('No account named "nope"').and.to.include('prod, staging')
+    expect((await readConfig(env.MPX_CONFIG)).defaultAccount).to.equal('prod')
+  })
+
+  it('needs NAME (exit 3)', async () => {
+    const result = await runMpx(['auth:use'], {env})
+    expect(result.code).to.equal(3)
+    expect(result.stderr).to.include('NAME')
+  })
+})
