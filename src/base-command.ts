@@ -85,9 +85,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
 /** oclif's parse errors span many lines (with the whole usage): keep the gist on one line. */
 function oneLineParseError(error: Errors.CLIError, id: string | undefined): string {
-  const [headline = error.message] = error.message.split('\n')
+  const lines = error.message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/^(See more help|Note:|Alternatively)/.test(line))
+  const [headline = error.message, detail] = lines
   const args =
     'args' in error && Array.isArray(error.args) ? error.args.map((arg: {name: string}) => arg.name.toUpperCase()) : []
-  const what = args.length > 0 ? `${headline.replace(/:$/, '')}: ${args.join(', ')}` : headline
-  return `${what}. See: mpx ${id ?? ''} --help`.replace('  ', ' ')
+  let what = headline
+  if (args.length > 0) what = `${headline.replace(/:$/, '')}: ${args.join(', ')}`
+  // e.g. "The following error occurred:" followed by the actual reason on the next line.
+  else if (headline.endsWith(':') && detail)
+    what = /^The following errors? occurred:$/.test(headline) ? detail : `${headline} ${detail}`
+  return `${what.replace(/\.$/, '')}. See: mpx ${id ?? ''} --help`.replace('  ', ' ')
 }

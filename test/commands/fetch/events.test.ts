@@ -111,10 +111,12 @@ describe('fetch:events', () => {
       ['2024-01-10', '2024-01-01'],
       ['2024-01-10'],
       ['2024-01-01', '2024-01-10', '--nope'],
+      ['2024-01-01', '2024-01-10', '--append', '--replace'],
     ]) {
       const result = await runMpx(['fetch:events', ...args, '--stdout'], {env})
       expect(result.code, args.join(' ')).to.equal(3)
       expect(result.stderr.trim().split('\n'), result.stderr).to.have.length(1)
+      expect(result.stderr).to.match(/^Error: \S.{10,}See: mpx fetch:events --help\n$/)
     }
 
     expect(server.requests).to.have.length(0)
