@@ -6,16 +6,18 @@ import {dirname} from 'node:path'
 import {MpxError, NotFoundError, UsageError} from '../errors.js'
 
 /**
- * DuckDB's memory_limit for mpx's connections. DuckDB's own default is 80% of RAM; loading JSON
- * files of a few tens of MB needs far less (measured: the same speed at 128 MB as at 1 GB), and
- * what can grow with the row count (deduplication's hash table, sorts) spills to disk beyond it.
+ * DuckDB's memory_limit for mpx's connections. DuckDB's own default is 80% of RAM. Loading needs
+ * little: the same speed at 128 MB as at 1 GB (JSON files of 32 MB); what grows with the row count
+ * (a long transaction's row groups, deduplication's hash table) spills to a temporary file beyond
+ * the limit. Measured peak RSS of a whole 3M-event load: ~630 MB at 128 MB, ~680 MB at 256 MB,
+ * ~940 MB at 512 MB; DuckDB's allocations outside its buffer pool are most of the rest.
  */
-export const DEFAULT_MEMORY_LIMIT = '512MB'
+export const DEFAULT_MEMORY_LIMIT = '256MB'
 
 export interface OpenDatabaseOptions {
   /** Create the file (and its directory) when missing; refuse with NotFoundError otherwise. */
   readonly create?: boolean
-  /** DuckDB `memory_limit`, e.g. `512MB`. */
+  /** DuckDB `memory_limit`, e.g. `1GB` (default DEFAULT_MEMORY_LIMIT). */
   readonly memoryLimit?: string
   /** Open with access_mode READ_ONLY: any write fails, and other readers may open it too. */
   readonly readOnly?: boolean

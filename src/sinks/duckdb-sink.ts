@@ -11,10 +11,11 @@ export function duckdbSink(): Sink {
     name: 'duckdb',
     async open(target: SinkTarget, context: SinkContext): Promise<SinkWriter> {
       const {openTableWriter} = await import('../duckdb/table-writer.js')
-      const {memory_limit: memoryLimit, path, threads} = target.options
+      const {file_bytes: fileBytes, memory_limit: memoryLimit, path, threads} = target.options
       return openTableWriter(
         target,
         {
+          fileBytes: typeof fileBytes === 'number' ? fileBytes : undefined,
           memoryLimit: typeof memoryLimit === 'string' ? memoryLimit : undefined,
           path: String(path),
           threads: typeof threads === 'number' ? threads : undefined,
@@ -25,8 +26,13 @@ export function duckdbSink(): Sink {
     optionsSchema: {
       additionalProperties: false,
       properties: {
+        file_bytes: {
+          description: "Bytes of records per temporary file loaded by DuckDB's JSON reader (default 32MB)",
+          minimum: 1000,
+          type: 'integer',
+        },
         memory_limit: {
-          description: "DuckDB's memory_limit while loading, e.g. 1GB (default 512MB; more spills to disk)",
+          description: "DuckDB's memory_limit while loading, e.g. 1GB (default 256MB; beyond it DuckDB spills to disk)",
           pattern: String.raw`^\s*\d+(\.\d+)?\s*([KMGT]i?B|[KMGT]|B|bytes)?\s*$`,
           type: 'string',
         },
