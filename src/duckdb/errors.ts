@@ -1,0 +1,27 @@
+import {MpxError, NotFoundError, UsageError} from '../errors.js'
+
+/**
+ * A DuckDB error from user SQL as an mpx error: a missing table is "not found" (exit 4), SQL that
+ * does not parse or bind is a usage error (exit 3), a write on a read-only database says how to
+ * allow it, and anything else is a failure (exit 1). DuckDB's message is kept whole: its caret
+ * under the offending spot is the most useful part.
+ */
+export function sqlError(error: unknown, writable: boolean): Error {
+  if (error instanceof MpxError || !(error instanceof Error))
+    return error instanceof Error ? error : new MpxError(String(error))
+  if (error.name === 'OutputClosedError') return error
+  const message = error.message.trim()
+  if (!writable && /read-only mode|read only mode/i.test(message)) {
+    return new UsageError(`${message}\nmpx sql opens the database read-only: pass --write to change it`, {cause: error})
+  }
+
+  if (/Catalog Error: (Table|View|Schema) with name .* does not exist/.test(message)) {
+    return new NotFoundError(message, {cause: error})
+  }
+
+  if (/^(Failed to extract statements: )?(Parser|Binder|Catalog) Error/.test(message)) {
+    return new UsageError(message, {cause: error})
+  }
+
+  return new MpxError(message, undefined, {cause: error})
+}
