@@ -1,0 +1,196 @@
+import {expect} from 'chai'
+import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {mkdir, readdir} from 'node:fs/promises'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {parseLossless} from '../../../src/records/json.js'
+import {binRun, runMpx} from '../../support/cli.js'
+import {temporaryDirectory} from '../../support/duckdb.js'
+import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
+import {generateEvents} from '../../support/generate.js'
+
+const events = generateEvents({count: 400, from: '2024-01-01', seed: 21, to: '2024-01-10'})
+const parsedLines = (text: string): unknown[] =>
+  text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => parseLossless(line))
+
+describe('fetch:events into DuckDB', () => {
+  let server: FakeMixpanel
+  let directory: Awaited<ReturnType<typeof temporaryDirectory>>
+  let db: string
+  let env: Record<string, string>
+
+  before(async () => {
+    server = await startFakeMixpanel({auth: {apiSecret: 'duck-secret'}, events, gzipChunkBytes: 4000})
+  })
+
+  after(async () => server.close())
+
+  beforeEach(async () => {
+    server.reset()
+    server.setEvents(events)
+    directory = await temporaryDirectory()
+    db = join(directory.path, 'mpx.duckdb')
+    env = {
+      MP_API_SECRET: 'duck-secret',
+      MPX_API_URL: server.url,
+      MPX_CONFIG: join(directory.path, 'no-config.json'),
+      MPX_RETRY_DELAY_MS: '1',
+      TMPDIR: directory.path,
+      XDG_DATA_HOME: join(directory.path, 'data'),
+    }
+  })
+
+  afterEach(async () => directory.remove())
+
+  const fetchArgs = (...more: string[]) => ['fetch:events', '2024-01-01', '2024-01-10', '--db', db, ...more]
+  const sql = async (query: string, ...more: string[]) => runMpx(['sql', query, '--db', db, ...more], {env})
+
+  it('stores what --stdout streams, field for field, big integers included; mpx sql reads it back', async () => {
+    const streamed = await runMpx(['fetch:events', '2024-01-01', '2024-01-10', '--stdout', '--quiet'], {env})
+    expect(streamed.code).to.equal(0)
+
+    const stored = await runMpx(fetchArgs(), {env})
+    expect(stored.code, stored.stderr).to.equal(0)
+    expect(stored.stdout).to.equal('')
+    expect(stored.stderr).to.match(new RegExp(`Fetched 400 events to events in ${db.replaceAll('.', String.raw`\.`)}`))
+
+    const rows = await sql('SELECT * FROM events ORDER BY rowid', '--format', 'jsonl')
+    expect(rows.code, rows.stderr).to.equal(0)
+    expect(parsedLines(rows.stdout)).to.deep.equal(parsedLines(streamed.stdout))
+    const bigIntegers = (text: string) => (text.match(/"account_id":\d{19}/g) ?? []).sort()
+    expect(bigIntegers(rows.stdout).length).to.be.greaterThan(10)
+    expect(bigIntegers(rows.stdout)).to.deep.equal(bigIntegers(streamed.stdout))
+
+    const fetches = await sql('SELECT table_name, kind, from_date, to_date, row_count FROM _mpx_fetches')
+    expect(parsedLines(fetches.stdout)).to.deep.equal([
+      {from_date: '2024-01-01', kind: 'events', row_count: 400, table_name: 'events', to_date: '2024-01-10'},
+    ])
+  })
+
+  it('refuses an existing table (exit 1); --replace swaps it, --append adds only new records', async () => {
+    expect((await runMpx(fetchArgs('--quiet'), {env})).code).to.equal(0)
+    const again = await runMpx(fetchArgs(), {env})
+    expect(again.code).to.equal(1)
+    expect(again.stderr).to.include('Table "events" already exists')
+    expect(again.stderr).to.include('--replace')
+
+    // Mixpanel sends every record twice: still one row each.
+    server.fail('export', {duplicateRecords: true}, Number.POSITIVE_INFINITY)
+    const replaced = await runMpx(fetchArgs('--replace'), {env})
+    expect(replaced.code, replaced.stderr).to.equal(0)
+    expect((await sql('SELECT count(*) AS n FROM events')).stdout).to.equal('{"n":400}\n')
+
+    const more = generateEvents({count: 100, from: '2024-01-11', seed: 22, to: '2024-01-12'})
+    server.setEvents([...events.lines(), ...more.lines()])
+    const appended = await runMpx(['fetch:events', '2024-01-01', '2024-01-12', '--db', db, '--append'], {env})
+    expect(appended.code, appended.stderr).to.equal(0)
+    expect(appended.stderr).to.match(/Fetched 100 events/)
+    expect((await sql('SELECT count(*) AS n FROM events')).stdout).to.equal('{"n":500}\n')
+
+    const everything = await runMpx(fetchArgs('--no-dedupe', '--replace'), {env})
+    expect(everything.code, everything.stderr).to.equal(0)
+    expect((await sql('SELECT count(*) AS n FROM events')).stdout).to.equal('{"n":800}\n')
+  })
+
+  it('refuses a table name that is not an identifier with exit 3, before any request or change', async () => {
+    expect((await runMpx(fetchArgs('--quiet'), {env})).code).to.equal(0)
+    server.reset()
+    const result = await runMpx(['fetch:events', '2024-01-01', '2024-01-10', 'x; DROP TABLE events', '--db', db], {env})
+    expect(result.code).to.equal(3)
+    expect(result.stderr).to.include('Table name "x; DROP TABLE events" is not allowed')
+    expect(server.requests).to.have.length(0)
+    expect((await sql('SELECT count(*) AS n FROM events')).stdout).to.equal('{"n":400}\n')
+  })
+
+  it('refuses --raw into a database with exit 3, pointing to --stdout', async () => {
+    const result = await runMpx(fetchArgs('--raw'), {env})
+    expect(result.code).to.equal(3)
+    expect(result.stderr).to.include('--stdout')
+    expect(existsSync(db)).to.equal(false)
+  })
+
+  it('leaves the previous table intact and readable when a fetch is killed mid-way', async () => {
+    expect((await runMpx(fetchArgs('--quiet'), {env})).code).to.equal(0)
+    const before = await sql('SELECT * FROM events ORDER BY rowid', '--format', 'jsonl')
+
+    // A bigger export that stalls after 3000 records: by then several loads have gone into the
+    // uncommitted replacement table (the files are tiny), and the old table was dropped in the
+    // same transaction.
+    server.setEvents(generateEvents({count: 5000, from: '2024-01-01', seed: 23, to: '2024-01-10'}))
+    server.fail('export', {stallAfterRecords: 3000, stallMs: 60_000})
+    const loads = join(directory.path, 'loads')
+    await mkdir(loads)
+    const child = spawn(process.execPath, [binRun, ...fetchArgs('--replace', '--sink-option', 'file_bytes=50000')], {
+      env: {...env, PATH: process.env.PATH, TMPDIR: loads},
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    const closed = new Promise<null | number>((resolve) => {
+      child.on('close', (code) => resolve(code))
+    })
+    // Wait until the fifth load file exists (the first ones are loaded, and removed, by then).
+    const loaded = async () => {
+      for (const name of await readdir(loads)) {
+        if (!name.startsWith('mpx-load-')) continue
+        const files = await readdir(join(loads, name)).catch(() => [])
+        if (files.some((file) => Number.parseInt(file, 10) >= 4)) return true
+      }
+
+      return false
+    }
+
+    while (!(await loaded())) await sleep(20)
+    child.kill('SIGKILL')
+    expect(await closed).to.equal(null)
+
+    const after = await sql('SELECT * FROM events ORDER BY rowid', '--format', 'jsonl')
+    expect(after.code, after.stderr).to.equal(0)
+    expect(after.stdout).to.equal(before.stdout)
+    expect((await sql('SELECT count(*) AS n FROM _mpx_fetches')).stdout).to.equal('{"n":1}\n')
+    const tables = await runMpx(['tables', '--db', db, '--json'], {env})
+    expect(JSON.parse(tables.stdout)).to.have.length(1)
+
+    // The killed fetch's load files are left behind, until the next fetch removes them.
+    expect(await readdir(loads)).to.have.length(1)
+    expect((await readdir(loads))[0]).to.match(new RegExp(`^mpx-load-${child.pid}-`))
+
+    // And the database takes the next fetch.
+    server.reset()
+    const retried = await runMpx(fetchArgs('--replace', '--quiet'), {env: {...env, TMPDIR: loads}})
+    expect(retried.code, retried.stderr).to.equal(0)
+    expect((await sql('SELECT count(*) AS n FROM events')).stdout).to.equal('{"n":5000}\n')
+    expect(await readdir(loads)).to.deep.equal([])
+  })
+
+  it('puts the database at $MPX_DB, else at <data dir>/<project id>.duckdb, and the other commands find it', async () => {
+    const viaEnv = join(directory.path, 'env', 'from-env.duckdb')
+    const fromEnv = await runMpx(['fetch:events', '2024-01-01', '2024-01-02', '--quiet'], {
+      env: {...env, MPX_DB: viaEnv},
+    })
+    expect(fromEnv.code, fromEnv.stderr).to.equal(0)
+    expect(existsSync(viaEnv)).to.equal(true)
+    const listed = await runMpx(['tables', '--json'], {env: {...env, MPX_DB: viaEnv}})
+    expect((JSON.parse(listed.stdout) as Array<{name: string}>).map((table) => table.name)).to.deep.equal(['events'])
+
+    const projectEnv = {...env, MP_PROJECT_ID: '4242'}
+    const fromDataDir = await runMpx(['fetch:events', '2024-01-01', '2024-01-02', '--quiet', 'jan'], {env: projectEnv})
+    expect(fromDataDir.code, fromDataDir.stderr).to.equal(0)
+    const expected = join(directory.path, 'data', 'mpx', '4242.duckdb')
+    expect(existsSync(expected)).to.equal(true)
+
+    // Finding the database needs the project id, not credentials.
+    const withoutCredentials = {...env, MP_API_SECRET: undefined}
+    const counted = await runMpx(['sql', 'SELECT count(*) AS n FROM jan', '--project-id', '4242'], {
+      env: withoutCredentials,
+    })
+    expect(counted.code, counted.stderr).to.equal(0)
+    expect(counted.stdout).to.match(/^\{"n":\d+\}\n$/)
+    const lost = await runMpx(['tables'], {env: withoutCredentials})
+    expect(lost.code).to.equal(3)
+    expect(lost.stderr).to.include('--db')
+  })
+})
