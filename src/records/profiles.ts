@@ -1,0 +1,75 @@
+import type {NormalizedProfile, RawProfile} from './types.js'
+
+import {MpxError} from '../errors.js'
+import {mayHoldBigIntegers, parseLossless, stringifyLossless} from './json.js'
+
+function malformed(text: string, why: string): MpxError {
+  const preview = text.length > 80 ? `${text.slice(0, 80)}…` : text
+  return new MpxError(`Mixpanel sent an engage profile that mpx cannot read (${why}): ${preview}`)
+}
+
+/** Parses one engage result, keeping big integers exact. */
+export function parseRawProfile(text: string): RawProfile {
+  let value: unknown
+  try {
+    value = parseLossless(text)
+  } catch {
+    throw malformed(text, 'not JSON')
+  }
+
+  const profile = value as Partial<RawProfile> | undefined
+  if (!profile || typeof profile !== 'object' || Array.isArray(profile)) throw malformed(text, 'not an object')
+  if (profile.$distinct_id === undefined || profile.$distinct_id === null) throw malformed(text, 'no $distinct_id')
+  const properties = profile.$properties
+  if (
+    properties !== undefined &&
+    (properties === null || typeof properties !== 'object' || Array.isArray(properties))
+  ) {
+    throw malformed(text, '$properties is not an object')
+  }
+
+  return profile as RawProfile
+}
+
+// Engage dates: `2024-01-15T14:20:00`, without a zone, in UTC; a zone, fraction or space is taken too.
+const ENGAGE_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/u
+
+/** An engage date (or epoch seconds or milliseconds) as ISO 8601 UTC, or undefined when it is not one. */
+export function engageDateToIso(value: unknown): string | undefined {
+  let ms: number
+  if (typeof value === 'string') {
+    const text = value.trim().replace(' ', 'T')
+    const match = ENGAGE_DATE.exec(text)
+    if (!match) return undefined
+    // Date.parse reads a date-time without zone as local time: engage's are UTC.
+    ms = Date.parse(match[4] || !match[1] ? text : `${text}Z`)
+  } else if (typeof value === 'number') {
+    ms = value > 1e11 ? value : value * 1000
+  } else {
+    return undefined
+  }
+
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : undefined
+}
+
+/**
+ * The normalized profile for an engage result: `last_seen` from `$last_seen` in UTC, and the other
+ * properties as they are. A `$last_seen` that is not a date stays in `properties`, not to be lost.
+ */
+export function normalizeProfile(raw: RawProfile): NormalizedProfile {
+  // Ids are strings, or numbers (big ones as bigint) in projects that sent them so.
+  const distinctId: unknown = raw.$distinct_id
+  const {$last_seen: lastSeenValue, ...rest} = raw.$properties ?? {}
+  const lastSeen = lastSeenValue === undefined || lastSeenValue === null ? undefined : engageDateToIso(lastSeenValue)
+  const isUnreadable = lastSeenValue !== undefined && lastSeenValue !== null && lastSeen === undefined
+  return {
+    distinct_id: String(distinctId),
+    last_seen: lastSeen ?? null,
+    properties: isUnreadable ? (raw.$properties ?? {}) : rest,
+  }
+}
+
+/** Engage result text → normalized JSON line: the CLI's and the sinks' path. */
+export function normalizeProfileLine(text: string): string {
+  return stringifyLossless(normalizeProfile(parseRawProfile(text)), mayHoldBigIntegers(text))
+}
