@@ -1,0 +1,38 @@
+import type {MixpanelClient} from '../mixpanel/client.js'
+import type {NormalizedProfile, RawProfile, RecordFormat} from '../records/types.js'
+
+import {type EngageOptions, type EngageQuery, profileLines} from '../mixpanel/engage-source.js'
+import {normalizeProfile, normalizeProfileLine, parseRawProfile} from '../records/profiles.js'
+
+/**
+ * Engage batches as JSON lines in `format`: raw results untouched, or normalized.
+ *
+ * @yields One page of lines.
+ */
+export async function* profileBatches(
+  client: MixpanelClient,
+  query: EngageQuery,
+  options: EngageOptions & {format: RecordFormat},
+): AsyncGenerator<string[], void, undefined> {
+  for await (const lines of profileLines(client, query, options)) {
+    yield options.format === 'raw' ? lines : lines.map((line) => normalizeProfileLine(line))
+  }
+}
+
+/**
+ * Profiles one at a time, as objects.
+ *
+ * @yields A raw or normalized profile; big integers as bigint.
+ */
+export async function* profileRecords(
+  client: MixpanelClient,
+  query: EngageQuery,
+  options: EngageOptions & {format: RecordFormat},
+): AsyncGenerator<NormalizedProfile | RawProfile, void, undefined> {
+  for await (const lines of profileLines(client, query, options)) {
+    for (const line of lines) {
+      const raw = parseRawProfile(line)
+      yield options.format === 'raw' ? raw : normalizeProfile(raw)
+    }
+  }
+}
