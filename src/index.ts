@@ -10,8 +10,9 @@ import {MixpanelClient} from './mixpanel/client.js'
 import {DEFAULT_CHUNK_DAYS} from './mixpanel/export-source.js'
 import type {Region} from './mixpanel/regions.js'
 import type {RetryOptions} from './mixpanel/retry.js'
-import type {NormalizedEvent, RawEvent, RecordFormat} from './records/types.js'
+import type {NormalizedEvent, NormalizedProfile, RawEvent, RawProfile, RecordFormat} from './records/types.js'
 import {eventRecords} from './services/events.js'
+import {profileRecords} from './services/profiles.js'
 
 export type {Credentials} from './config/credentials.js'
 export {AuthError, ExitCode, InterruptedError, MpxError, NotFoundError, RateLimitError, UsageError} from './errors.js'
@@ -54,6 +55,29 @@ export interface StreamEventsOptions {
   /** Last day, YYYY-MM-DD, inclusive. */
   to: string
   /** Segmentation expression, e.g. `properties["plan"] == "pro"`. */
+  where?: string
+}
+
+export interface StreamProfilesOptions {
+  /** Evaluate the query as of this Unix time, in seconds. */
+  asOfTimestamp?: number
+  /** Only members of this cohort. */
+  cohortId?: number
+  /** Only the profiles with these distinct ids. */
+  distinctIds?: string[]
+  /** `normalized` (default) or `raw`. */
+  format?: RecordFormat
+  /** Group profiles of this data group id (a string: ids have 19 digits) instead of users. */
+  groupId?: string
+  /** With `cohortId`, also the cohort's users who have no profile. */
+  includeAllUsers?: boolean
+  /** At most this many profiles. */
+  limit?: number
+  /** Only these properties of each profile. */
+  outputProperties?: string[]
+  /** Stops the stream (the iterator then throws an AbortError). */
+  signal?: AbortSignal
+  /** Segmentation expression, e.g. `user["plan"] == "pro"`. */
   where?: string
 }
 
@@ -100,5 +124,22 @@ export class Mixpanel {
       region,
       retry: this.options.retry,
     })
+  }
+
+  /**
+   * User (or group) profiles from Mixpanel's engage API, one at a time, in page order. Lazy: no
+   * request is made before the first `next()`; breaking out of the loop aborts every request.
+   */
+  streamProfiles(options: StreamProfilesOptions & {format: 'raw'}): AsyncIterable<RawProfile>
+  streamProfiles(options?: StreamProfilesOptions & {format?: 'normalized'}): AsyncIterable<NormalizedProfile>
+  streamProfiles(options?: StreamProfilesOptions): AsyncIterable<NormalizedProfile | RawProfile>
+  streamProfiles(options: StreamProfilesOptions = {}): AsyncIterable<NormalizedProfile | RawProfile> {
+    const client = () => this.client()
+    return {
+      async *[Symbol.asyncIterator]() {
+        const {format, signal, ...query} = options
+        yield* profileRecords(client(), query, {format: format ?? 'normalized', signal})
+      },
+    }
   }
 }
