@@ -128,22 +128,28 @@ async function existingTable(connection: DuckDBConnection, name: string, path: s
   return table
 }
 
-/** The most common top-level keys of a JSON column's objects, in a sample of the table when it is big. */
+/**
+ * The most common top-level keys of a JSON column's objects; over a Bernoulli sample of about
+ * KEY_SAMPLE_ROWS rows when the table is bigger (it reads fewer values than a reservoir sample).
+ */
 async function commonKeys(
   connection: DuckDBConnection,
   {column, limit, rows, table}: {column: string; limit: number; rows: number; table: string},
 ): Promise<{examined: number; keys: KeyDescription[]}> {
-  const sample = rows > KEY_SAMPLE_ROWS ? ` USING SAMPLE ${KEY_SAMPLE_ROWS} ROWS` : ''
-  const source = `(SELECT ${quoteIdentifier(column)} AS value FROM ${quoteIdentifier(table)}${sample})`
+  const percent = (100 * KEY_SAMPLE_ROWS) / Math.max(rows, 1)
+  const sample = rows > KEY_SAMPLE_ROWS ? ` USING SAMPLE ${percent.toFixed(6)} PERCENT (bernoulli)` : ''
   const reader = await connection.runAndReadAll(
-    `SELECT entry.key, count(*) AS n, list(DISTINCT entry.type ORDER BY entry.type) AS value_types
-       FROM ${source} AS t, json_each(t.value) AS entry
+    `WITH examined AS MATERIALIZED (SELECT ${quoteIdentifier(column)} AS value FROM ${quoteIdentifier(table)}${sample})
+     SELECT entry.key, count(*) AS n, list(DISTINCT entry.type ORDER BY entry.type) AS value_types,
+       (SELECT count(*) FROM examined) AS examined
+       FROM examined AS t, json_each(t.value) AS entry
        WHERE json_type(t.value) = 'OBJECT'
        GROUP BY entry.key ORDER BY n DESC, entry.key LIMIT ${limit}`,
   )
+  const found = reader.getRows()
   return {
-    examined: Math.min(rows, KEY_SAMPLE_ROWS),
-    keys: reader.getRows().map(([key, n, types]) => ({
+    examined: found.length > 0 ? Number(found[0][3]) : Math.min(rows, KEY_SAMPLE_ROWS),
+    keys: found.map(([key, n, types]) => ({
       key: String(key),
       rows: Number(n),
       types: (JSON.parse(plainText(types)) as unknown[]).map(String),

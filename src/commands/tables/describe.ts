@@ -9,7 +9,7 @@ export default class TablesDescribe extends DatabaseCommand<typeof TablesDescrib
   }
   static description = `Show a table's columns and, for JSON columns such as properties, their most common keys.
 
-Keys are counted over the whole table up to 100,000 rows, over a random sample of 100,000 beyond.`
+Keys are counted over the whole table up to 100,000 rows, over a random sample of about 100,000 beyond.`
   static enableJsonFlag = true
   static examples = [
     {command: '<%= config.bin %> <%= command.id %> events', description: 'Columns and common property keys of events'},

@@ -18,6 +18,19 @@ const parsedLines = (text: string): unknown[] =>
     .filter((line) => line.length > 0)
     .map((line) => parseLossless(line))
 
+/** Waits until a fetch's load file number `count` exists in `directory`: the earlier ones were loaded. */
+async function loadFilesPassed(directory: string, count: number): Promise<void> {
+  for (;;) {
+    for (const name of await readdir(directory)) {
+      if (!name.startsWith('mpx-load-')) continue
+      const files = await readdir(join(directory, name)).catch(() => [])
+      if (files.some((file) => Number.parseInt(file, 10) >= count)) return
+    }
+
+    await sleep(20)
+  }
+}
+
 describe('fetch:events into DuckDB', () => {
   let server: FakeMixpanel
   let directory: Awaited<ReturnType<typeof temporaryDirectory>>
@@ -118,11 +131,11 @@ describe('fetch:events into DuckDB', () => {
     expect((await runMpx(fetchArgs('--quiet'), {env})).code).to.equal(0)
     const before = await sql('SELECT * FROM events ORDER BY rowid', '--format', 'jsonl')
 
-    // A bigger export that stalls after 3000 records: by then several loads have gone into the
+    // A bigger export that stalls after 2000 records: by then several loads have gone into the
     // uncommitted replacement table (the files are tiny), and the old table was dropped in the
     // same transaction.
-    server.setEvents(generateEvents({count: 5000, from: '2024-01-01', seed: 23, to: '2024-01-10'}))
-    server.fail('export', {stallAfterRecords: 3000, stallMs: 60_000})
+    server.setEvents(generateEvents({count: 3000, from: '2024-01-01', seed: 23, to: '2024-01-10'}))
+    server.fail('export', {stallAfterRecords: 2000, stallMs: 60_000})
     const loads = join(directory.path, 'loads')
     await mkdir(loads)
     const child = spawn(process.execPath, [binRun, ...fetchArgs('--replace', '--sink-option', 'file_bytes=50000')], {
@@ -132,18 +145,7 @@ describe('fetch:events into DuckDB', () => {
     const closed = new Promise<null | number>((resolve) => {
       child.on('close', (code) => resolve(code))
     })
-    // Wait until the fifth load file exists (the first ones are loaded, and removed, by then).
-    const loaded = async () => {
-      for (const name of await readdir(loads)) {
-        if (!name.startsWith('mpx-load-')) continue
-        const files = await readdir(join(loads, name)).catch(() => [])
-        if (files.some((file) => Number.parseInt(file, 10) >= 4)) return true
-      }
-
-      return false
-    }
-
-    while (!(await loaded())) await sleep(20)
+    await loadFilesPassed(loads, 4)
     child.kill('SIGKILL')
     expect(await closed).to.equal(null)
 
@@ -162,7 +164,38 @@ describe('fetch:events into DuckDB', () => {
     server.reset()
     const retried = await runMpx(fetchArgs('--replace', '--quiet'), {env: {...env, TMPDIR: loads}})
     expect(retried.code, retried.stderr).to.equal(0)
-    expect((await sql('SELECT count(*) AS n FROM events')).stdout).to.equal('{"n":5000}\n')
+    expect((await sql('SELECT count(*) AS n FROM events')).stdout).to.equal('{"n":3000}\n')
+    expect(await readdir(loads)).to.deep.equal([])
+  })
+
+  it('stops on Ctrl-C with status 130, leaving the table, the database and the temporary directory as they were', async () => {
+    expect((await runMpx(fetchArgs('--quiet'), {env})).code).to.equal(0)
+    const before = await sql('SELECT * FROM events ORDER BY rowid', '--format', 'jsonl')
+    server.setEvents(generateEvents({count: 3000, from: '2024-01-01', seed: 24, to: '2024-01-10'}))
+    const loads = join(directory.path, 'loads')
+    await mkdir(loads)
+    const interrupt = async (args: string[]) => {
+      server.fail('export', {stallAfterRecords: 2000, stallMs: 60_000})
+      const child = spawn(process.execPath, [binRun, ...args, '--sink-option', 'file_bytes=50000'], {
+        env: {...env, PATH: process.env.PATH, TMPDIR: loads},
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+      const closed = new Promise<null | number>((resolve) => {
+        child.on('close', (code) => resolve(code))
+      })
+      await loadFilesPassed(loads, 3)
+      child.kill('SIGINT')
+      return closed
+    }
+
+    expect(await interrupt(fetchArgs('--append'))).to.equal(130)
+    expect((await sql('SELECT * FROM events ORDER BY rowid', '--format', 'jsonl')).stdout).to.equal(before.stdout)
+    expect(await readdir(loads)).to.deep.equal([])
+
+    // A database the interrupted fetch created is not left behind.
+    const fresh = join(directory.path, 'fresh.duckdb')
+    expect(await interrupt(['fetch:events', '2024-01-01', '2024-01-10', '--db', fresh])).to.equal(130)
+    expect(existsSync(fresh)).to.equal(false)
     expect(await readdir(loads)).to.deep.equal([])
   })
 
