@@ -98,7 +98,8 @@ export function jsonlSink(stdout: Writable = process.stdout): Sink {
       let written = 0
 
       const close = async () => {
-        if (temporary) {
+        // A file stream that failed (a full disk) has closed already: waiting for 'close' would never end.
+        if (temporary && !stream.closed) {
           stream.end()
           await once(stream, 'close')
         }
