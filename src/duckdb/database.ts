@@ -73,7 +73,16 @@ export async function openDatabase(path: string, options: OpenDatabaseOptions = 
       throw new NotFoundError(`No database at ${path}: fetch some data first (mpx fetch:events FROM TO), or pass --db`)
     }
 
-    await mkdir(dirname(path), {recursive: true})
+    try {
+      await mkdir(dirname(path), {recursive: true})
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? duckdbMessage(error)
+      throw new MpxError(
+        `Cannot create the directory of the database ${path} (${code}): check the path and its permissions`,
+        undefined,
+        {cause: error},
+      )
+    }
   }
 
   const settings: Record<string, string> = {
