@@ -141,7 +141,7 @@ async function prepareTables(
     const staging = `_mpx_staging_${existing}`
     await connection.run(createTableSql(staging, schema, false))
     return {
-      complete: () => mergeInto(connection, {schema, staging, table: existing, target}),
+      complete: () => mergeInto(connection, {fresh: false, schema, staging, table: existing, target}),
       loadTable: staging,
       table: existing,
     }
@@ -155,7 +155,11 @@ async function prepareTables(
     const staging = `_mpx_staging_${table}`
     await connection.run(createTableSql(staging, schema, false))
     await connection.run(createTableSql(table, schema))
-    return {complete: () => mergeInto(connection, {schema, staging, table, target}), loadTable: staging, table}
+    return {
+      complete: () => mergeInto(connection, {fresh: true, schema, staging, table, target}),
+      loadTable: staging,
+      table,
+    }
   }
 
   await connection.run(createTableSql(table, schema))
@@ -193,15 +197,20 @@ async function countRows(connection: DuckDBConnection, table: string): Promise<n
 }
 
 /**
- * Keeps the first row of each key. Duplicates are found with one aggregation over the key columns
+ * Keeps the first (or last) row of each key. Duplicates are found with one aggregation over the key columns
  * and deleted only when there are some: deleting rows of a table written in the same transaction
  * makes DuckDB rewrite it at commit (measured: +35% on the load), so a clean export skips it.
  */
-async function removeDuplicates(connection: DuckDBConnection, table: string, schema: TableSchema): Promise<void> {
+async function removeDuplicates(
+  connection: DuckDBConnection,
+  table: string,
+  schema: TableSchema,
+  keep: 'first' | 'last' = 'first',
+): Promise<void> {
   const keys = schema.key.map((name) => quoteIdentifier(name)).join(', ')
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE _mpx_duplicates AS
-       SELECT ${keys}, min(rowid) AS keep FROM ${quoteIdentifier(table)} GROUP BY ${keys} HAVING count(*) > 1`,
+       SELECT ${keys}, ${keep === 'first' ? 'min' : 'max'}(rowid) AS keep FROM ${quoteIdentifier(table)} GROUP BY ${keys} HAVING count(*) > 1`,
   )
   const found = await connection.runAndReadAll('SELECT count(*) FROM _mpx_duplicates')
   if (Number(found.getRows()[0][0]) > 0) {
@@ -217,16 +226,24 @@ async function removeDuplicates(connection: DuckDBConnection, table: string, sch
 /** Staged rows into the target table: events skip keys already there, profiles replace theirs. */
 async function mergeInto(
   connection: DuckDBConnection,
-  {schema, staging, table, target}: {schema: TableSchema; staging: string; table: string; target: SinkTarget},
+  {
+    fresh,
+    schema,
+    staging,
+    table,
+    target,
+  }: {fresh: boolean; schema: TableSchema; staging: string; table: string; target: SinkTarget},
 ): Promise<number> {
   const columns = columnList(schema)
   let result
   if (target.kind === 'profiles') {
-    // The last version of a profile wins, in the fetch and over what is stored.
+    // The last version of a profile wins, in the fetch and over what is stored. Deduplicated first,
+    // as DuckDB 1.5 fails on INSERT OR REPLACE from a QUALIFY; a new table gets a plain INSERT,
+    // which keeps the fetch's order (INSERT OR REPLACE does not).
+    await removeDuplicates(connection, staging, schema, 'last')
     result = await connection.run(
-      `INSERT OR REPLACE INTO ${quoteIdentifier(table)} (${columns})
-         SELECT ${columns} FROM ${quoteIdentifier(staging)}
-         QUALIFY row_number() OVER (PARTITION BY ${quoteIdentifier('distinct_id')} ORDER BY rowid DESC) = 1`,
+      `INSERT ${fresh ? '' : 'OR REPLACE '}INTO ${quoteIdentifier(table)} (${columns})
+         SELECT ${columns} FROM ${quoteIdentifier(staging)} ORDER BY rowid`,
     )
   } else if (target.dedupe) {
     await removeDuplicates(connection, staging, schema)
