@@ -160,9 +160,10 @@ describe('duckdb sink', () => {
     expect(
       await queryValue(path, `SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'`),
     ).to.equal(1n)
-    // In the order they came.
+    // In the order they came (u5's version that counts came last).
     const order = parsed(await queryLines(path, 'SELECT distinct_id FROM profiles ORDER BY rowid'))
-    expect(order).to.deep.equal(profileLines.slice(0, 100).map((line) => ({distinct_id: JSON.parse(line).distinct_id})))
+    const ids = profileLines.slice(0, 100).map((line) => ({distinct_id: JSON.parse(line).distinct_id as string}))
+    expect(order).to.deep.equal([...ids.filter((id) => id.distinct_id !== 'u5'), {distinct_id: 'u5'}])
     const five = parsed(await queryLines(path, `SELECT * FROM profiles WHERE distinct_id = 'u5'`))
     expect(five).to.deep.equal([parseLossless(lines.at(-1)!)])
 
