@@ -71,11 +71,9 @@ export interface NdjsonLoaderOptions {
  * with mpx's. At most one load runs at a time, which bounds both disk and memory.
  */
 export class NdjsonLoader {
-  /** Rows handed to DuckDB (including those of the load in flight). */
-  rows = 0
   private directory: string | undefined
   private failure: Error | undefined
-  private file: undefined | {bytes: number; path: string; rows: number; stream: WriteStream}
+  private file: undefined | {bytes: number; path: string; stream: WriteStream}
   private readonly fileBytes: number
   private fileCount = 0
   private loading: Promise<void> | undefined
@@ -112,9 +110,10 @@ export class NdjsonLoader {
     }
 
     file.bytes += text.length + 1
-    file.rows += lines.length
     file.stream.write(text)
-    if (!file.stream.write('\n')) await once(file.stream, 'drain')
+    // A write error is recorded by the stream's listener and thrown as such just below.
+    if (!file.stream.write('\n')) await once(file.stream, 'drain').catch(() => {})
+    this.throwIfFailed()
     if (file.bytes >= this.fileBytes) await this.loadFile()
   }
 
@@ -139,7 +138,6 @@ export class NdjsonLoader {
     const sql =
       `INSERT INTO ${quoteIdentifier(table)} (${columnList(schema)}) SELECT ${columnList(schema)} ` +
       `FROM read_json(${quoteLiteral(file.path)}, format = 'newline_delimited', columns = ${readJsonColumns(schema)})`
-    this.rows += file.rows
     this.loading = connection
       .run(sql)
       .then(
@@ -150,7 +148,7 @@ export class NdjsonLoader {
           })
         },
       )
-      .finally(() => rm(file.path, {force: true}))
+      .finally(() => rm(file.path, {force: true}).catch(() => {}))
   }
 
   private async openFile(): Promise<NonNullable<NdjsonLoader['file']>> {
@@ -166,7 +164,7 @@ export class NdjsonLoader {
         `Cannot write the load file ${path} (${error.code ?? error.message}): check the disk`,
       )
     })
-    this.file = {bytes: 0, path, rows: 0, stream}
+    this.file = {bytes: 0, path, stream}
     return this.file
   }
 

@@ -85,6 +85,7 @@ export async function openTableWriter(
     },
 
     async commit(): Promise<SinkResult> {
+      let committed = false
       try {
         await loader.finish()
         const written = await plan.complete()
@@ -99,10 +100,11 @@ export async function openTableWriter(
           table: plan.table,
         })
         await connection.run('COMMIT')
+        committed = true
         await close(false)
         return {location: `${plan.table} in ${options.path}`, written}
       } catch (error) {
-        await close(true)
+        await close(!committed)
         if (error instanceof MpxError) throw error
         throw new MpxError(`Could not store the ${target.kind}: ${duckdbMessage(error)}`, undefined, {cause: error})
       }

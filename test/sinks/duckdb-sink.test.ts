@@ -224,6 +224,19 @@ describe('duckdb sink', () => {
     expect(second).to.include({from_date: '2024-03-03', mode: 'append', row_count: 20, to_date: '2024-03-04'})
   })
 
+  it('fails with a clear error, changing nothing, when DuckDB cannot load a record', async () => {
+    await store(path, eventLines.slice(0, 10), target())
+    const broken = JSON.stringify({...JSON.parse(eventLines[20]), event_time: null})
+    const lines = [...eventLines.slice(10, 500), broken, ...eventLines.slice(500, 900)]
+    const error = await store(path, lines, target({mode: 'append'}), {fileBytes: 50_000}).catch(
+      (error_: unknown) => error_,
+    )
+    expect(error).to.be.instanceOf(MpxError)
+    expect((error as Error).message).to.match(/^DuckDB could not load the records: Constraint Error: NOT NULL/)
+    expect(await queryValue(path, 'SELECT count(*) FROM events')).to.equal(10n)
+    expect(await queryValue(path, 'SELECT count(*) FROM _mpx_fetches')).to.equal(1n)
+  })
+
   it('removes a database file it created when the fetch is aborted', async () => {
     await store(path, eventLines.slice(0, 50), target(), {abort: true})
     expect(existsSync(path)).to.equal(false)
