@@ -12,9 +12,7 @@ export default class Sql extends DatabaseCommand<typeof Sql> {
   }
   static description = `Run SQL on the local DuckDB database and print the result.
 
-Prints a table on a terminal and JSON Lines otherwise (or as --format says). Big integers are
-printed exactly, JSON columns as JSON, and times as ISO 8601 UTC. The database is opened read-only
-unless --write is given.`
+Prints a table on a terminal and JSON Lines otherwise (or as --format says). Big integers are printed exactly, JSON columns as JSON, and times as ISO 8601 UTC. The database is opened read-only unless --write is given.`
   static examples = [
     {
       command: `<%= config.bin %> <%= command.id %> "SELECT event_name, count(*) AS n FROM events GROUP BY ALL ORDER BY n DESC"`,

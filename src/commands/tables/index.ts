@@ -4,8 +4,7 @@ import {formatCount} from '../../progress.js'
 export default class Tables extends DatabaseCommand<typeof Tables> {
   static description = `List the tables of the local DuckDB database: rows, the days fetched, and when.
 
-The fetch details come from mpx's record of the fetches that made each table (_mpx_fetches);
-tables made otherwise (mpx sql --write) show their row count only.`
+The fetch details come from mpx's record of the fetches that made each table (_mpx_fetches); tables made otherwise (mpx sql --write) show their row count only.`
   static enableJsonFlag = true
   static examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Tables of the current project’s database'},
