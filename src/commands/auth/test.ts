@@ -2,8 +2,6 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import {verifyCredentials} from '../../config/verify.js'
-import {MixpanelClient} from '../../mixpanel/client.js'
-import {clientEnvironment} from '../../services/fetch-command.js'
 
 export default class AuthTest extends BaseCommand<typeof AuthTest> {
   static description = `Check credentials with one cheap authenticated request to Mixpanel.
@@ -25,6 +23,11 @@ Uses the credentials a fetch would use (flags, then MP_* environment variables, 
 
   async run(): Promise<void> {
     const account = await this.resolveAccount()
+    // The HTTP client (got) loads when the command runs, never for `mpx --help` or completion.
+    const [{MixpanelClient}, {clientEnvironment}] = await Promise.all([
+      import('../../mixpanel/client.js'),
+      import('../../services/fetch-command.js'),
+    ])
     const environment = clientEnvironment()
     const client = new MixpanelClient({
       apiUrl: environment.apiUrl,
