@@ -22,9 +22,7 @@ export default class FetchProfiles extends BaseCommand<typeof FetchProfiles> {
   }
   static description = `Export user profiles from Mixpanel's engage API into DuckDB, or as JSONL to stdout.
 
-Pages are read with one engage session: once the first page has said how many there are, up to 5
-are requested at once (Mixpanel's limit) and still delivered in order. Failed requests are retried
-(429, 5xx, resets), and a session that expires starts again without repeating a profile.`
+Pages are read with one engage session: once the first page has said how many there are, up to 5 are requested at once (Mixpanel's limit) and still delivered in order. Failed requests are retried (429, 5xx, resets), and a session that expires starts again without repeating a profile.`
   static examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Store every profile in the profiles table'},
     {
