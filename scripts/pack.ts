@@ -1,0 +1,114 @@
+/**
+ * Packs mpx as `npm publish` would and installs the tarball as users do, for the packaging tests
+ * and the start-up measurement (scripts/startup.ts).
+ *
+ * `npm pack` runs in a copy of the repository (sources, not node_modules, which is linked), so that
+ * its `prepack` (build, `oclif manifest`) never rewrites this checkout's dist/ under a concurrent
+ * test run, nor leaves an oclif.manifest.json behind in it when interrupted.
+ */
+import {execFile} from 'node:child_process'
+// eslint-disable-next-line n/no-unsupported-features/node-builtins -- scripts run on the repository's Node 24
+import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join, relative, sep} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {promisify} from 'node:util'
+
+const run = promisify(execFile)
+
+export const repoRoot = dirname(dirname(fileURLToPath(import.meta.url)))
+
+/** The repository's package.json. */
+export function packageJson(root = repoRoot): {name: string; version: string} {
+  return JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {name: string; version: string}
+}
+
+/** Not part of a source tree: build output, dependencies, scratch files, and earlier packs. */
+const notSources = new Set(['.git', 'dist', 'node_modules', 'oclif.manifest.json', 'tmp'])
+
+/**
+ * The environment for npm and for the installed mpx: this Node first on PATH (the bin's
+ * `#!/usr/bin/env node` must find Node 24, not the system's), no update notices or audits.
+ */
+export function packagingEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+    OCLIF_SKIP_NEW_VERSION_CHECK: 'true',
+    PATH: `${dirname(process.execPath)}${process.platform === 'win32' ? ';' : ':'}${process.env.PATH ?? ''}`,
+    ...extra,
+  }
+}
+
+/** Runs npm (the one on PATH) and returns its stdout; a failure throws with npm's stderr. */
+export async function npm(args: readonly string[], cwd: string, timeout = 300_000): Promise<string> {
+  try {
+    const {stdout} = await run('npm', args, {cwd, env: packagingEnv(), maxBuffer: 64 * 1024 * 1024, timeout})
+    return stdout
+  } catch (error) {
+    const {stderr} = error as {stderr?: string}
+    throw new Error(`npm ${args.join(' ')} failed in ${cwd}:\n${stderr ?? String(error)}`)
+  }
+}
+
+/** A fresh temporary directory. */
+export function temporaryDirectory(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `mpx-${prefix}-`))
+}
+
+/**
+ * Copies the repository's sources (not dist/, .git/, scratch files) and links its node_modules
+ * directories (the root's, and those of workspaces such as plugins/*).
+ */
+export function copySources(root: string, destination: string): void {
+  const modules: string[] = []
+  cpSync(root, destination, {
+    filter(source) {
+      const path = relative(root, source)
+      if (path === '') return true
+      const parts = path.split(sep)
+      const name = parts.at(-1) ?? ''
+      if (name === 'node_modules') {
+        if (!parts.slice(0, -1).includes('node_modules')) modules.push(path)
+        return false
+      }
+
+      if (parts.includes('.git') || (parts.length === 1 && notSources.has(name))) return false
+      return !name.endsWith('.tgz') && !name.includes('.duckdb')
+    },
+    recursive: true,
+  })
+  for (const path of modules) symlinkSync(join(root, path), join(destination, path), 'junction')
+}
+
+/**
+ * `npm pack` of the repository, lifecycle scripts included (prepack builds and writes the oclif
+ * manifest, postpack removes it). Returns the tarball's path, in `destination`.
+ */
+export async function packTarball(destination: string, root = repoRoot): Promise<string> {
+  const sources = temporaryDirectory('sources')
+  try {
+    copySources(root, sources)
+    mkdirSync(destination, {recursive: true})
+    await npm(['pack', '--pack-destination', destination], sources)
+  } finally {
+    rmSync(sources, {force: true, recursive: true})
+  }
+
+  const tarballs = readdirSync(destination).filter((name) => name.endsWith('.tgz'))
+  if (tarballs.length !== 1) throw new Error(`npm pack left ${tarballs.length} tarballs in ${destination}`)
+  return join(destination, tarballs[0])
+}
+
+/**
+ * `npm install -g --prefix <prefix> <tarball>`, as a user installs mpx (dependencies come from the
+ * registry, or npm's cache when it has them). Returns the installed package's directory.
+ */
+export async function installTarball(tarball: string, prefix: string): Promise<string> {
+  mkdirSync(prefix, {recursive: true})
+  await npm(['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], prefix)
+  const lib = process.platform === 'win32' ? prefix : join(prefix, 'lib')
+  return join(lib, 'node_modules', packageJson().name)
+}
