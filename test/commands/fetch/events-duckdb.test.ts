@@ -18,16 +18,34 @@ const parsedLines = (text: string): unknown[] =>
     .filter((line) => line.length > 0)
     .map((line) => parseLossless(line))
 
-/** Waits until a fetch's load file number `count` exists in `directory`: the earlier ones were loaded. */
-async function loadFilesPassed(directory: string, count: number): Promise<void> {
-  for (;;) {
-    for (const name of await readdir(directory)) {
-      if (!name.startsWith('mpx-load-')) continue
-      const files = await readdir(join(directory, name)).catch(() => [])
-      if (files.some((file) => Number.parseInt(file, 10) >= count)) return
-    }
+/** The load directories (`mpx-load-<pid>-*`) of fetches in a temporary directory. */
+async function loadDirectories(directory: string): Promise<string[]> {
+  return (await readdir(directory)).filter((name) => name.startsWith('mpx-load-'))
+}
 
-    await sleep(20)
+/**
+ * Waits until a fetch's load file number `count` exists in `directory` (the earlier ones have been
+ * loaded by then), or fails if the fetch ends first.
+ */
+async function loadFilesPassed(directory: string, count: number, ended: Promise<unknown>): Promise<void> {
+  const state = {done: false}
+  const early = ended.then(() => {
+    if (!state.done) throw new Error('the fetch ended before it had loaded anything')
+  })
+  const reached = (async () => {
+    while (!state.done) {
+      for (const name of await loadDirectories(directory)) {
+        const files = await readdir(join(directory, name)).catch(() => [])
+        if (files.some((file) => Number.parseInt(file, 10) >= count)) return
+      }
+
+      await sleep(20)
+    }
+  })()
+  try {
+    await Promise.race([reached, early])
+  } finally {
+    state.done = true
   }
 }
 
@@ -145,7 +163,7 @@ describe('fetch:events into DuckDB', () => {
     const closed = new Promise<null | number>((resolve) => {
       child.on('close', (code) => resolve(code))
     })
-    await loadFilesPassed(loads, 4)
+    await loadFilesPassed(loads, 4, closed)
     child.kill('SIGKILL')
     expect(await closed).to.equal(null)
 
@@ -157,15 +175,15 @@ describe('fetch:events into DuckDB', () => {
     expect(JSON.parse(tables.stdout)).to.have.length(1)
 
     // The killed fetch's load files are left behind, until the next fetch removes them.
-    expect(await readdir(loads)).to.have.length(1)
-    expect((await readdir(loads))[0]).to.match(new RegExp(`^mpx-load-${child.pid}-`))
+    expect(await loadDirectories(loads)).to.have.length(1)
+    expect((await loadDirectories(loads))[0]).to.match(new RegExp(`^mpx-load-${child.pid}-`))
 
     // And the database takes the next fetch.
     server.reset()
     const retried = await runMpx(fetchArgs('--replace', '--quiet'), {env: {...env, TMPDIR: loads}})
     expect(retried.code, retried.stderr).to.equal(0)
     expect((await sql('SELECT count(*) AS n FROM events')).stdout).to.equal('{"n":3000}\n')
-    expect(await readdir(loads)).to.deep.equal([])
+    expect(await loadDirectories(loads)).to.deep.equal([])
   })
 
   it('stops on Ctrl-C with status 130, leaving the table, the database and the temporary directory as they were', async () => {
@@ -183,20 +201,20 @@ describe('fetch:events into DuckDB', () => {
       const closed = new Promise<null | number>((resolve) => {
         child.on('close', (code) => resolve(code))
       })
-      await loadFilesPassed(loads, 3)
+      await loadFilesPassed(loads, 3, closed)
       child.kill('SIGINT')
       return closed
     }
 
     expect(await interrupt(fetchArgs('--append'))).to.equal(130)
     expect((await sql('SELECT * FROM events ORDER BY rowid', '--format', 'jsonl')).stdout).to.equal(before.stdout)
-    expect(await readdir(loads)).to.deep.equal([])
+    expect(await loadDirectories(loads)).to.deep.equal([])
 
     // A database the interrupted fetch created is not left behind.
     const fresh = join(directory.path, 'fresh.duckdb')
     expect(await interrupt(['fetch:events', '2024-01-01', '2024-01-10', '--db', fresh])).to.equal(130)
     expect(existsSync(fresh)).to.equal(false)
-    expect(await readdir(loads)).to.deep.equal([])
+    expect(await loadDirectories(loads)).to.deep.equal([])
   })
 
   it('puts the database at $MPX_DB, else at <data dir>/<project id>.duckdb, and the other commands find it', async () => {
