@@ -61,6 +61,10 @@ export class LineWriter {
   }
 
   private check(): void {
+    // A stream destroyed by an error reports it only on the next tick: read the error now, or a full
+    // disk would pass for a reader that left (exit 0, the output silently incomplete).
+    const {errored} = this.stream
+    if (!this.failure && errored) this.onError(errored as NodeJS.ErrnoException)
     if (this.failure) throw this.failure
     if (this.stream.destroyed || this.stream.writableEnded) throw new OutputClosedError()
   }
