@@ -42,14 +42,16 @@ export function packagingEnv(extra: Record<string, string | undefined> = {}): No
   }
 }
 
-/** Runs npm (the one on PATH) and returns its stdout; a failure throws with npm's stderr. */
+/** Runs npm (the one on PATH) and returns its stdout; a failure throws with the end of its output. */
 export async function npm(args: readonly string[], cwd: string, timeout = 300_000): Promise<string> {
   try {
     const {stdout} = await run('npm', args, {cwd, env: packagingEnv(), maxBuffer: 64 * 1024 * 1024, timeout})
     return stdout
   } catch (error) {
-    const {stderr} = error as {stderr?: string}
-    throw new Error(`npm ${args.join(' ')} failed in ${cwd}:\n${stderr ?? String(error)}`)
+    // Lifecycle scripts (the build) report on stdout, npm on stderr: keep the end of both.
+    const {stderr = '', stdout = ''} = error as {stderr?: string; stdout?: string}
+    const tail = (text: string) => text.trim().split('\n').slice(-30).join('\n')
+    throw new Error(`npm ${args.join(' ')} failed in ${cwd}:\n${tail(stdout)}\n${tail(stderr) || String(error)}`)
   }
 }
 
