@@ -131,7 +131,9 @@ export class NdjsonLoader {
     if (!file) return
     this.file = undefined
     file.stream.end()
-    await once(file.stream, 'close')
+    // A write error (a full disk) is recorded by the stream's listener and thrown below as an mpx
+    // error; a stream it destroyed may have closed already.
+    if (!file.stream.closed) await once(file.stream, 'close').catch(() => {})
     await this.loading
     this.throwIfFailed()
     const {connection, schema, table} = this.options
