@@ -48,8 +48,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
     if (error instanceof MpxError) this.fail(error.message, error.exitCode)
     if (error.name === 'AbortError') this.fail('Interrupted', ExitCode.Interrupted)
-    if (error instanceof Errors.CLIError && 'parse' in error)
-      this.fail(oneLineParseError(error, this.id), ExitCode.Usage)
+    const parseFailure = error instanceof Errors.CLIError && 'parse' in error
+    // A flag whose value failed to parse arrives as a plain error tagged with the usage exit code.
+    const flagFailure = (error as {oclif?: {exit?: number}}).oclif?.exit === ExitCode.Usage
+    if (parseFailure || flagFailure) this.fail(oneLineParseError(error, this.id), ExitCode.Usage)
     return super.catch(error)
   }
 
@@ -84,7 +86,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 }
 
 /** oclif's parse errors span many lines (with the whole usage): keep the gist on one line. */
-function oneLineParseError(error: Errors.CLIError, id: string | undefined): string {
+function oneLineParseError(error: Error, id: string | undefined): string {
   const lines = error.message
     .split('\n')
     .map((line) => line.trim())
@@ -93,7 +95,9 @@ function oneLineParseError(error: Errors.CLIError, id: string | undefined): stri
   const args =
     'args' in error && Array.isArray(error.args) ? error.args.map((arg: {name: string}) => arg.name.toUpperCase()) : []
   let what = headline
-  if (args.length > 0) what = `${headline.replace(/:$/, '')}: ${args.join(', ')}`
+  const flag = /^Parsing (--\S+)$/.exec(headline)
+  if (flag && detail) what = `${flag[1]}: ${detail}`
+  else if (args.length > 0) what = `${headline.replace(/:$/, '')}: ${args.join(', ')}`
   // e.g. "The following error occurred:" followed by the actual reason on the next line.
   else if (headline.endsWith(':') && detail)
     what = /^The following errors? occurred:$/.test(headline) ? detail : `${headline} ${detail}`

@@ -112,6 +112,7 @@ describe('fetch:events', () => {
       ['2024-01-10'],
       ['2024-01-01', '2024-01-10', '--nope'],
       ['2024-01-01', '2024-01-10', '--append', '--replace'],
+      ['2024-01-01', '2024-01-10', '--limit', '0'],
     ]) {
       const result = await runMpx(['fetch:events', ...args, '--stdout'], {env})
       expect(result.code, args.join(' ')).to.equal(3)
