@@ -54,7 +54,9 @@ export function errorForResponse(
     return new RetryableError(
       `HTTP ${status}${said}`,
       new MpxError(
-        `Mixpanel kept failing for ${context.what} (HTTP ${status}${said}): try again later or use a smaller --chunk-days`,
+        // Long export ranges fail more often; a smaller chunk is the remedy there.
+        `Mixpanel kept failing for ${context.what} (HTTP ${status}${said}): try again later` +
+          (context.what.startsWith('export') ? ' or use a smaller --chunk-days' : ''),
       ),
       retryAfterMs,
     )
