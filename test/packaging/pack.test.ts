@@ -42,7 +42,15 @@ describe('npm package: packed, installed with npm install -g, run', function () 
   after(async () => server?.close())
 
   it('ships the build, the bin and the oclif manifest; no sources or tests', () => {
-    for (const file of ['bin/run.js', 'dist/index.js', 'dist/index.d.ts', 'oclif.manifest.json', 'README.md']) {
+    const shipped = [
+      'bin/run.js',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'oclif.manifest.json',
+      'README.md',
+      'CHANGELOG.md',
+    ]
+    for (const file of shipped) {
       expect(existsSync(join(installed, file)), file).to.equal(true)
     }
 
@@ -154,6 +162,14 @@ describe('npm package: packed, installed with npm install -g, run', function () 
       const output = JSON.parse(result.stdout) as {count: number; error: string; names: number; version: string}
       expect(output).to.deep.include({count: 200, error: 'function', version})
       expect(output.names).to.be.greaterThan(1)
+    })
+
+    it("require('mpx') works too, from CommonJS (Node's require of ES modules)", async () => {
+      const script = join(consumer, 'require.cjs')
+      writeFileSync(script, "const {Mixpanel} = require('mpx')\nconsole.log(typeof Mixpanel)\n")
+      const result = await runNode(script, [], {env})
+      expect(result.code, result.stderr).to.equal(0)
+      expect(result.stdout).to.equal('function\n')
     })
 
     it('type-checks a TypeScript consumer against the installed types', async () => {
