@@ -122,7 +122,7 @@ export async function listTables(path: string): Promise<TableSummary[]> {
 async function existingTable(connection: DuckDBConnection, name: string, path: string): Promise<string> {
   const table = await findTable(connection, name)
   if (!table || table === FETCHES_TABLE) {
-    throw new NotFoundError(`No table "${name}" in ${path}: see mpx tables`)
+    throw new NotFoundError(`No table ${JSON.stringify(name)} in ${path}: see mpx tables`)
   }
 
   return table
@@ -180,7 +180,9 @@ export async function describeTable(path: string, name: string, keyLimit = 20): 
 /** `mpx tables:drop`: the table and mpx's record of its fetches, in one transaction. */
 export async function dropTable(path: string, name: string): Promise<TableSummary> {
   if (name.toLowerCase().startsWith('_mpx_')) {
-    throw new UsageError(`"${name}" is mpx's own table: drop it with mpx sql --write if you really mean to`)
+    throw new UsageError(
+      `${JSON.stringify(name)} is mpx's own table: drop it with mpx sql --write if you really mean to`,
+    )
   }
 
   return withDatabase(path, false, async (connection) => {

@@ -36,7 +36,7 @@ const TABLE_NAME = /^[A-Za-z]\w{0,62}$/
 export function checkTableName(name: string): string {
   if (!TABLE_NAME.test(name)) {
     throw new UsageError(
-      `Table name "${name}" is not allowed: use a letter, then letters, digits or _ (at most 63 characters)`,
+      `Table name ${JSON.stringify(name)} is not allowed: use a letter, then letters, digits or _ (at most 63 characters)`,
     )
   }
 
