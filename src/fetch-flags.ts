@@ -21,6 +21,13 @@ export const fetchFlags = {
     description: 'Allow a plain-http MPX_API_URL on a non-loopback host (credentials travel unencrypted)',
     hidden: false,
   }),
+  output: Flags.string({
+    char: 'o',
+    description:
+      'Write JSONL to this file (a temporary file renamed once complete); same as --sink jsonl --sink-option output=FILE',
+    exclusive: ['sink', 'stdout'],
+    helpGroup: 'OUTPUT',
+  }),
   quiet: Flags.boolean({char: 'q', description: 'No progress, warnings or summary on stderr'}),
   raw: Flags.boolean({description: 'Records exactly as Mixpanel sent them (with --stdout)', helpGroup: 'OUTPUT'}),
   replace: Flags.boolean({
@@ -53,4 +60,13 @@ export type WriteModeFlags = {append: boolean; replace: boolean}
 export function writeMode(flags: WriteModeFlags): 'append' | 'create' | 'replace' {
   if (flags.append) return 'append'
   return flags.replace ? 'replace' : 'create'
+}
+
+export type SinkFlags = {output?: string; sink?: string; 'sink-option'?: string[]; stdout?: boolean}
+
+/** The sink and its options from --sink, --stdout (JSONL to stdout) and --output (JSONL to a file). */
+export function sinkChoice(flags: SinkFlags): {sinkName: string; sinkOptions: string[]} {
+  const sinkOptions = flags['sink-option'] ?? []
+  if (flags.output !== undefined) return {sinkName: 'jsonl', sinkOptions: [...sinkOptions, `output=${flags.output}`]}
+  return {sinkName: flags.stdout ? 'jsonl' : (flags.sink ?? 'duckdb'), sinkOptions}
 }

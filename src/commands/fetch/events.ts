@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {fetchFlags, writeMode} from '../../fetch-flags.js'
+import {fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
 import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export-source.js'
 import {Progress} from '../../progress.js'
 
@@ -68,8 +68,7 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
       mode: writeMode(flags),
       progress,
       retries: flags.retries,
-      sinkName: flags.stdout ? 'jsonl' : (flags.sink ?? 'duckdb'),
-      sinkOptions: flags['sink-option'] ?? [],
+      ...sinkChoice(flags),
       table: args.table ?? 'events',
       to: args.to,
       where: flags.where,
