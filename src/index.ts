@@ -20,6 +20,7 @@ export type {Region} from './mixpanel/regions.js'
 export type {RetryOptions} from './mixpanel/retry.js'
 export {parseLossless, stringifyLossless} from './records/json.js'
 export type * from './records/types.js'
+export type * from './sinks/hooks.js'
 export type * from './sinks/sink.js'
 
 /** Credentials as a library caller gives them. */

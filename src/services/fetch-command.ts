@@ -61,7 +61,7 @@ export function databasePath(dataDir: string, projectId: string | undefined, db?
  * source into the sink with progress, Ctrl-C handling and a summary line.
  */
 export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult> {
-  const sink = await findSink(input.sinkName, input.config)
+  const sink = await findSink(input.sinkName, input.config, (message) => input.progress.warn(message))
   if (!sink.formats.includes(input.format)) {
     throw new UsageError(
       input.sinkName === 'duckdb'

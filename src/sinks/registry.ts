@@ -1,8 +1,12 @@
 import type {Config} from '@oclif/core'
 
-import type {Sink} from './sink.js'
+import {Ajv} from 'ajv'
 
-import {NotFoundError, UsageError} from '../errors.js'
+import type {MpxHooks} from './hooks.js'
+import type {RecordBatch, Sink, SinkContext, SinkResult, SinkTarget, SinkWriter} from './sink.js'
+
+import {ExitCode, MpxError, NotFoundError, UsageError} from '../errors.js'
+import {recordFormats} from '../records/types.js'
 
 /** A sink as mpx knows it before loading it: built-in sinks load lazily (DuckDB is heavy). */
 export interface SinkEntry {
@@ -12,48 +16,210 @@ export interface SinkEntry {
   readonly plugin: string
 }
 
+/** A plugin whose `sinks` hook failed, or answered with something that is not a sink. */
+export interface SinkPluginFailure {
+  readonly message: string
+  readonly plugin: string
+}
+
+export interface SinkDiscovery {
+  /** Built-ins first, then plugins' sinks by plugin name; duplicates included. */
+  readonly entries: readonly SinkEntry[]
+  readonly failures: readonly SinkPluginFailure[]
+}
+
+export const BUILT_IN = 'mpx'
+
+/** How long a plugin's hook may take to list its sinks. */
+export const SINKS_HOOK_TIMEOUT_MS = 10_000
+
+const SINK_NAME = /^[a-z][\da-z-]{0,62}$/
+
 const builtIns: SinkEntry[] = [
-  {load: async () => (await import('./jsonl-sink.js')).jsonlSink(), name: 'jsonl', plugin: 'mpx'},
-  {load: async () => (await import('./duckdb-sink.js')).duckdbSink(), name: 'duckdb', plugin: 'mpx'},
+  {load: async () => (await import('./jsonl-sink.js')).jsonlSink(), name: 'jsonl', plugin: BUILT_IN},
+  {load: async () => (await import('./duckdb-sink.js')).duckdbSink(), name: 'duckdb', plugin: BUILT_IN},
 ]
 
-/** Every sink: the built-ins, then what installed plugins answer to the `sinks` hook. */
-export async function listSinks(config?: Config): Promise<SinkEntry[]> {
-  const entries = [...builtIns]
-  if (config) {
-    const {failures, successes} = await config.runHook('sinks', {})
-    const [failure] = failures
-    if (failure)
-      throw new UsageError(`Plugin ${failure.plugin.name} failed to list its sinks: ${failure.error.message}`)
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
 
-    for (const {plugin, result} of successes) {
-      for (const sink of (result ?? []) as Sink[]) {
-        entries.push({load: async () => sink, name: sink.name, plugin: plugin.name})
+/**
+ * Every sink: the built-ins, then what installed plugins answer to the `sinks` hook. A plugin whose
+ * hook fails (or times out, or answers with something that is not a sink) is reported in
+ * `failures`, and its sinks are left out: a broken add-on does not stop the built-ins.
+ */
+export async function discoverSinks(config?: Config): Promise<SinkDiscovery> {
+  const entries = [...builtIns]
+  const failures: SinkPluginFailure[] = []
+  if (config) {
+    const result = await config.runHook<'sinks', MpxHooks>('sinks', {}, SINKS_HOOK_TIMEOUT_MS, true)
+    for (const {error, plugin} of result.failures) {
+      failures.push({message: messageOf(error), plugin: plugin.name})
+    }
+
+    const successes = [...result.successes].sort((a, b) => a.plugin.name.localeCompare(b.plugin.name))
+    for (const {plugin, result: answer} of successes) {
+      try {
+        const sinks = checkSinks(answer)
+        for (const sink of sinks) {
+          const guarded = guardSink(sink, plugin.name)
+          entries.push({load: async () => guarded, name: sink.name, plugin: plugin.name})
+        }
+      } catch (error) {
+        failures.push({message: messageOf(error), plugin: plugin.name})
       }
     }
   }
 
-  const seen = new Map<string, SinkEntry>()
-  for (const entry of entries) {
-    const other = seen.get(entry.name)
-    if (other) {
-      throw new UsageError(
-        `Two sinks are named "${entry.name}": one from ${other.plugin}, one from ${entry.plugin}; uninstall one of them`,
-      )
-    }
-
-    seen.set(entry.name, entry)
-  }
-
-  return [...seen.values()]
+  return {entries, failures}
 }
 
-export async function findSink(name: string, config?: Config): Promise<Sink> {
-  const entries = await listSinks(config)
-  const entry = entries.find((candidate) => candidate.name === name)
-  if (!entry) {
-    throw new NotFoundError(`No sink named "${name}": available sinks are ${entries.map((e) => e.name).join(', ')}`)
+/** One line about a plugin that could not list its sinks. */
+export function describeFailure(failure: SinkPluginFailure): string {
+  return `Plugin ${failure.plugin} could not list its sinks: ${failure.message}`
+}
+
+function duplicateError(name: string, entries: readonly SinkEntry[]): UsageError {
+  const plugins = entries.map((entry) => entry.plugin)
+  const from = plugins.length === 2 ? `one from ${plugins[0]}, one from ${plugins[1]}` : `from ${plugins.join(', ')}`
+  const remove = plugins.filter((plugin) => plugin !== BUILT_IN).join(' or ')
+  return new UsageError(`Two sinks are named "${name}": ${from}; uninstall ${remove} (mpx plugins uninstall NAME)`)
+}
+
+/** Sinks grouped by name, in discovery order. */
+function byName(entries: readonly SinkEntry[]): Map<string, SinkEntry[]> {
+  const groups = new Map<string, SinkEntry[]>()
+  for (const entry of entries) groups.set(entry.name, [...(groups.get(entry.name) ?? []), entry])
+  return groups
+}
+
+/** Every sink, once each; two sinks with one name are an error that names both plugins. */
+export async function listSinks(config?: Config): Promise<{entries: SinkEntry[]; failures: SinkPluginFailure[]}> {
+  const discovery = await discoverSinks(config)
+  const entries: SinkEntry[] = []
+  for (const [name, group] of byName(discovery.entries)) {
+    if (group.length > 1) throw duplicateError(name, group)
+    entries.push(group[0])
   }
 
-  return entry.load()
+  return {entries, failures: [...discovery.failures]}
+}
+
+/**
+ * The sink named `name`. Only that name has to be unambiguous (two plugins that both bring a sink
+ * nobody asked for do not stop a fetch); plugins that failed are reported through `warn`.
+ */
+export async function findSink(name: string, config?: Config, warn?: (message: string) => void): Promise<Sink> {
+  const discovery = await discoverSinks(config)
+  const group = byName(discovery.entries).get(name) ?? []
+  if (group.length > 1) throw duplicateError(name, group)
+  if (group.length === 0) {
+    const available = [...new Set(discovery.entries.map((entry) => entry.name))].join(', ')
+    const broken = discovery.failures.map((failure) => `; ${describeFailure(failure)}`).join('')
+    throw new NotFoundError(`No sink named "${name}": available sinks are ${available} (see mpx sinks)${broken}`)
+  }
+
+  for (const failure of discovery.failures) warn?.(describeFailure(failure))
+  return group[0].load()
+}
+
+/** What a plugin's hook answered, checked: an array of sinks whose fields mpx can rely on. */
+export function checkSinks(answer: unknown): Sink[] {
+  if (answer === undefined || answer === null) return []
+  if (!Array.isArray(answer)) throw new TypeError('its sinks hook must resolve to an array of sinks')
+  return answer.map((value: unknown, index) => checkSink(value, index))
+}
+
+function checkSink(value: unknown, index: number): Sink {
+  if (typeof value !== 'object' || value === null) throw new TypeError(`sink ${index} is not an object`)
+  const sink = value as Partial<Record<keyof Sink, unknown>>
+  const label = typeof sink.name === 'string' ? `sink "${sink.name}"` : `sink ${index}`
+  const fail = (why: string) => new TypeError(`${label} ${why}`)
+  if (typeof sink.name !== 'string' || !SINK_NAME.test(sink.name)) {
+    throw fail('needs a name of lower-case letters, digits and dashes, starting with a letter')
+  }
+
+  if (typeof sink.description !== 'string') throw fail('needs a description')
+  if (typeof sink.open !== 'function') throw fail('needs an open(target, context) function')
+  const {formats} = sink
+  if (
+    !Array.isArray(formats) ||
+    formats.length === 0 ||
+    !formats.every((format) => (recordFormats as readonly unknown[]).includes(format))
+  ) {
+    throw fail(`needs formats, some of ${recordFormats.join(', ')}`)
+  }
+
+  const schema = sink.optionsSchema
+  if (typeof schema !== 'object' || schema === null || (schema as {type?: unknown}).type !== 'object') {
+    throw fail('needs an optionsSchema of type "object"')
+  }
+
+  try {
+    new Ajv().compile(schema)
+  } catch (error) {
+    throw fail(`has an invalid optionsSchema: ${messageOf(error)}`)
+  }
+
+  return value as Sink
+}
+
+const exitCodes = new Set<number>(Object.values(ExitCode))
+
+/**
+ * A plugin's error as mpx reports it: one line naming the sink and its plugin. A plugin cannot
+ * import mpx's error classes (it depends on mpx's types only), so an `exitCode` property on its
+ * error picks the exit code (3 for a usage problem, 4 for something missing...).
+ */
+function pluginError(error: unknown, sink: string, plugin: string): Error {
+  if (error instanceof MpxError) return error
+  if (error instanceof Error && error.name === 'AbortError') return error
+  const code = (error as null | {exitCode?: unknown})?.exitCode
+  const exitCode = typeof code === 'number' && exitCodes.has(code) ? (code as ExitCode) : ExitCode.Failure
+  return new MpxError(`Sink "${sink}" (${plugin}): ${messageOf(error)}`, exitCode, {cause: error})
+}
+
+/** A plugin's sink with its errors made mpx errors, and an abort that never hides the first failure. */
+function guardSink(sink: Sink, plugin: string): Sink {
+  const wrap = (error: unknown) => pluginError(error, sink.name, plugin)
+  return {
+    description: sink.description,
+    formats: sink.formats,
+    name: sink.name,
+    async open(target: SinkTarget, context: SinkContext): Promise<SinkWriter> {
+      let writer: SinkWriter
+      try {
+        writer = await sink.open(target, context)
+      } catch (error) {
+        throw wrap(error)
+      }
+
+      return {
+        async abort(reason: unknown): Promise<void> {
+          try {
+            await writer.abort(reason)
+          } catch (error) {
+            // The fetch is failing already: its own error is the one to report.
+            context.warn(`Sink "${sink.name}" (${plugin}) could not clean up: ${messageOf(error)}`)
+          }
+        },
+        async commit(): Promise<SinkResult> {
+          try {
+            return await writer.commit()
+          } catch (error) {
+            throw wrap(error)
+          }
+        },
+        async write(batch: RecordBatch): Promise<void> {
+          try {
+            await writer.write(batch)
+          } catch (error) {
+            throw wrap(error)
+          }
+        },
+      }
+    },
+    optionsSchema: sink.optionsSchema,
+  }
 }
