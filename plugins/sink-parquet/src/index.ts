@@ -1,0 +1,1 @@
+export {parquetSink, type ParquetSinkSettings} from './parquet-sink.js'

@@ -1,0 +1,359 @@
+import type {RecordBatch, RecordKind, SinkContext, SinkResult, SinkTarget, SinkWriter} from 'mpx'
+
+import {type DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
+import {once} from 'node:events'
+import {createWriteStream, type WriteStream} from 'node:fs'
+import {mkdir, mkdtemp, rename, rm} from 'node:fs/promises'
+import {basename, join} from 'node:path'
+
+import type {ParquetOptions, ParquetSinkSettings} from './parquet-sink.js'
+
+import {isDirectory, listFiles, moveFiles, removeStaleTemporaries, TEMP_PREFIX} from './files.js'
+
+/** The columns of mpx's DuckDB tables, in order, and the key that identifies a record. */
+const tables: Record<RecordKind, {columns: ReadonlyArray<readonly [string, string]>; key: readonly string[]}> = {
+  events: {
+    columns: [
+      ['event_name', 'VARCHAR'],
+      ['event_time', 'TIMESTAMPTZ'],
+      ['distinct_id', 'VARCHAR'],
+      ['insert_id', 'VARCHAR'],
+      ['properties', 'JSON'],
+    ],
+    key: ['event_name', 'distinct_id', 'insert_id'],
+  },
+  profiles: {
+    columns: [
+      ['distinct_id', 'VARCHAR'],
+      ['last_seen', 'TIMESTAMPTZ'],
+      ['properties', 'JSON'],
+    ],
+    key: ['distinct_id'],
+  },
+}
+
+const DEFAULT_FILE_BYTES = 32 * 1024 * 1024
+const DEFAULT_MEMORY_LIMIT = '512MB'
+
+/** `\udXXX` escapes of lone surrogates, which DuckDB's JSON reader refuses (JavaScript allows them). */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][\dA-Fa-f]{2}/
+const SURROGATE_ESCAPES = /(?<!\\)((?:\\\\)*)\\u[dD][89a-fA-F][\dA-Fa-f]{2}/g
+
+const quote = (name: string) => `"${name.replaceAll('"', '""')}"`
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
+
+function message(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0].trim()
+}
+
+/** `2024-05-01T10:20:30.123Z` → `20240501T102030Z`: file names of later fetches sort later. */
+function stamp(date: Date): string {
+  return date
+    .toISOString()
+    .replaceAll(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+}
+
+/** The fetch's order of each record, added to the staged rows: which duplicate to keep. */
+const SEQUENCE = '_mpx_seq'
+
+/**
+ * One fetch into Parquet files, in a working directory beside the table's
+ * (`<dir>/.mpx-tmp-<table>-<pid>-XXXXXX`). While the fetch goes on, records are staged: every
+ * 32 MB of JSON lines becomes a Parquet file, converted by DuckDB in its own threads while the
+ * next lines arrive. At commit one COPY deduplicates the staged rows and writes the table's files,
+ * which are then renamed into place: nothing under `<dir>/<table>` changes before commit, and
+ * abort only removes the working directory.
+ */
+export async function openParquetWriter(
+  target: SinkTarget,
+  options: ParquetOptions,
+  context: SinkContext,
+  settings: ParquetSinkSettings,
+): Promise<SinkWriter> {
+  const table = tables[target.kind]
+  const destination = join(options.dir, target.table)
+  const existing = await isDirectory(destination)
+  if (existing === false) throw new Error(`${destination} is not a directory`)
+  if (existing && target.mode === 'create') {
+    throw new Error(`${destination} already exists: pass --replace to replace it, or --append to add files to it`)
+  }
+
+  await mkdir(options.dir, {recursive: true})
+  await removeStaleTemporaries(options.dir)
+  const work = await mkdtemp(join(options.dir, `${TEMP_PREFIX}${target.table}-${process.pid}-`))
+  const startedAt = new Date()
+  let instance: DuckDBInstance | undefined
+  let connection: DuckDBConnection | undefined
+  let finished = false
+
+  const cleanUp = async () => {
+    finished = true
+    connection?.closeSync()
+    instance?.closeSync()
+    await rm(work, {force: true, recursive: true})
+  }
+
+  try {
+    instance = await DuckDBInstance.create(':memory:', {
+      memory_limit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+      // Order is kept where it matters (the sequence column): without it DuckDB needs less memory.
+      preserve_insertion_order: 'false',
+      // What does not fit in memory spills here, and goes with the working directory.
+      temp_directory: join(work, 'spill'),
+      ...(options.threads === undefined ? {} : {threads: String(options.threads)}),
+    })
+    connection = await instance.connect()
+    // Stored times are instants: UTC makes event_date the UTC day, as mpx's event_time is.
+    await connection.run(`SET TimeZone = 'UTC'`)
+    await mkdir(join(work, 'stage'))
+  } catch (error) {
+    await cleanUp()
+    throw new Error(`Could not start DuckDB: ${message(error)}`, {cause: error})
+  }
+
+  const duckdb = connection
+  const stager = new Stager({
+    columns: table.columns,
+    connection: duckdb,
+    directory: work,
+    fileBytes: settings.fileBytes ?? DEFAULT_FILE_BYTES,
+    onRepair: (lines) =>
+      context.warn(`${lines} ${target.kind} had invalid Unicode (a lone surrogate), stored as U+FFFD`),
+  })
+
+  return {
+    async abort(): Promise<void> {
+      if (finished) return
+      await stager.abort()
+      await cleanUp()
+    },
+
+    async commit(): Promise<SinkResult> {
+      if (finished) throw new Error('the writer is closed')
+      try {
+        await stager.finish()
+        const out = join(work, 'out')
+        await mkdir(out)
+        const written =
+          stager.staged === 0
+            ? 0
+            : await writeParquet(duckdb, {
+                compression: options.compression,
+                existing: existing && target.mode === 'append' ? destination : undefined,
+                out,
+                prefix: `part-${stamp(startedAt)}-${work.slice(-6)}`,
+                stage: join(work, 'stage', '*.parquet'),
+                target,
+              })
+        await publish(out, destination, target, work)
+        await cleanUp()
+        return {location: `${target.kind} in ${destination}`, written}
+      } catch (error) {
+        await stager.abort()
+        await cleanUp()
+        throw error
+      }
+    },
+
+    async write(batch: RecordBatch): Promise<void> {
+      await stager.add(batch.lines)
+    },
+  }
+}
+
+interface CopyPlan {
+  readonly compression: string
+  /** The table's directory when appending to it: events already there are not written again. */
+  readonly existing?: string
+  readonly out: string
+  readonly prefix: string
+  /** Glob of the staged Parquet files. */
+  readonly stage: string
+  readonly target: SinkTarget
+}
+
+/**
+ * The staged rows into the table's Parquet files under `out`, deduplicated as mpx's DuckDB tables
+ * are: events keep the first of each key (and, when appending, skip keys already stored); profiles
+ * keep the last version of each. Duplicates are found on the key columns alone, which is cheap on
+ * Parquet, and the rows are filtered only when there are some.
+ */
+async function writeParquet(connection: DuckDBConnection, plan: CopyPlan): Promise<number> {
+  const {kind} = plan.target
+  const {columns, key} = tables[kind]
+  const staged = `read_parquet(${literal(plan.stage)})`
+  const match = (left: string, right: string) =>
+    key.map((name) => `${left}.${quote(name)} = ${right}.${quote(name)}`).join(' AND ')
+  const where: string[] = []
+  if (kind === 'profiles' || plan.target.dedupe) {
+    const keep = kind === 'profiles' ? 'max' : 'min'
+    const keys = key.map((name) => quote(name)).join(', ')
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE duplicates AS SELECT ${keys}, ${keep}(${SEQUENCE}) AS keep FROM ${staged}
+         GROUP BY ${keys} HAVING count(*) > 1`,
+    )
+    const found = await connection.runAndReadAll('SELECT count(*) FROM duplicates')
+    if (Number(found.getRows()[0][0]) > 0) {
+      where.push(`NOT EXISTS (SELECT 1 FROM duplicates AS d WHERE ${match('d', 's')} AND s.${SEQUENCE} <> d.keep)`)
+    }
+  }
+
+  if (kind === 'events' && plan.target.dedupe && plan.existing) {
+    const files = (await listFiles(plan.existing)).filter((file) => file.endsWith('.parquet'))
+    if (files.length > 0) {
+      const sources = `[${files.map((file) => literal(join(plan.existing!, file))).join(', ')}]`
+      where.push(
+        `NOT EXISTS (SELECT 1 FROM read_parquet(${sources}, hive_partitioning = false) AS e WHERE ${match('e', 's')})`,
+      )
+    }
+  }
+
+  const list = columns.map(([name]) => `s.${quote(name)}`).join(', ')
+  const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''
+  const compression = `COMPRESSION ${literal(plan.compression)}`
+  const sql =
+    kind === 'events'
+      ? `COPY (SELECT ${list}, strftime(s.event_time, '%Y-%m-%d') AS event_date FROM ${staged} AS s${filter})
+           TO ${literal(plan.out)} (FORMAT parquet, ${compression}, PARTITION_BY (event_date),
+           FILENAME_PATTERN ${literal(`${plan.prefix}-{i}`)}, OVERWRITE_OR_IGNORE)`
+      : `COPY (SELECT ${list} FROM ${staged} AS s${filter})
+           TO ${literal(join(plan.out, `${plan.prefix}-0.parquet`))} (FORMAT parquet, ${compression})`
+  try {
+    const result = await connection.run(sql)
+    return result.rowsChanged
+  } catch (error) {
+    throw new Error(`Could not write the Parquet files: ${message(error)}`, {cause: error})
+  }
+}
+
+/**
+ * The new files into place. create: the new directory is renamed to the table's. replace: the old
+ * directory is moved aside, the new one renamed in, then the old one removed. append: each new
+ * file is renamed into the table's directory (they have names of their own), all or none.
+ */
+async function publish(out: string, destination: string, target: SinkTarget, work: string): Promise<void> {
+  const existing = await isDirectory(destination)
+  if (!existing) {
+    await rename(out, destination)
+    return
+  }
+
+  if (target.mode === 'create') throw new Error(`${destination} was created during the fetch: nothing was written`)
+  if (target.mode === 'append') {
+    await moveFiles(out, destination)
+    return
+  }
+
+  const previous = join(work, 'previous')
+  await rename(destination, previous)
+  try {
+    await rename(out, destination)
+  } catch (error) {
+    await rename(previous, destination)
+    throw error
+  }
+}
+
+interface StagerOptions {
+  readonly columns: ReadonlyArray<readonly [string, string]>
+  readonly connection: DuckDBConnection
+  /** The working directory: load files go there, staged Parquet files to its stage/. */
+  readonly directory: string
+  /** Convert to a new staged file after this many bytes of JSON. */
+  readonly fileBytes: number
+  /** Told how many lines had lone surrogates replaced (once per batch that had some). */
+  readonly onRepair: (lines: number) => void
+}
+
+/**
+ * Lines into staged Parquet files through DuckDB's JSON reader (parallel, in DuckDB's threads): they
+ * go to a newline-delimited file, each record numbered, and each full file is converted while the
+ * next one is written. At most one conversion runs at a time, which bounds disk and memory.
+ */
+class Stager {
+  /** Records written to load files so far. */
+  staged = 0
+  private failure: Error | undefined
+  private file: undefined | {bytes: number; path: string; stream: WriteStream}
+  private files = 0
+  private loading: Promise<void> | undefined
+
+  constructor(private readonly options: StagerOptions) {}
+
+  async abort(): Promise<void> {
+    if (this.loading) this.options.connection.interrupt()
+    await this.loading?.catch(() => {})
+    this.loading = undefined
+    this.file?.stream.destroy()
+    this.file = undefined
+  }
+
+  async add(lines: readonly string[]): Promise<void> {
+    this.check()
+    if (lines.length === 0) return
+    const file = this.file ?? this.open()
+    let text = ''
+    let repaired = 0
+    for (const line of lines) {
+      let record = line
+      if (SURROGATE_ESCAPE.test(record)) {
+        record = record.replaceAll(SURROGATE_ESCAPES, String.raw`$1\ufffd`)
+        if (record !== line) repaired++
+      }
+
+      // `{"event_name":...}` → `{"_mpx_seq":N,"event_name":...}`: normalized records are never empty.
+      text += `{"${SEQUENCE}":${this.staged++},${record.slice(1)}\n`
+    }
+
+    if (repaired > 0) this.options.onRepair(repaired)
+    file.bytes += text.length
+    if (!file.stream.write(text)) await once(file.stream, 'drain')
+    if (file.bytes >= this.options.fileBytes) await this.convert()
+  }
+
+  async finish(): Promise<void> {
+    await this.convert()
+    await this.loading
+    this.check()
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure
+  }
+
+  private async convert(): Promise<void> {
+    const {file} = this
+    if (!file) return
+    this.file = undefined
+    file.stream.end()
+    await once(file.stream, 'close')
+    await this.loading
+    this.check()
+    const columns = [[SEQUENCE, 'UBIGINT'] as const, ...this.options.columns]
+    const types = columns.map(([name, type]) => `${quote(name)}: ${literal(type)}`).join(', ')
+    const staged = join(this.options.directory, 'stage', `${basename(file.path, '.jsonl')}.parquet`)
+    const sql =
+      `COPY (SELECT * FROM read_json(${literal(file.path)}, format = 'newline_delimited', columns = {${types}})) ` +
+      `TO ${literal(staged)} (FORMAT parquet, COMPRESSION 'zstd')`
+    this.loading = this.options.connection
+      .run(sql)
+      .then(
+        () => {},
+        (error: unknown) => {
+          this.failure ??= new Error(`DuckDB could not read the records: ${message(error)}`, {cause: error})
+        },
+      )
+      .finally(() => rm(file.path, {force: true}))
+  }
+
+  private open(): NonNullable<Stager['file']> {
+    const path = join(this.options.directory, `load-${String(this.files++).padStart(6, '0')}.jsonl`)
+    const stream = createWriteStream(path, {flags: 'wx'})
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      this.failure ??= new Error(`Cannot write ${path} (${error.code ?? error.message}): check the disk`)
+    })
+    this.file = {bytes: 0, path, stream}
+    return this.file
+  }
+}

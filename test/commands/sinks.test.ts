@@ -1,0 +1,71 @@
+import {expect} from 'chai'
+
+import type {SinksResult} from '../../src/commands/sinks.js'
+
+import {schemaOptions} from '../../src/commands/sinks.js'
+import {oclifHome} from '../plugins/support.js'
+import {runMpx} from '../support/cli.js'
+
+describe('mpx sinks', () => {
+  let home: Awaited<ReturnType<typeof oclifHome>>
+
+  before(async () => {
+    home = await oclifHome()
+  })
+
+  after(async () => home.remove())
+
+  it('lists the built-in sinks with their plugin, formats and options', async () => {
+    const result = await runMpx(['sinks'], {env: home.env})
+    expect(result.code, result.stderr).to.equal(0)
+    expect(result.stderr).to.equal('')
+    const blocks = result.stdout.trimEnd().split('\n\n')
+    expect(blocks).to.have.length(2)
+    expect(blocks[0]).to.equal(
+      [
+        'jsonl (mpx): JSON Lines to stdout, or to a file with --sink-option output=FILE',
+        '  formats: normalized, raw',
+        '  output=STRING  File to write instead of stdout',
+      ].join('\n'),
+    )
+    expect(blocks[1]).to.match(/^duckdb \(mpx\): Tables in a local DuckDB database/)
+    expect(blocks[1]).to.match(/\n {2}path=STRING +The database file .*\(required\)\n/)
+    expect(blocks[1]).to.match(/\n {2}threads=INTEGER +DuckDB worker threads/)
+  })
+
+  it('answers --json with the same, machine-readable', async () => {
+    const result = await runMpx(['sinks', '--json'], {env: home.env})
+    expect(result.code, result.stderr).to.equal(0)
+    const {failures, sinks} = JSON.parse(result.stdout) as SinksResult
+    expect(failures).to.deep.equal([])
+    expect(sinks.map((sink) => [sink.name, sink.plugin, sink.formats])).to.deep.equal([
+      ['jsonl', 'mpx', ['normalized', 'raw']],
+      ['duckdb', 'mpx', ['normalized']],
+    ])
+    expect(sinks[1].options[0]).to.include({name: 'path', required: true, type: 'string'})
+  })
+
+  it('exits 3 for an account flag, which does not apply', async () => {
+    const result = await runMpx(['sinks', '--nope'], {env: home.env})
+    expect(result.code).to.equal(3)
+  })
+
+  it('reads options from a schema: required first, enums and defaults kept', () => {
+    expect(
+      schemaOptions({
+        properties: {
+          a: {description: 'A', type: 'integer'},
+          b: {default: 'x', enum: ['x', 'y'], type: 'string'},
+          c: {type: 'string'},
+        },
+        required: ['c'],
+        type: 'object',
+      }),
+    ).to.deep.equal([
+      {default: undefined, description: undefined, enum: undefined, name: 'c', required: true, type: 'string'},
+      {default: undefined, description: 'A', enum: undefined, name: 'a', required: false, type: 'integer'},
+      {default: 'x', description: undefined, enum: ['x', 'y'], name: 'b', required: false, type: 'string'},
+    ])
+    expect(schemaOptions({type: 'object'})).to.deep.equal([])
+  })
+})

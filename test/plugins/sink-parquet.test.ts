@@ -1,0 +1,256 @@
+import {expect} from 'chai'
+import {readdir, stat} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {parseLossless} from '../../src/records/json.js'
+import {runMpx} from '../support/cli.js'
+import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
+import {generateEvents, generateProfiles} from '../support/generate.js'
+import {byIdentity, oclifHome, parquetPluginDir, query, readParquetEvents, writeSinkPlugin} from './support.js'
+
+const events = generateEvents({count: 600, from: '2024-01-01', seed: 11, to: '2024-01-06'})
+const profiles = generateProfiles({count: 120, seed: 4})
+
+/** Every file under `dir`, relative, with its inode and modification time (to tell rewritten files). */
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>()
+  for (const entry of await readdir(dir, {recursive: true, withFileTypes: true})) {
+    if (!entry.isFile()) continue
+    const path = join(entry.parentPath, entry.name)
+    const info = await stat(path)
+    files.set(path.slice(dir.length + 1), `${info.ino}:${info.mtimeMs}`)
+  }
+
+  return files
+}
+
+describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () => {
+  let server: FakeMixpanel
+  let home: Awaited<ReturnType<typeof oclifHome>>
+  let env: Record<string, string>
+  let dir: string
+  let counter = 0
+  const run = (args: string[], extra: Record<string, string> = {}) => runMpx(args, {env: {...env, ...extra}})
+  const freshDir = () => join(home.path, `parquet-${counter++}`)
+
+  before(async () => {
+    server = await startFakeMixpanel({auth: {apiSecret: 'x'}, events, profiles})
+    home = await oclifHome()
+    env = {...home.env, MP_API_SECRET: 'x', MPX_API_URL: server.url, MPX_RETRY_DELAY_MS: '1'}
+    const linked = await run(['plugins:link', parquetPluginDir])
+    expect(linked.code, linked.stderr).to.equal(0)
+  })
+
+  after(async () => {
+    await server.close()
+    await home.remove()
+  })
+
+  beforeEach(() => {
+    server.reset()
+    dir = freshDir()
+  })
+
+  it('is listed by mpx plugins and mpx sinks, with its plugin and its options', async () => {
+    const plugins = await run(['plugins'])
+    expect(plugins.stdout).to.match(/mpx-sink-parquet 0\.1\.0 \(link\)/)
+
+    const text = await run(['sinks'])
+    expect(text.code, text.stderr).to.equal(0)
+    expect(text.stdout).to.include('parquet (mpx-sink-parquet): Parquet files')
+    expect(text.stdout).to.match(/compression=zstd\|snappy\|gzip\|lz4\|uncompressed +Parquet compression codec/)
+
+    const json = await run(['sinks', '--json'])
+    const {sinks} = JSON.parse(json.stdout) as {sinks: Array<{name: string; options: unknown[]; plugin: string}>}
+    expect(sinks.map((sink) => `${sink.name} ${sink.plugin}`)).to.deep.equal([
+      'jsonl mpx',
+      'duckdb mpx',
+      'parquet mpx-sink-parquet',
+    ])
+    expect(sinks[2].options).to.deep.include({
+      default: 'zstd',
+      description: 'Parquet compression codec',
+      enum: ['zstd', 'snappy', 'gzip', 'lz4', 'uncompressed'],
+      name: 'compression',
+      required: false,
+      type: 'string',
+    })
+  })
+
+  it('writes hive-partitioned, zstd Parquet that holds exactly what --stdout prints, big integers included', async () => {
+    const range = ['2024-01-01', '2024-01-06']
+    const stdout = await run(['fetch:events', ...range, '--stdout', '--quiet'])
+    expect(stdout.code, stdout.stderr).to.equal(0)
+    const streamed = stdout.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => parseLossless(line))
+    expect(streamed).to.have.length(600)
+
+    const result = await run(['fetch:events', ...range, '--sink', 'parquet', '--sink-option', `dir=${dir}`])
+    expect(result.code, result.stderr).to.equal(0)
+    expect(result.stderr).to.match(new RegExp(`Fetched 600 events to events in ${dir}/events`))
+
+    const stored = await readParquetEvents(`${dir}/**/*.parquet`)
+    expect(byIdentity(stored.map((row) => row.record))).to.deep.equal(byIdentity(streamed))
+    // The comparison covered integers beyond 2^53, exact.
+    const big = streamed.filter((record) =>
+      JSON.stringify(record, (_k, v) => (typeof v === 'bigint' ? 'BIG' : v)).includes('BIG'),
+    )
+    expect(big.length).to.be.greaterThan(10)
+
+    for (const row of stored) {
+      const {event_time: time} = row.record as {event_time: string}
+      expect(row.event_date).to.equal(time.slice(0, 10))
+      expect(row.file).to.match(
+        new RegExp(`^${dir}/events/event_date=${row.event_date}/part-\\d{8}T\\d{6}Z-[\\w-]{6}-\\d+\\.parquet$`),
+      )
+    }
+
+    expect(new Set(stored.map((row) => row.event_date)).size).to.equal(6)
+    const columns = await query(
+      `SELECT name, type, logical_type::VARCHAR AS logical FROM parquet_schema('${dir}/events/*/*.parquet') WHERE name <> 'duckdb_schema'`,
+    )
+    expect([...new Set(columns.map((column) => column.name))]).to.deep.equal([
+      'event_name',
+      'event_time',
+      'distinct_id',
+      'insert_id',
+      'properties',
+    ])
+    const codecs = await query(`SELECT DISTINCT compression FROM parquet_metadata('${dir}/events/*/*.parquet')`)
+    expect(codecs).to.deep.equal([{compression: 'ZSTD'}])
+    // Nothing else was left in the directory: no working directory, no load files.
+    expect(await readdir(dir)).to.deep.equal(['events'])
+  })
+
+  it('refuses an existing table, appends files without touching the old ones, and replaces all at once', async () => {
+    const sink = ['--sink', 'parquet', '--sink-option', `dir=${dir}`, '--quiet']
+    const first = await run(['fetch:events', '2024-01-01', '2024-01-03', ...sink])
+    expect(first.code, first.stderr).to.equal(0)
+    const before = await snapshot(join(dir, 'events'))
+
+    const again = await run(['fetch:events', '2024-01-01', '2024-01-03', ...sink])
+    expect(again.code).to.equal(1)
+    expect(again.stderr).to.match(/already exists: pass --replace to replace it, or --append/)
+    expect(again.stderr.trim().split('\n')).to.have.length(1)
+    // The refusal came before any request: only the first fetch asked Mixpanel.
+    expect(server.requests).to.have.length(1)
+
+    const appended = await run(['fetch:events', '2024-01-03', '2024-01-06', ...sink, '--append'])
+    expect(appended.code, appended.stderr).to.equal(0)
+    const after = await snapshot(join(dir, 'events'))
+    for (const [file, identity] of before) expect(after.get(file), file).to.equal(identity)
+    expect(after.size).to.be.greaterThan(before.size)
+    // 2024-01-03 was in both fetches: deduplicated against what was there, so each event once.
+    const stored = await readParquetEvents(`${dir}/events/**/*.parquet`)
+    expect(stored).to.have.length(600)
+
+    const replaced = await run(['fetch:events', '2024-01-02', '2024-01-02', ...sink, '--replace'])
+    expect(replaced.code, replaced.stderr).to.equal(0)
+    const dates = new Set((await readParquetEvents(`${dir}/events/**/*.parquet`)).map((row) => row.event_date))
+    expect([...dates]).to.deep.equal(['2024-01-02'])
+    expect(await readdir(dir)).to.deep.equal(['events'])
+  })
+
+  it('leaves no files when the fetch fails midway, and keeps the old table when a replace fails', async () => {
+    server.fail('export', {resetAfterRecords: 200})
+    const failed = await run([
+      'fetch:events',
+      '2024-01-01',
+      '2024-01-06',
+      '--sink',
+      'parquet',
+      '--sink-option',
+      `dir=${dir}`,
+      '--retries',
+      '0',
+    ])
+    expect(failed.code).to.not.equal(0)
+    expect(await readdir(dir)).to.deep.equal([])
+
+    const created = await run([
+      'fetch:events',
+      '2024-01-01',
+      '2024-01-02',
+      '--sink',
+      'parquet',
+      '--sink-option',
+      `dir=${dir}`,
+    ])
+    expect(created.code, created.stderr).to.equal(0)
+    const before = await snapshot(join(dir, 'events'))
+    server.fail('export', {resetAfterRecords: 100})
+    const replace = ['--sink', 'parquet', '--sink-option', `dir=${dir}`, '--retries', '0', '--replace']
+    const failedReplace = await run(['fetch:events', '2024-01-03', '2024-01-06', ...replace])
+    expect(failedReplace.code).to.not.equal(0)
+    expect(await snapshot(join(dir, 'events'))).to.deep.equal(before)
+    expect(await readdir(dir)).to.deep.equal(['events'])
+  })
+
+  it('writes profiles as one file set with the DuckDB columns', async () => {
+    const result = await run(['fetch:profiles', '--sink', 'parquet', '--sink-option', `dir=${dir}`, '--quiet'])
+    expect(result.code, result.stderr).to.equal(0)
+    const stdout = await run(['fetch:profiles', '--stdout', '--quiet'])
+    const streamed = stdout.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => parseLossless(line) as {distinct_id: string})
+    const rows = await query(
+      `SELECT distinct_id, epoch_ms(last_seen) AS ms, properties::VARCHAR AS properties FROM '${dir}/profiles/*.parquet' ORDER BY distinct_id`,
+    )
+    const stored = rows.map((row) => ({
+      distinct_id: row.distinct_id,
+      last_seen: row.ms === null ? null : new Date(Number(row.ms)).toISOString(),
+      properties: parseLossless(String(row.properties)),
+    }))
+    expect(stored).to.deep.equal([...streamed].sort((a, b) => (a.distinct_id < b.distinct_id ? -1 : 1)))
+    expect((await readdir(join(dir, 'profiles'))).every((file) => file.endsWith('.parquet'))).to.equal(true)
+  })
+
+  it('checks --sink-option against the sink schema before any request (exit 3)', async () => {
+    for (const option of ['compression=brotli', 'nope=1', 'threads=many', 'dir=']) {
+      const result = await run([
+        'fetch:events',
+        '2024-01-01',
+        '2024-01-02',
+        '--sink',
+        'parquet',
+        '--sink-option',
+        option,
+      ])
+      expect(result.code, `${option}: ${result.stderr}`).to.equal(3)
+      expect(result.stderr.trim().split('\n'), result.stderr).to.have.length(1)
+    }
+
+    const unknown = await run(['fetch:events', '2024-01-01', '2024-01-02', '--sink', 'nosuch'])
+    expect(unknown.code).to.equal(4)
+    expect(unknown.stderr).to.include('No sink named "nosuch": available sinks are jsonl, duckdb, parquet')
+    expect(server.requests).to.have.length(0)
+  })
+
+  it('reports two sinks with one name as an error naming both plugins, and still runs the others', async () => {
+    const other = await writeSinkPlugin(join(home.path, 'other-plugin'), 'mpx-sink-other', ['parquet', 'other'])
+    const linked = await run(['plugins:link', other, '--no-install'])
+    expect(linked.code, linked.stderr).to.equal(0)
+    try {
+      const sinks = await run(['sinks'])
+      expect(sinks.code).to.equal(3)
+      expect(sinks.stderr).to.include(
+        'Two sinks are named "parquet": one from mpx-sink-other, one from mpx-sink-parquet',
+      )
+
+      const fetch = await run(['fetch:events', '2024-01-01', '2024-01-02', '--sink', 'parquet'])
+      expect(fetch.code).to.equal(3)
+      expect(fetch.stderr).to.include('mpx-sink-other')
+      expect(server.requests).to.have.length(0)
+
+      const stdout = await run(['fetch:events', '2024-01-01', '2024-01-02', '--stdout', '--quiet'])
+      expect(stdout.code, stdout.stderr).to.equal(0)
+      expect(stdout.stdout.length).to.be.greaterThan(0)
+    } finally {
+      const removed = await run(['plugins:uninstall', 'mpx-sink-other'])
+      expect(removed.code, removed.stderr).to.equal(0)
+    }
+  })
+})
