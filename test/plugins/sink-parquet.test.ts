@@ -1,9 +1,10 @@
 import {expect} from 'chai'
+import {spawn} from 'node:child_process'
 import {readdir, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {parseLossless} from '../../src/records/json.js'
-import {runMpx} from '../support/cli.js'
+import {binRun, runMpx} from '../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
 import {byIdentity, oclifHome, parquetPluginDir, query, readParquetEvents, writeSinkPlugin} from './support.js'
@@ -186,6 +187,35 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     expect(failedReplace.code).to.not.equal(0)
     expect(await snapshot(join(dir, 'events'))).to.deep.equal(before)
     expect(await readdir(dir)).to.deep.equal(['events'])
+  })
+
+  it('removes its working directory when interrupted (Ctrl-C), and exits 130', async () => {
+    server.fail('export', {stallAfterRecords: 300, stallMs: 30_000})
+    const args = ['fetch:events', '2024-01-01', '2024-01-06', '--sink', 'parquet', '--sink-option', `dir=${dir}`]
+    const child = spawn(process.execPath, [binRun, ...args], {
+      env: {HOME: process.env.HOME, PATH: process.env.PATH, ...env},
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    const closed = new Promise<null | number>((resolve) => {
+      child.on('close', resolve)
+    })
+    // The sink is open and has records (a load file in its working directory): interrupt.
+    const loading = async () => {
+      const work = (await readdir(dir).catch(() => [])).find((name) => name.startsWith('.mpx-tmp-events-'))
+      return (
+        work !== undefined && (await readdir(join(dir, work)).catch(() => [])).some((name) => name.startsWith('load-'))
+      )
+    }
+
+    while (!(await loading())) {
+      await new Promise((resolve) => {
+        setTimeout(resolve, 20)
+      })
+    }
+
+    child.kill('SIGINT')
+    expect(await closed).to.equal(130)
+    expect(await readdir(dir)).to.deep.equal([])
   })
 
   it('writes profiles as one file set with the DuckDB columns', async () => {
