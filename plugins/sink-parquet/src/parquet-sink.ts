@@ -67,7 +67,8 @@ export function parquetSink(settings: ParquetSinkSettings = {}): Sink {
           type: 'string',
         },
         memory_limit: {
-          description: "DuckDB's memory_limit while converting, e.g. 1GB (default 512MB; more spills to disk)",
+          description:
+            "DuckDB's memory_limit while converting, e.g. 1GB (default 256MB; beyond it DuckDB spills to disk)",
           pattern: String.raw`^\s*\d+(\.\d+)?\s*([KMGT]i?B|[KMGT]|B|bytes)?\s*$`,
           type: 'string',
         },

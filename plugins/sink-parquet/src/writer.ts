@@ -33,7 +33,7 @@ const tables: Record<RecordKind, {columns: ReadonlyArray<readonly [string, strin
 }
 
 const DEFAULT_FILE_BYTES = 32 * 1024 * 1024
-const DEFAULT_MEMORY_LIMIT = '512MB'
+const DEFAULT_MEMORY_LIMIT = '256MB'
 
 /** `\udXXX` escapes of lone surrogates, which DuckDB's JSON reader refuses (JavaScript allows them). */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][\dA-Fa-f]{2}/
