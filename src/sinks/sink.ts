@@ -54,7 +54,9 @@ export interface SinkResult {
 /**
  * One fetch's writer. mpx calls `write` for each batch in order, awaiting each, then exactly one of
  * `commit` (everything arrived) or `abort` (the fetch failed or was interrupted). After `abort` the
- * target must be exactly as it was before `open`.
+ * target must be exactly as it was before `open`, and so after a `commit` that fails (mpx does not
+ * call `abort` then). A plugin's errors are reported as one line naming the sink; an `exitCode`
+ * property on the error (3: usage, 4: not found) picks the exit status, 1 otherwise.
  */
 export interface SinkWriter {
   abort(reason: unknown): Promise<void>
