@@ -3,6 +3,8 @@ import {createHash} from 'node:crypto'
 import type {NormalizedEvent, RawEvent} from './types.js'
 
 import {MpxError} from '../errors.js'
+import {normalizeEventBlock, secondsToIso} from './event-block.js'
+import {JsonLines} from './json-lines.js'
 import {mayHoldBigIntegers, parseLossless, stringifyLossless} from './json.js'
 
 function malformed(line: string, why: string): MpxError {
@@ -30,7 +32,7 @@ export function parseRawEvent(line: string): RawEvent {
 function epochToIso(time: unknown, line: string): string {
   const seconds = typeof time === 'bigint' ? Number(time) : typeof time === 'string' ? Number(time) : time
   if (typeof seconds !== 'number' || !Number.isFinite(seconds)) throw malformed(line, 'no numeric properties.time')
-  return new Date(seconds * 1000).toISOString()
+  return secondsToIso(seconds)
 }
 
 /**
@@ -61,7 +63,18 @@ export function normalizeEvent(raw: RawEvent, line: string): NormalizedEvent {
   /* eslint-enable perfectionist/sort-objects */
 }
 
-/** Raw export line → normalized JSON line: the CLI's and the sinks' path. */
+/** Raw export line → normalized JSON line: the CLI's and the sinks' path (see event-block.ts). */
 export function normalizeEventLine(line: string): string {
+  if (line.length === 0 || line.includes('\n')) return slowNormalizeEventLine(line)
+  return normalizeEventLines(JsonLines.fromLines([line])).lines[0]
+}
+
+/** Raw export lines → normalized lines, as blocks of bytes: the fast path, same result as normalizeEventLine. */
+export function normalizeEventLines(block: JsonLines): JsonLines {
+  return normalizeEventBlock(block, slowNormalizeEventLine)
+}
+
+/** The general path: parse, normalize, serialize. */
+export function slowNormalizeEventLine(line: string): string {
   return stringifyLossless(normalizeEvent(parseRawEvent(line), line), mayHoldBigIntegers(line))
 }
