@@ -43,6 +43,8 @@ export interface MixpanelOptions {
 export interface StreamEventsOptions {
   /** Days per export request (default 7). */
   chunkDays?: number
+  /** Date chunks fetched at once, 1 (default) to 100; events still come in date order. */
+  concurrency?: number
   /** Only these event names. */
   events?: string[]
   /** `normalized` (default) or `raw`. */
@@ -107,7 +109,12 @@ export class Mixpanel {
         yield* eventRecords(
           client(),
           {events: options.events, from: options.from, limit: options.limit, to: options.to, where: options.where},
-          {chunkDays: options.chunkDays ?? DEFAULT_CHUNK_DAYS, format: options.format ?? 'normalized', signal: options.signal},
+          {
+            chunkDays: options.chunkDays ?? DEFAULT_CHUNK_DAYS,
+            concurrency: options.concurrency,
+            format: options.format ?? 'normalized',
+            signal: options.signal,
+          },
         )
       },
     }

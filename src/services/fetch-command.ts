@@ -9,6 +9,7 @@ import type {SinkResult, WriteMode} from '../sinks/sink.js'
 import {InterruptedError, UsageError} from '../errors.js'
 import {MixpanelClient} from '../mixpanel/client.js'
 import {formatCount, type Progress} from '../progress.js'
+import {type JsonLines} from '../records/json-lines.js'
 import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/options.js'
 import {findSink} from '../sinks/registry.js'
 import {runFetch} from './fetch.js'
@@ -30,7 +31,7 @@ export interface FetchCommandInput {
   readonly sinkName: string
   readonly sinkOptions: readonly string[]
   /** Builds the record source once the client exists; nothing is requested before iteration. */
-  readonly source: (client: MixpanelClient, signal: AbortSignal) => AsyncIterable<readonly string[]>
+  readonly source: (client: MixpanelClient, signal: AbortSignal) => AsyncIterable<JsonLines | readonly string[]>
   readonly table: string
 }
 

@@ -5,13 +5,17 @@ import type {Progress} from '../progress.js'
 import type {RecordFormat} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
-import {checkExportQuery, type ExportQuery} from '../mixpanel/export-source.js'
-import {eventLines} from './events.js'
+import {checkConcurrency, checkExportQuery, estimateQueries, type ExportQuery} from '../mixpanel/export-source.js'
+import {REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
+import {enableYoungCollections} from '../mixpanel/young-gc.js'
+import {eventBlocks} from './events.js'
 import {fetchToSink} from './fetch-command.js'
 
 export interface FetchEventsInput {
   readonly account: ResolvedAccount
   readonly chunkDays: number
+  /** Date chunks fetched at once (default 1). */
+  readonly concurrency?: number
   readonly config: Config
   readonly db?: string
   readonly dedupe: boolean
@@ -40,14 +44,26 @@ export async function fetchEvents(input: FetchEventsInput): Promise<SinkResult> 
     where: input.where,
   }
   checkExportQuery(query)
+  checkConcurrency(input.concurrency ?? 1)
+  const {queries, suggestedChunkDays} = estimateQueries(query, input.chunkDays)
+  if (suggestedChunkDays !== undefined) {
+    input.progress.warn(
+      `this fetch makes ${queries} export requests (one per ${input.chunkDays}-day chunk), more than the ` +
+        `${REQUESTS_PER_HOUR} an hour Mixpanel allows per project: expect it to be slowed down by rate limits. ` +
+        `--chunk-days ${suggestedChunkDays} makes it ${estimateQueries(query, suggestedChunkDays).queries} requests`,
+    )
+  }
+
+  enableYoungCollections()
   return fetchToSink({
     ...input,
     dateRange: {from: input.from, to: input.to},
     filters: {events: input.events ?? [], limit: input.limit ?? null, where: input.where ?? null},
     kind: 'events',
     source: (client, signal) =>
-      eventLines(client, query, {
+      eventBlocks(client, query, {
         chunkDays: input.chunkDays,
+        concurrency: input.concurrency,
         format: input.format,
         onChunk: (chunk, index, count) =>
           input.progress.note(count > 1 ? `${chunk.from}..${chunk.to} (${index + 1}/${count})` : ''),

@@ -2,6 +2,7 @@ import type {RecordFormat, RecordKind} from '../records/types.js'
 import type {Sink, SinkContext, SinkResult, SinkTarget} from '../sinks/sink.js'
 
 import {recordBatch} from '../records/batch.js'
+import {JsonLines} from '../records/json-lines.js'
 
 export interface FetchRun {
   readonly context: SinkContext
@@ -11,7 +12,7 @@ export interface FetchRun {
   readonly onProgress?: (count: number) => void
   readonly sink: Sink
   /** Batches of JSON lines in `format`. */
-  readonly source: AsyncIterable<readonly string[]>
+  readonly source: AsyncIterable<JsonLines | readonly string[]>
   readonly target: SinkTarget
 }
 
@@ -27,7 +28,7 @@ export async function runFetch(run: FetchRun): Promise<SinkResult> {
       run.context.signal.throwIfAborted()
 
       await writer.write(recordBatch(run.kind, run.format, lines))
-      count += lines.length
+      count += lines instanceof JsonLines ? lines.count : lines.length
       run.onProgress?.(count)
     }
 

@@ -33,15 +33,23 @@ function ignoreLateEpipe(stream: Writable): void {
   stream.on('error', () => {})
 }
 
+/** Pieces of output smaller than this are gathered into one write (fewer system calls, fewer wake-ups of the reader). */
+const DIRECT_BYTES = 8 * 1024
+/** Output held for longer than this is written anyway, so that a slow fetch still streams. */
+const HOLD_MS = 50
+
 /** Writes lines to a stream in large pieces, waiting for it to drain; EPIPE becomes OutputClosedError. */
 export class LineWriter {
   private failure: Error | undefined
+  private held: Uint8Array[] = []
+  private heldBytes = 0
   private readonly onError = (error: NodeJS.ErrnoException) => {
     this.failure =
       error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED'
         ? new OutputClosedError()
         : new MpxError(`Cannot write the output (${error.code ?? error.message}): check the disk or the pipe`)
   }
+  private timer: NodeJS.Timeout | undefined
 
   constructor(private readonly stream: Writable) {
     ignoreLateEpipe(stream)
@@ -52,12 +60,49 @@ export class LineWriter {
     this.stream.off('error', this.onError)
   }
 
+  /** Writes what is held back, and waits until the stream can take more. */
+  async flush(): Promise<void> {
+    this.writeHeld()
+    if (this.stream.writableNeedDrain) await this.drained()
+    this.check()
+  }
+
+  /** Hands what is held back to the stream without waiting (a fetch that failed: what came before it still goes out). */
+  release(): void {
+    this.writeHeld()
+  }
+
   async write(lines: readonly string[]): Promise<void> {
     this.check()
     if (lines.length === 0) return
+    this.writeHeld()
     // One string per batch: one write call instead of one per record.
     if (!this.stream.write(lines.join('\n') + '\n')) await this.drained()
     this.check()
+  }
+
+  /**
+   * Writes JSON lines already encoded (each ending with a newline). Small pieces are gathered into
+   * larger writes; large ones go as they are (copying them would cost more than the write saves).
+   */
+  async writeBytes(bytes: Uint8Array): Promise<void> {
+    this.check()
+    if (bytes.length === 0) return
+    if (bytes.length >= DIRECT_BYTES) {
+      this.writeHeld()
+      if (!this.stream.write(bytes)) await this.drained()
+      this.check()
+      return
+    }
+
+    this.held.push(bytes)
+    this.heldBytes += bytes.length
+    if (this.heldBytes >= DIRECT_BYTES || this.stream.writableNeedDrain) {
+      await this.flush()
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.writeHeld(), HOLD_MS)
+      this.timer.unref()
+    }
   }
 
   private check(): void {
@@ -71,7 +116,8 @@ export class LineWriter {
 
   /** Resolves on drain, or when the stream fails or closes (check() then says which). */
   private async drained(): Promise<void> {
-    if (this.stream.destroyed) return
+    // A stream that failed never drains.
+    if (this.failure || this.stream.destroyed || this.stream.errored) return
     await new Promise<void>((resolve) => {
       const done = () => {
         this.stream.off('drain', done).off('close', done).off('error', done)
@@ -80,6 +126,17 @@ export class LineWriter {
 
       this.stream.on('drain', done).on('close', done).on('error', done)
     })
+  }
+
+  /** Hands what is held to the stream (whose buffer then holds it until it drains). */
+  private writeHeld(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.heldBytes === 0) return
+    const data = this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, this.heldBytes)
+    this.held = []
+    this.heldBytes = 0
+    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.write(data)
   }
 }
 
@@ -101,7 +158,9 @@ export function jsonlSink(stdout: Writable = process.stdout): Sink {
       const writer = new LineWriter(stream)
       let written = 0
 
-      const close = async () => {
+      const close = async (committing: boolean) => {
+        if (committing) await writer.flush()
+        else writer.release()
         // A file stream that failed (a full disk) has closed already: waiting for 'close' would never end.
         if (temporary && !stream.closed) {
           stream.end()
@@ -113,17 +172,23 @@ export function jsonlSink(stdout: Writable = process.stdout): Sink {
 
       return {
         async abort(): Promise<void> {
-          await close().catch(() => {})
+          await close(false).catch(() => {})
           if (temporary) await rm(temporary, {force: true})
         },
         async commit(): Promise<SinkResult> {
-          await close()
+          await close(true)
           if (temporary && output) await rename(temporary, output)
           return {location: output ?? 'stdout', written}
         },
         async write(batch: RecordBatch): Promise<void> {
-          await writer.write(batch.lines)
-          written += batch.lines.length
+          // Bytes when the source has them (the event export): nothing to decode or encode.
+          if (batch.text) {
+            await writer.writeBytes(batch.text.bytes)
+            written += batch.text.count
+          } else {
+            await writer.write(batch.lines)
+            written += batch.lines.length
+          }
         },
       }
     },

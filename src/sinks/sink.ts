@@ -10,6 +10,12 @@ export interface RecordBatch {
   readonly kind: RecordKind
   readonly lines: readonly string[]
   records(): unknown[]
+  /**
+   * The same records as UTF-8 text, one per line, each line ending with a newline, when the source
+   * has them so (the event export does): a sink that writes JSON text can write these bytes as they
+   * are rather than encode `lines`, which are then decoded only if read.
+   */
+  readonly text?: {readonly bytes: Uint8Array; readonly count: number}
 }
 
 /** How a fetch treats a target that already exists. */

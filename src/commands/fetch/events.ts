@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
 import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export-source.js'
+import {MAX_CONCURRENT_REQUESTS} from '../../mixpanel/scheduler.js'
 import {Progress} from '../../progress.js'
 
 export default class FetchEvents extends BaseCommand<typeof FetchEvents> {
@@ -40,6 +41,12 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
       description: 'Days per export request (Mixpanel allows 60 requests an hour)',
       min: 1,
     }),
+    concurrency: Flags.integer({
+      default: 1,
+      description: `Date chunks fetched at once, 1 to ${MAX_CONCURRENT_REQUESTS}; records still come in date order`,
+      max: MAX_CONCURRENT_REQUESTS,
+      min: 1,
+    }),
     event: Flags.string({char: 'e', description: 'Only this event (repeatable)', multiple: true}),
     limit: Flags.integer({
       description: `At most this many events (1 to ${MAX_EXPORT_LIMIT})`,
@@ -57,6 +64,7 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
     await fetchEvents({
       account: await this.resolveAccount(),
       chunkDays: flags['chunk-days'],
+      concurrency: flags.concurrency,
       config: this.config,
       db: flags.db,
       dedupe: flags.dedupe,
