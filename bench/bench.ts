@@ -1,0 +1,639 @@
+/**
+ * The benchmark's core: the scenarios, their baselines, and the report. bench/run.ts is the
+ * command line around it; test/bench/bench.test.ts runs it at tiny sizes.
+ *
+ * Every measured thing runs in its own child process (wall time, CPU time and peak RSS are the
+ * child's), against one benchmark server in another process (bench/server.ts), in one run, so the
+ * figures are comparable even on a noisy machine.
+ */
+
+import {type ChildProcess, spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+// eslint-disable-next-line n/no-unsupported-features/node-builtins -- the benchmark runs on the repository's Node 24
+import {cp, mkdir, mkdtemp, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {cpus, loadavg, tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {quoteLiteral} from '../src/duckdb/database.js'
+import {createTableSql, readJsonColumns, schemas} from '../src/duckdb/schemas.js'
+import {type DateRange, splitRange} from '../src/mixpanel/dates.js'
+import {DEFAULT_CHUNK_DAYS} from '../src/mixpanel/export-source.js'
+import {rssMethod, run, type RunResult} from './measure.js'
+import {type DayInfo, type ListenerInfo, type ServerConfig, type ServerInfo} from './server.js'
+
+export const root = fileURLToPath(new URL('..', import.meta.url))
+const here = (file: string) => join(root, 'bench', file)
+
+export interface BenchOptions {
+  /** Per-response bandwidth of the slow network, compressed bytes per second. */
+  readonly concurrencyBytesPerSecond: number
+  /** Events in the concurrency dataset (30 days, slow network). */
+  readonly concurrencyEvents: number
+  /** First-byte latency of the slow network. */
+  readonly concurrencyLatencyMs: number
+  readonly days: number
+  /** Events in the main dataset, spread evenly over `days` days. */
+  readonly events: number
+  readonly gzipLevel: number
+  /** Only these scenario groups (default: all). */
+  readonly only?: readonly ScenarioGroup[]
+  /** Profiles served by engage. */
+  readonly profiles: number
+  /** Runs of each throughput measurement; the fastest counts. */
+  readonly repeat: number
+  /** Days of the main dataset in the small fetch, for peak RSS (events/days per day). */
+  readonly smallDays: number
+}
+
+export const scenarioGroups = ['transport', 'naive', 'stdout', 'duckdb', 'profiles', 'memory', 'concurrency'] as const
+export type ScenarioGroup = (typeof scenarioGroups)[number]
+
+/** A few minutes on a 2-core machine. */
+export const fullOptions: BenchOptions = {
+  concurrencyBytesPerSecond: 1_000_000,
+  concurrencyEvents: 90_000,
+  concurrencyLatencyMs: 1000,
+  days: 20,
+  events: 1_000_000,
+  gzipLevel: 6,
+  profiles: 200_000,
+  repeat: 2,
+  smallDays: 2,
+}
+
+/** Seconds: a smoke test of every scenario, no meaningful figures. */
+export const quickOptions: BenchOptions = {
+  concurrencyBytesPerSecond: 2_000_000,
+  concurrencyEvents: 6000,
+  concurrencyLatencyMs: 100,
+  days: 20,
+  events: 20_000,
+  gzipLevel: 6,
+  profiles: 3000,
+  repeat: 1,
+  smallDays: 2,
+}
+
+export type RowStatus = 'failed' | 'ok' | 'unavailable'
+
+export interface Row {
+  /** Id of the row this one is compared with. */
+  readonly baseline?: string
+  /** Uncompressed bytes of the records (JSON text as Mixpanel sends it). */
+  readonly bytes: number
+  readonly cpuSeconds?: number
+  readonly id: string
+  readonly label: string
+  /** Why a row is not ok: the command's last words. */
+  readonly note?: string
+  readonly peakRss?: number
+  /** This row's records/s divided by its baseline's. */
+  ratio?: number
+  readonly records: number
+  readonly seconds: number
+  readonly status: RowStatus
+}
+
+export interface BenchReport {
+  readonly concurrency?: {
+    readonly c1Seconds?: number
+    readonly c5Seconds?: number
+    readonly chunkDays: number
+    readonly days: number
+    readonly speedup?: number
+  }
+  readonly environment: {
+    readonly cpuModel: string
+    readonly cpus: number
+    readonly loadAverageAfter: number[]
+    readonly loadAverageBefore: number[]
+    readonly node: string
+    readonly rssMethod: string
+  }
+  readonly finishedAt: string
+  readonly memory?: {
+    readonly normalizedGrowth?: number
+    readonly rawGrowth?: number
+  }
+  readonly options: BenchOptions
+  readonly prepareSeconds: number
+  readonly rows: Row[]
+  readonly startedAt: string
+}
+
+const PROJECT = '4242'
+const USER = 'bench'
+const SECRET = 'bench-secret'
+const AUTH = `Basic ${Buffer.from(`${USER}:${SECRET}`).toString('base64')}`
+
+export interface BenchServer {
+  close(): void
+  readonly info: ServerInfo
+}
+
+/** Starts the benchmark server in its own process and waits until its data is ready. */
+export async function startBenchServer(config: ServerConfig): Promise<BenchServer> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', here('server-main.ts')], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const info = await new Promise<ServerInfo>((resolve, reject) => {
+    child.once('message', (message: {error?: string; info?: ServerInfo}) =>
+      message.info ? resolve(message.info) : reject(new Error(`benchmark server: ${message.error}`)),
+    )
+    child.once('exit', (code) => reject(new Error(`benchmark server exited (${code})`)))
+    child.send(config)
+  })
+  return {
+    close() {
+      child.disconnect()
+      child.kill()
+    },
+    info,
+  }
+}
+
+/** Days of a listener's dataset within a range, and what they hold. */
+function totals(days: readonly DayInfo[], range: DateRange): {bytes: number; compressed: number; records: number} {
+  const inRange = days.filter((day) => day.day >= range.from && day.day <= range.to)
+  return {
+    bytes: inRange.reduce((sum, day) => sum + day.size, 0),
+    compressed: inRange.reduce((sum, day) => sum + day.compressed, 0),
+    records: inRange.reduce((sum, day) => sum + day.records, 0),
+  }
+}
+
+function exportUrls(listener: ListenerInfo, range: DateRange, chunkDays = DEFAULT_CHUNK_DAYS): string[] {
+  return splitRange(range, chunkDays).map(
+    (chunk) =>
+      `${listener.url}/api/2.0/export?${new URLSearchParams({from_date: chunk.from, project_id: PROJECT, to_date: chunk.to})}`,
+  )
+}
+
+function addDays(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10)
+}
+
+async function removeDatabase(path: string): Promise<void> {
+  await Promise.all([rm(path, {force: true}), rm(`${path}.wal`, {force: true})])
+}
+
+/** Last lines of a failed command's stderr, on one line. */
+function lastWords(result: RunResult): string {
+  return result.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)
+}
+
+interface Measure {
+  readonly args: readonly string[]
+  readonly baseline?: string
+  /** Runs before each repetition, e.g. to remove the previous one's database. */
+  readonly before?: () => Promise<void>
+  readonly bytes: number
+  readonly command?: string
+  readonly env?: Record<string, string>
+  readonly id: string
+  readonly label: string
+  readonly records: number
+  /** How to tell that the command is not there yet (a missing command or sink): the row says unavailable. */
+  readonly unavailable?: RegExp
+}
+
+export type Log = (message: string) => void
+
+/**
+ * A private copy of the built CLI (package.json, bin, dist; node_modules linked), so that a build
+ * run meanwhile (which empties dist/) cannot break the benchmark half-way. Returns bin/run.js.
+ */
+export async function snapshotCli(directory: string): Promise<string> {
+  if (!existsSync(join(root, 'dist', 'commands', 'fetch', 'events.js'))) {
+    throw new Error('mpx is not built: run `npm run build` first')
+  }
+
+  await mkdir(directory, {recursive: true})
+  await Promise.all(
+    ['package.json', 'bin', 'dist', 'oclif.manifest.json']
+      .filter((name) => existsSync(join(root, name)))
+      .map(async (name) => cp(join(root, name), join(directory, name), {recursive: true})),
+  )
+  await symlink(join(root, 'node_modules'), join(directory, 'node_modules'), 'dir')
+  return join(directory, 'bin', 'run.js')
+}
+
+export async function runBench(options: BenchOptions, log: Log = () => {}): Promise<BenchReport> {
+  const startedAt = new Date().toISOString()
+  const loadAverageBefore = loadavg()
+  const groups = new Set<ScenarioGroup>(options.only ?? scenarioGroups)
+  const from = '2024-01-01'
+  const to = addDays(from, options.days - 1)
+  const dataset = {count: options.events, from, seed: 1, to}
+  const slowDays = 30
+  const config: ServerConfig = {
+    gzipLevel: options.gzipLevel,
+    listeners: [
+      {events: dataset, name: 'main', profiles: groups.has('profiles') ? options.profiles : 0},
+      {
+        bytesPerSecond: options.concurrencyBytesPerSecond,
+        events: {count: options.concurrencyEvents, from, seed: 2, to: addDays(from, slowDays - 1)},
+        latencyMs: options.concurrencyLatencyMs,
+        name: 'slow',
+      },
+    ],
+  }
+  log(`preparing ${options.events} events, ${options.profiles} profiles (gzip level ${options.gzipLevel})…`)
+  const server = await startBenchServer(config)
+  const [main, slow] = server.info.listeners
+  log(`prepared in ${server.info.prepareSeconds.toFixed(1)}s`)
+  const scratch = await mkdtemp(join(tmpdir(), 'mpx-bench-'))
+  const rows: Row[] = []
+  let bin: string
+  try {
+    bin = await snapshotCli(join(scratch, 'mpx'))
+  } catch (error) {
+    server.close()
+    await rm(scratch, {force: true, recursive: true})
+    throw error
+  }
+
+  const mpxEnv = (url: string): Record<string, string> => ({
+    HOME: scratch,
+    MP_PROJECT_ID: PROJECT,
+    MP_SECRET: SECRET,
+    MP_USERNAME: USER,
+    MPX_API_URL: url,
+    MPX_CONFIG: join(scratch, 'config.json'),
+    XDG_CACHE_HOME: join(scratch, 'cache'),
+    XDG_CONFIG_HOME: join(scratch, 'config'),
+    XDG_DATA_HOME: join(scratch, 'data'),
+  })
+  const mpx = (...args: string[]) => [bin, ...args]
+  const whole = {from, to}
+  const all = totals(main.days, whole)
+
+  const measure = async (spec: Measure, repeat = options.repeat, stdout?: string): Promise<Row> => {
+    let best: RunResult | undefined
+    for (let i = 0; i < repeat; i++) {
+      await spec.before?.()
+
+      const result = await run({
+        args: spec.args,
+        command: spec.command ?? process.execPath,
+        cwd: root,
+        env: spec.env,
+        stdout,
+      })
+      if (result.code !== 0) {
+        best = result
+        break
+      }
+
+      if (!best || result.seconds < best.seconds) best = result
+    }
+
+    const result = best as RunResult
+    const unavailable = result.code !== 0 && spec.unavailable?.test(result.stderr)
+    const status: RowStatus = result.code === 0 ? 'ok' : unavailable ? 'unavailable' : 'failed'
+    const row: Row = {
+      baseline: spec.baseline,
+      bytes: spec.bytes,
+      cpuSeconds: result.cpuSeconds,
+      id: spec.id,
+      label: spec.label,
+      note: status === 'ok' ? undefined : lastWords(result),
+      peakRss: result.peakRss,
+      records: spec.records,
+      seconds: result.seconds,
+      status,
+    }
+    log(
+      `${row.label}: ${status === 'ok' ? `${row.seconds.toFixed(2)}s${row.records > 0 ? `, ${formatRate(row.records / row.seconds)}/s` : ''}` : `${status} (${row.note})`}`,
+    )
+    rows.push(row)
+    return row
+  }
+
+  let concurrency: BenchReport['concurrency']
+  let memory: BenchReport['memory']
+  try {
+    const urls = exportUrls(main, whole)
+    // What every mpx figure includes: starting Node and the CLI, for a fetch of nothing.
+    await measure({
+      args: mpx('fetch:events', '2023-01-01', '2023-01-01', '--quiet', '--stdout'),
+      bytes: 0,
+      env: mpxEnv(main.url),
+      id: 'mpx-startup',
+      label: 'mpx start-up (an empty day)',
+      records: 0,
+    })
+    if (groups.has('transport')) {
+      const curlConfig = join(scratch, 'curl.conf')
+      await writeFile(
+        curlConfig,
+        [
+          'compressed',
+          'silent',
+          'show-error',
+          'fail',
+          `header = "Authorization: ${AUTH}"`,
+          ...urls.flatMap((url) => [`url = "${url}"`, 'output = "/dev/null"']),
+        ].join('\n') + '\n',
+      )
+      if (existsSync('/usr/bin/curl') || existsSync('/bin/curl')) {
+        await measure({
+          args: ['-K', curlConfig],
+          bytes: all.bytes,
+          command: 'curl',
+          id: 'transport-curl',
+          label: 'transport: curl --compressed',
+          records: all.records,
+        })
+      }
+
+      await measure({
+        args: [here('transport.ts'), JSON.stringify({auth: AUTH, requests: urls.map((url) => ({url}))})],
+        bytes: all.bytes,
+        id: 'transport-node',
+        label: 'transport: node http+zlib',
+        records: all.records,
+      })
+    }
+
+    if (groups.has('naive')) {
+      await measure({
+        args: [here('naive.ts'), JSON.stringify({auth: AUTH, urls})],
+        bytes: all.bytes,
+        id: 'naive',
+        label: 'naive node pipeline',
+        records: all.records,
+      })
+    }
+
+    const fetchEvents = (range: DateRange, ...flags: string[]) =>
+      mpx('fetch:events', range.from, range.to, '--quiet', ...flags)
+    if (groups.has('stdout')) {
+      await measure({
+        args: fetchEvents(whole, '--stdout', '--raw'),
+        baseline: 'transport',
+        bytes: all.bytes,
+        env: mpxEnv(main.url),
+        id: 'mpx-raw',
+        label: 'mpx fetch:events --stdout --raw',
+        records: all.records,
+      })
+      await measure({
+        args: fetchEvents(whole, '--stdout'),
+        baseline: 'naive',
+        bytes: all.bytes,
+        env: mpxEnv(main.url),
+        id: 'mpx-normalized',
+        label: 'mpx fetch:events --stdout',
+        records: all.records,
+      })
+    }
+
+    if (groups.has('duckdb')) {
+      // DuckDB's own reference loads the same records, normalized by mpx, from a local file.
+      const jsonl = join(scratch, 'events.jsonl')
+      const prepared = await run({
+        args: fetchEvents(whole, '--stdout'),
+        command: process.execPath,
+        cwd: root,
+        env: mpxEnv(main.url),
+        stdout: jsonl,
+      })
+      if (prepared.code === 0) {
+        const schema = schemas.events
+        const fileBytes = (await stat(jsonl)).size
+        const readJsonDb = join(scratch, 'read-json.duckdb')
+        await measure({
+          args: [
+            here('duckdb-load.ts'),
+            JSON.stringify({
+              db: readJsonDb,
+              sql: [
+                createTableSql('events', schema),
+                `INSERT INTO events SELECT * FROM read_json(${quoteLiteral(jsonl)}, format = 'newline_delimited', ` +
+                  `columns = ${readJsonColumns(schema)})`,
+              ],
+            }),
+          ],
+          before: async () => removeDatabase(readJsonDb),
+          bytes: fileBytes,
+          id: 'duckdb-read-json',
+          label: 'DuckDB read_json of the same records',
+          records: all.records,
+        })
+        await rm(jsonl, {force: true})
+      }
+
+      const mpxDb = join(scratch, 'mpx.duckdb')
+      await measure({
+        args: fetchEvents(whole, '--db', mpxDb),
+        baseline: 'duckdb-read-json',
+        before: async () => removeDatabase(mpxDb),
+        bytes: all.bytes,
+        env: mpxEnv(main.url),
+        id: 'mpx-duckdb',
+        label: 'mpx fetch:events into DuckDB',
+        records: all.records,
+        unavailable: /not available yet/i,
+      })
+    }
+
+    if (groups.has('profiles')) {
+      const {pages} = main.profiles
+      const requests = Array.from({length: pages}, (_, page) => ({
+        form: new URLSearchParams({
+          page: String(page),
+          ...(page > 0 ? {session_id: 'bench-session-1'} : {}),
+        }).toString(),
+        url: `${main.url}/api/2.0/engage?project_id=${PROJECT}`,
+      }))
+      await measure({
+        args: [here('transport.ts'), JSON.stringify({auth: AUTH, concurrency: 5, requests})],
+        bytes: main.profiles.size,
+        id: 'transport-profiles',
+        label: 'transport: engage pages, node http+zlib (5 at a time)',
+        records: main.profiles.records,
+      })
+      await measure({
+        args: mpx('fetch:profiles', '--quiet', '--stdout'),
+        baseline: 'transport-profiles',
+        bytes: main.profiles.size,
+        env: mpxEnv(main.url),
+        id: 'mpx-profiles',
+        label: 'mpx fetch:profiles --stdout',
+        records: main.profiles.records,
+        unavailable: /command fetch:profiles not found|not available yet/i,
+      })
+    }
+
+    if (groups.has('memory')) {
+      const small = {from, to: addDays(from, options.smallDays - 1)}
+      const few = totals(main.days, small)
+      const smallRaw = await measure(
+        {
+          args: fetchEvents(small, '--stdout', '--raw'),
+          bytes: few.bytes,
+          env: mpxEnv(main.url),
+          id: 'mpx-raw-small',
+          label: `mpx fetch:events --stdout --raw (${formatCount(few.records)} events)`,
+          records: few.records,
+        },
+        1,
+      )
+      const smallNormalized = await measure(
+        {
+          args: fetchEvents(small, '--stdout'),
+          bytes: few.bytes,
+          env: mpxEnv(main.url),
+          id: 'mpx-normalized-small',
+          label: `mpx fetch:events --stdout (${formatCount(few.records)} events)`,
+          records: few.records,
+        },
+        1,
+      )
+      const growth = (big: Row | undefined, little: Row) =>
+        big?.peakRss && little.peakRss ? big.peakRss / little.peakRss : undefined
+      memory = {
+        normalizedGrowth: growth(
+          rows.find((row) => row.id === 'mpx-normalized'),
+          smallNormalized,
+        ),
+        rawGrowth: growth(
+          rows.find((row) => row.id === 'mpx-raw'),
+          smallRaw,
+        ),
+      }
+    }
+
+    if (groups.has('concurrency')) {
+      const range = {from, to: addDays(from, slowDays - 1)}
+      const slowTotals = totals(slow.days, range)
+      const spec = (n: number): Measure => ({
+        args: fetchEvents(range, '--stdout', '--concurrency', String(n)),
+        bytes: slowTotals.bytes,
+        env: mpxEnv(slow.url),
+        id: `mpx-concurrency-${n}`,
+        label: `mpx fetch:events, ${slowDays} days, --concurrency ${n} (slow network)`,
+        records: slowTotals.records,
+        unavailable: /Nonexistent flag/i,
+      })
+      const c1 = await measure(spec(1), 1)
+      const c5 = await measure({...spec(5), baseline: 'mpx-concurrency-1'}, 1)
+      concurrency = {
+        c1Seconds: c1.status === 'ok' ? c1.seconds : undefined,
+        c5Seconds: c5.status === 'ok' ? c5.seconds : undefined,
+        chunkDays: DEFAULT_CHUNK_DAYS,
+        days: slowDays,
+        speedup: c1.status === 'ok' && c5.status === 'ok' ? c1.seconds / c5.seconds : undefined,
+      }
+    }
+  } finally {
+    server.close()
+    await rm(scratch, {force: true, recursive: true})
+  }
+
+  computeRatios(rows)
+  return {
+    concurrency,
+    environment: {
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      cpus: cpus().length,
+      loadAverageAfter: loadavg(),
+      loadAverageBefore,
+      node: process.version,
+      rssMethod: rssMethod(),
+    },
+    finishedAt: new Date().toISOString(),
+    memory,
+    options,
+    prepareSeconds: server.info.prepareSeconds,
+    rows,
+    startedAt,
+  }
+}
+
+/** records/s of a row divided by its baseline's; `transport` is the faster of curl and node. */
+export function computeRatios(rows: Row[]): void {
+  const rate = (row: Row | undefined) => (row && row.status === 'ok' ? row.records / row.seconds : undefined)
+  const byId = (id: string): Row | undefined => {
+    if (id !== 'transport') return rows.find((row) => row.id === id)
+    const candidates = rows.filter((row) => row.id.startsWith('transport-') && row.id !== 'transport-profiles')
+    return candidates.sort((a, b) => (rate(b) ?? 0) - (rate(a) ?? 0))[0]
+  }
+
+  for (const row of rows) {
+    if (!row.baseline) continue
+    const mine = rate(row)
+    const theirs = rate(byId(row.baseline))
+    if (mine !== undefined && theirs !== undefined) row.ratio = mine / theirs
+  }
+}
+
+const count = new Intl.NumberFormat('en-US')
+
+export function formatCount(n: number): string {
+  return count.format(n)
+}
+
+function formatRate(perSecond: number): string {
+  return perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)}M` : `${(perSecond / 1e3).toFixed(0)}k`
+}
+
+/** The report as a Markdown table, and the summary lines under it. */
+export function formatReport(report: BenchReport): string {
+  const header = ['scenario', 'records', 'time (s)', 'records/s', 'MB/s', 'CPU (s)', 'peak RSS (MB)', 'vs baseline']
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`]
+  const baselineName = (id: string) =>
+    id === 'transport' ? 'transport' : (report.rows.find((row) => row.id === id)?.id ?? id)
+  for (const row of report.rows) {
+    const ok = row.status === 'ok'
+    const cells = [
+      row.label,
+      formatCount(row.records),
+      ok ? row.seconds.toFixed(2) : row.status,
+      ok && row.records > 0 ? formatRate(row.records / row.seconds) : '',
+      ok && row.records > 0 ? (row.bytes / 1e6 / row.seconds).toFixed(0) : '',
+      ok && row.cpuSeconds !== undefined ? row.cpuSeconds.toFixed(2) : '',
+      row.peakRss === undefined ? '' : (row.peakRss / 1024 / 1024).toFixed(0),
+      row.ratio === undefined ? '' : `${row.ratio.toFixed(2)}x ${baselineName(row.baseline ?? '')}`,
+    ]
+    lines.push(`| ${cells.join(' | ')} |`)
+  }
+
+  const notes: string[] = []
+  const {concurrency, environment, memory} = report
+  if (memory?.rawGrowth !== undefined || memory?.normalizedGrowth !== undefined) {
+    const growth = (value: number | undefined) => (value === undefined ? 'n/a' : `${value.toFixed(2)}x`)
+    notes.push(
+      `Peak RSS, full fetch vs ${report.options.smallDays}-day fetch: raw ${growth(memory.rawGrowth)}, normalized ${growth(memory.normalizedGrowth)}`,
+    )
+  }
+
+  if (concurrency) {
+    notes.push(
+      concurrency.speedup === undefined
+        ? `--concurrency 5 vs 1 over ${concurrency.days} days: not measured`
+        : `--concurrency 5 vs 1 over ${concurrency.days} days (chunks of ${concurrency.chunkDays} days, ` +
+            `${report.options.concurrencyLatencyMs} ms latency, ${(report.options.concurrencyBytesPerSecond / 1e6).toFixed(1)} MB/s per connection): ` +
+            `${concurrency.speedup.toFixed(2)}x faster (${concurrency.c1Seconds?.toFixed(1)}s vs ${concurrency.c5Seconds?.toFixed(1)}s)`,
+    )
+  }
+
+  for (const row of report.rows) if (row.note) notes.push(`${row.label}: ${row.status}: ${row.note}`)
+  notes.push(
+    `${environment.cpus} x ${environment.cpuModel}, Node ${environment.node}, load average ` +
+      `${environment.loadAverageBefore.map((n) => n.toFixed(1)).join(' ')} before, ` +
+      `${environment.loadAverageAfter.map((n) => n.toFixed(1)).join(' ')} after; peak RSS from ${environment.rssMethod === 'time' ? '/usr/bin/time' : environment.rssMethod}`,
+  )
+  return [...lines, '', ...notes.map((note) => `- ${note}`)].join('\n')
+}
+
+/** Writes the report as JSON under bench/results/ and returns the file's path. */
+export async function saveReport(report: BenchReport, directory = join(root, 'bench', 'results')): Promise<string> {
+  await mkdir(directory, {recursive: true})
+  const file = join(directory, `bench-${report.startedAt.replaceAll(/[:.]/g, '-')}.json`)
+  await writeFile(file, JSON.stringify(report, null, 2) + '\n')
+  return file
+}

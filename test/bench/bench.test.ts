@@ -1,0 +1,124 @@
+import {expect} from 'chai'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+// eslint-disable-next-line n/no-unsupported-features/node-builtins -- tests run on Node 24
+import {crc32, gunzipSync} from 'node:zlib'
+
+import {
+  type BenchOptions,
+  computeRatios,
+  formatReport,
+  quickOptions,
+  type Row,
+  runBench,
+  saveReport,
+  scenarioGroups,
+} from '../../bench/bench.js'
+import {crc32Combine, gzipMember, gzipPart} from '../../bench/gzip-parts.js'
+
+/** The quick mode's scenarios at tiny sizes: the structure of the report, never its figures. */
+const tiny: BenchOptions = {
+  ...quickOptions,
+  concurrencyBytesPerSecond: 5_000_000,
+  concurrencyEvents: 300,
+  concurrencyLatencyMs: 20,
+  events: 2000,
+  profiles: 1500,
+  repeat: 1,
+}
+
+describe('benchmark (smoke)', function () {
+  this.timeout(180_000)
+
+  it('runs every scenario and reports each with its figures and baseline', async () => {
+    const report = await runBench(tiny)
+    const ids = report.rows.map((row) => row.id)
+    for (const id of [
+      'mpx-startup',
+      'transport-node',
+      'naive',
+      'mpx-raw',
+      'mpx-normalized',
+      'duckdb-read-json',
+      'mpx-duckdb',
+      'transport-profiles',
+      'mpx-profiles',
+      'mpx-raw-small',
+      'mpx-normalized-small',
+      'mpx-concurrency-1',
+      'mpx-concurrency-5',
+    ]) {
+      expect(ids, id).to.include(id)
+    }
+
+    for (const row of report.rows) {
+      expect(['ok', 'unavailable', 'failed'], row.id).to.include(row.status)
+      expect(row.seconds, row.id).to.be.a('number').and.greaterThan(0)
+      expect(row.records, row.id).to.be.a('number').and.at.least(0)
+      if (row.status !== 'ok') expect(row.note, row.id).to.be.a('string')
+    }
+
+    // The streaming commands exist and run: their rows are measured, with a ratio to their baseline.
+    const byId = (id: string) => report.rows.find((row) => row.id === id) as Row
+    for (const id of ['mpx-raw', 'mpx-normalized', 'naive', 'transport-node'])
+      expect(byId(id).status, id).to.equal('ok')
+    expect(byId('mpx-raw').ratio).to.be.a('number')
+    expect(byId('mpx-normalized').ratio).to.be.a('number')
+    expect(byId('mpx-raw').records).to.equal(2000)
+    expect(report.memory).to.have.keys(['normalizedGrowth', 'rawGrowth'])
+    expect(report.concurrency).to.include({chunkDays: 7, days: 30})
+    expect(report.environment.cpus).to.be.greaterThan(0)
+
+    const table = formatReport(report)
+    expect(table.split('\n')[0]).to.equal(
+      '| scenario | records | time (s) | records/s | MB/s | CPU (s) | peak RSS (MB) | vs baseline |',
+    )
+    expect(table).to.include('mpx fetch:events --stdout --raw')
+
+    const directory = await mkdtemp(join(tmpdir(), 'mpx-bench-test-'))
+    try {
+      const file = await saveReport(report, directory)
+      const saved = JSON.parse(await readFile(file, 'utf8')) as {options: BenchOptions; rows: Row[]}
+      expect(saved.rows).to.have.length(report.rows.length)
+      expect(saved.options.events).to.equal(2000)
+    } finally {
+      await rm(directory, {force: true, recursive: true})
+    }
+  })
+
+  it('knows its scenario groups', () => {
+    expect(scenarioGroups).to.include.members(['transport', 'stdout', 'memory', 'concurrency'])
+  })
+
+  it('compares each row with its baseline, the faster transport for `transport`', () => {
+    const row = (id: string, records: number, seconds: number, baseline?: string): Row => ({
+      baseline,
+      bytes: records * 1000,
+      id,
+      label: id,
+      records,
+      seconds,
+      status: 'ok',
+    })
+    const rows = [
+      row('transport-curl', 100, 1),
+      row('transport-node', 100, 2),
+      row('naive', 100, 4),
+      row('mpx-raw', 100, 1.25, 'transport'),
+      row('mpx-normalized', 100, 2, 'naive'),
+    ]
+    computeRatios(rows)
+    expect(rows[3].ratio).to.equal(0.8)
+    expect(rows[4].ratio).to.equal(2)
+  })
+
+  it('serves gzip bodies assembled from parts compressed once', async () => {
+    const a = Buffer.from('{"a":1}\n'.repeat(500))
+    const b = Buffer.from('{"é":"東京"}\n'.repeat(300))
+    expect(crc32Combine(crc32(a), crc32(b), b.length)).to.equal(crc32(Buffer.concat([a, b])))
+    const parts = [await gzipPart(a, 6), await gzipPart(Buffer.alloc(0), 6), await gzipPart(b, 1)]
+    expect(gunzipSync(Buffer.concat(gzipMember(parts))).equals(Buffer.concat([a, b]))).to.equal(true)
+    expect(gzipMember([])).to.deep.equal([])
+  })
+})
