@@ -5,12 +5,13 @@
  *   for await (const event of mp.streamEvents({from: '2024-01-01', to: '2024-01-31'})) { ... }
  */
 import type {Credentials} from './config/credentials.js'
-import {resolveAccount} from './config/resolve.js'
-import {MixpanelClient} from './mixpanel/client.js'
-import {DEFAULT_CHUNK_DAYS} from './mixpanel/export-source.js'
 import type {Region} from './mixpanel/regions.js'
 import type {RetryOptions} from './mixpanel/retry.js'
 import type {NormalizedEvent, NormalizedProfile, RawEvent, RawProfile, RecordFormat} from './records/types.js'
+
+import {resolveAccount} from './config/resolve.js'
+import {MixpanelClient} from './mixpanel/client.js'
+import {DEFAULT_CHUNK_DAYS} from './mixpanel/export-source.js'
 import {eventRecords} from './services/events.js'
 import {profileRecords} from './services/profiles.js'
 
@@ -25,8 +26,7 @@ export type * from './sinks/sink.js'
 
 /** Credentials as a library caller gives them. */
 export type CredentialsInput =
-  | {apiSecret: string; projectId?: string}
-  | {projectId: number | string; secret: string; username: string}
+  {apiSecret: string; projectId?: string} | {projectId: number | string; secret: string; username: string}
 
 export interface MixpanelOptions {
   /** Send requests to this origin instead of Mixpanel's (a proxy, or a test server). */
@@ -86,7 +86,11 @@ export interface StreamProfilesOptions {
 
 function toCredentials(input: CredentialsInput): Credentials {
   if ('apiSecret' in input) {
-    return {kind: 'api-secret', projectId: input.projectId === undefined ? undefined : String(input.projectId), secret: input.apiSecret}
+    return {
+      kind: 'api-secret',
+      projectId: input.projectId === undefined ? undefined : String(input.projectId),
+      secret: input.apiSecret,
+    }
   }
 
   return {kind: 'service-account', projectId: String(input.projectId), secret: input.secret, username: input.username}
@@ -94,6 +98,20 @@ function toCredentials(input: CredentialsInput): Credentials {
 
 export class Mixpanel {
   constructor(private readonly options: MixpanelOptions = {}) {}
+
+  /** The HTTP client, built when first needed so that a stream nobody reads costs nothing. */
+  protected client(): MixpanelClient {
+    const {credentials, region} = this.options.credentials
+      ? {credentials: toCredentials(this.options.credentials), region: this.options.region ?? 'us'}
+      : resolveAccount({accounts: {}}, {region: this.options.region})
+    return new MixpanelClient({
+      apiUrl: this.options.apiUrl ?? process.env.MPX_API_URL,
+      credentials,
+      insecure: this.options.insecure,
+      region,
+      retry: this.options.retry,
+    })
+  }
 
   /**
    * Events from Mixpanel's raw export, one at a time, in date order. Lazy: no request is made
@@ -118,20 +136,6 @@ export class Mixpanel {
         )
       },
     }
-  }
-
-  /** The HTTP client, built when first needed so that a stream nobody reads costs nothing. */
-  protected client(): MixpanelClient {
-    const {credentials, region} = this.options.credentials
-      ? {credentials: toCredentials(this.options.credentials), region: this.options.region ?? 'us'}
-      : resolveAccount({accounts: {}}, {region: this.options.region})
-    return new MixpanelClient({
-      apiUrl: this.options.apiUrl ?? process.env.MPX_API_URL,
-      credentials,
-      insecure: this.options.insecure,
-      region,
-      retry: this.options.retry,
-    })
   }
 
   /**
