@@ -4,12 +4,17 @@
  * which strips the types): it imports nothing from mpx.
  *
  * Usage: node bench/transport.ts '{"auth":"Basic …","requests":[{"url":"…","form":"…"}],"concurrency":1}'
+ * (optional: "chunkBytes" and "aheadBytes" for zlib; Node's defaults otherwise)
  */
 import {request} from 'node:http'
-import {createGunzip} from 'node:zlib'
+import {createGunzip, type ZlibOptions} from 'node:zlib'
 
 interface Job {
+  /** Decompress up to this far ahead of the reader (zlib's readable high-water mark). */
+  aheadBytes?: number
   auth: string
+  /** zlib's output pieces (its default: 16 KB). */
+  chunkBytes?: number
   concurrency?: number
   requests: Array<{form?: string; url: string}>
 }
@@ -36,7 +41,11 @@ async function fetchOne(target: {form?: string; url: string}): Promise<number> {
         }
 
         let bytes = 0
-        const body = res.headers['content-encoding'] === 'gzip' ? res.pipe(createGunzip()) : res
+        const gunzip = createGunzip({
+          chunkSize: job.chunkBytes,
+          readableHighWaterMark: job.aheadBytes,
+        } as ZlibOptions)
+        const body = res.headers['content-encoding'] === 'gzip' ? res.pipe(gunzip) : res
         body.on('data', (chunk: Buffer) => {
           bytes += chunk.length
         })

@@ -1,7 +1,7 @@
 import type {Readable} from 'node:stream'
 
 import got, {type Got} from 'got'
-import {constants, createBrotliDecompress, createUnzip} from 'node:zlib'
+import {type BrotliOptions, constants, createBrotliDecompress, createUnzip, type ZlibOptions} from 'node:zlib'
 
 import {authorizationHeader, type Credentials} from '../config/credentials.js'
 import {UsageError} from '../errors.js'
@@ -34,25 +34,32 @@ const MAX_ERROR_BODY = 64 * 1024
 
 export interface StreamOptions {
   /**
-   * Decompress the body here, in pieces of this many bytes, rather than in got's pieces of 16 KB:
-   * fewer, larger pieces cost much less CPU for a big download (the raw export).
+   * Decompress the body here rather than in got's pieces of 16 KB, one at a time: pieces of
+   * `chunkBytes`, up to `aheadBytes` ahead of the reader. For a big download (the raw export),
+   * fewer, larger pieces cost much less CPU, and decompressing ahead lets zlib's thread work
+   * while the reader does.
    */
-  readonly decompressChunkBytes?: number
+  readonly decompress?: {readonly aheadBytes: number; readonly chunkBytes: number}
 }
 
 /**
  * A body decompressed as got does it (a body cut short ends where its data ends, an empty one
- * stays empty: the caller checks what it got), in pieces of `chunkSize` bytes.
+ * stays empty: the caller checks what it got).
  */
-function decompressed(raw: Readable, encoding: unknown, chunkSize: number): Readable {
+function decompressed(raw: Readable, encoding: unknown, options: {aheadBytes: number; chunkBytes: number}): Readable {
   const name = String(encoding ?? '')
     .trim()
     .toLowerCase()
+  const stream = {chunkSize: options.chunkBytes, readableHighWaterMark: options.aheadBytes}
   let decoder
   if (name === 'gzip' || name === 'x-gzip' || name === 'deflate') {
-    decoder = createUnzip({chunkSize, finishFlush: constants.Z_SYNC_FLUSH, flush: constants.Z_SYNC_FLUSH})
+    decoder = createUnzip({
+      ...stream,
+      finishFlush: constants.Z_SYNC_FLUSH,
+      flush: constants.Z_SYNC_FLUSH,
+    } as ZlibOptions)
   } else if (name === 'br') {
-    decoder = createBrotliDecompress({chunkSize, finishFlush: constants.BROTLI_OPERATION_FLUSH})
+    decoder = createBrotliDecompress({...stream, finishFlush: constants.BROTLI_OPERATION_FLUSH} as BrotliOptions)
   } else {
     return raw
   }
@@ -142,9 +149,9 @@ export class MixpanelClient {
     signal?: AbortSignal,
     options: StreamOptions = {},
   ): Promise<Readable> {
-    const chunkSize = options.decompressChunkBytes
+    const own = options.decompress
     const stream = this.http.stream(url, {
-      decompress: chunkSize === undefined,
+      decompress: own === undefined,
       searchParams: {...searchParams, ...this.projectParams},
       signal,
     })
@@ -155,8 +162,7 @@ export class MixpanelClient {
           stream.once('error', reject)
         },
       )
-      const body =
-        chunkSize === undefined ? stream : decompressed(stream, response.headers['content-encoding'], chunkSize)
+      const body = own === undefined ? stream : decompressed(stream, response.headers['content-encoding'], own)
       if (response.statusCode >= 200 && response.statusCode < 300) return body
       const text = await readBounded(body)
       throw errorForResponse(response.statusCode, text, context, retryAfterOf(response.headers))

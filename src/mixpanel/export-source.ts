@@ -52,8 +52,16 @@ export interface ExportOptions {
 export const DEFAULT_CHUNK_DAYS = 7
 export const MAX_EXPORT_LIMIT = 100_000
 export const DEFAULT_BUFFER_BYTES = 64 * 1024 * 1024
-/** Decompressed pieces of this size: got's 16 KB pieces cost a quarter more CPU for the same body. */
-const DECOMPRESS_CHUNK_BYTES = 256 * 1024
+/**
+ * How a response is decompressed (see MixpanelClient.openStream): one connection decompresses in
+ * 1 MB pieces up to 4 MB ahead of the reader (measured: a quarter less time than got's 16 KB
+ * pieces); with more connections, less each, so that memory stays bounded whatever their number.
+ */
+function decompression(concurrency: number): {aheadBytes: number; chunkBytes: number} {
+  if (concurrency === 1) return {aheadBytes: 4 * 1024 * 1024, chunkBytes: 1024 * 1024}
+  if (concurrency <= 4) return {aheadBytes: 1024 * 1024, chunkBytes: 1024 * 1024}
+  return {aheadBytes: 256 * 1024, chunkBytes: 256 * 1024}
+}
 
 const TERMINATED = /terminated early\s*$/
 
@@ -111,11 +119,12 @@ export async function* exportBlocks(
   const chunks = splitRange(query, options.chunkDays)
   const limit = query.limit ?? Number.POSITIVE_INFINITY
   const pacer = options.pacer ?? pacerFor(client)
+  const decompress = decompression(concurrency)
   const paced: ExportClient = {
     endpoints: client.endpoints,
     async openStream(url, params, context, signal) {
       await pacer.acquire(signal)
-      return client.openStream(url, params, context, signal, {decompressChunkBytes: DECOMPRESS_CHUNK_BYTES})
+      return client.openStream(url, params, context, signal, {decompress})
     },
     retryOrThrow: async (error, n, context, signal) => client.retryOrThrow(error, n, context, signal),
   }

@@ -142,6 +142,16 @@ describe('export source with --concurrency', () => {
     expect(server.requests.length).to.equal(requested)
   })
 
+  it('reads an empty body announced as gzip as no records (decompressed by mpx, not got)', async () => {
+    server.fail('export', {contentEncoding: 'gzip', emptyBody: true}, 2)
+    const {pacer} = recordingPacer()
+    const lines = await collect(
+      exportLines(client(server), {from: '2024-01-01', to: '2024-01-04'}, {chunkDays: 2, pacer}),
+    )
+    expect(lines).to.deep.equal([])
+    expect(server.requests).to.have.length(2)
+  })
+
   it('refuses a concurrency outside 1 to 100', async () => {
     for (const concurrency of [0, 101, 2.5]) {
       let failure: unknown
