@@ -2,9 +2,9 @@ import type {Writable} from 'node:stream'
 
 import {once} from 'node:events'
 import {createWriteStream} from 'node:fs'
-import {rename, rm} from 'node:fs/promises'
+import {copyFile, rename, rm, stat} from 'node:fs/promises'
 
-import type {RecordBatch, Sink, SinkResult, SinkTarget, SinkWriter} from './sink.js'
+import type {RecordBatch, Sink, SinkResult, SinkTarget, SinkWriter, WriteMode} from './sink.js'
 
 import {MpxError} from '../errors.js'
 import {recordFormats} from '../records/types.js'
@@ -154,7 +154,8 @@ export function jsonlSink(stdout: Writable = process.stdout): Sink {
     async open(target: SinkTarget): Promise<SinkWriter> {
       const output = typeof target.options.output === 'string' ? target.options.output : undefined
       const temporary = output ? `${output}.${process.pid}.partial` : undefined
-      const stream = temporary ? createWriteStream(temporary, {flags: 'wx', mode: 0o644}) : stdout
+      if (output && temporary) await prepareFile(output, temporary, target.mode)
+      const stream = temporary ? createWriteStream(temporary, {flags: 'a', mode: 0o644}) : stdout
       const writer = new LineWriter(stream)
       let written = 0
 
@@ -198,4 +199,22 @@ export function jsonlSink(stdout: Writable = process.stdout): Sink {
       type: 'object',
     },
   }
+}
+
+/**
+ * A file target follows the fetch's write mode, like a table: `create` refuses an existing file,
+ * `replace` swaps the new one in at commit, `append` starts the temporary copy from the existing
+ * file so that the rename at commit adds the records all at once or not at all.
+ */
+async function prepareFile(output: string, temporary: string, mode: WriteMode): Promise<void> {
+  const exists = await stat(output).then(
+    () => true,
+    () => false,
+  )
+  if (exists && mode === 'create') {
+    throw new MpxError(`${output} already exists: pass --replace to overwrite it, or --append to add to it`)
+  }
+
+  await rm(temporary, {force: true})
+  if (exists && mode === 'append') await copyFile(output, temporary)
 }

@@ -44,6 +44,33 @@ describe('fetch:events --output FILE', () => {
     expect(await readdir(dir.path)).to.deep.equal(['events.jsonl'])
   })
 
+  it('refuses an existing file unless --replace or --append, which add all records or none', async () => {
+    const file = join(dir.path, 'modes.jsonl')
+    const args = ['fetch:events', '2024-01-01', '2024-01-05', '-o', file]
+    const first = await runMpx(args, {env})
+    expect(first.code, first.stderr).to.equal(0)
+    const once = await readFile(file, 'utf8')
+
+    const refused = await runMpx(args, {env})
+    expect(refused.code).to.equal(1)
+    expect(refused.stderr).to.match(/already exists: pass --replace .* or --append/)
+    expect(server.requests.filter((request) => request.endpoint === 'export')).to.have.length(1)
+
+    const appended = await runMpx([...args, '--append'], {env})
+    expect(appended.code, appended.stderr).to.equal(0)
+    expect(await readFile(file, 'utf8')).to.equal(once + once)
+
+    server.fail('export', {resetAfterRecords: 50})
+    const failedAppend = await runMpx([...args, '--append', '--retries', '0'], {env})
+    expect(failedAppend.code).to.not.equal(0)
+    expect(await readFile(file, 'utf8')).to.equal(once + once)
+
+    const replaced = await runMpx([...args, '--replace'], {env})
+    expect(replaced.code, replaced.stderr).to.equal(0)
+    expect(await readFile(file, 'utf8')).to.equal(once)
+    expect((await readdir(dir.path)).filter((name) => name.startsWith('modes'))).to.deep.equal(['modes.jsonl'])
+  })
+
   it('leaves no file, not even a partial one, when the fetch fails midway', async () => {
     const file = join(dir.path, 'failed.jsonl')
     server.fail('export', {resetAfterRecords: 100})
