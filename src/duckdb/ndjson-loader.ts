@@ -6,6 +6,8 @@ import {mkdtemp, readdir, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import type {RecordBatch} from '../sinks/sink.js'
+
 import {MpxError} from '../errors.js'
 import {duckdbMessage, quoteIdentifier, quoteLiteral} from './database.js'
 import {columnList, readJsonColumns, type TableSchema} from './schemas.js'
@@ -27,6 +29,12 @@ const SURROGATE_ESCAPES = /(?<!\\)((?:\\\\)*)\\u[dD][89a-fA-F][\dA-Fa-f]{2}/g
  */
 export function replaceLoneSurrogates(line: string): string {
   return SURROGATE_ESCAPE.test(line) ? line.replaceAll(SURROGATE_ESCAPES, String.raw`$1\ufffd`) : line
+}
+
+/** A `\ud...` escape may be a lone surrogate: such batches take the string path, which repairs them. */
+function mayHoldSurrogateEscape(bytes: Uint8Array): boolean {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return buffer.includes(String.raw`\ud`) || buffer.includes(String.raw`\uD`)
 }
 
 const LOAD_DIRECTORY = /^mpx-load-(\d+)-/
@@ -95,24 +103,37 @@ export class NdjsonLoader {
     await this.removeDirectory()
   }
 
-  /** Appends lines (JSON objects with the schema's fields); may wait for the load in flight. */
-  async add(lines: readonly string[]): Promise<void> {
+  /**
+   * Appends a batch (JSON objects with the schema's fields); may wait for the load in flight.
+   * Records that came as UTF-8 bytes are written as they are, without decoding them to strings.
+   */
+  async add(batch: Pick<RecordBatch, 'lines' | 'text'>): Promise<void> {
     this.throwIfFailed()
-    if (lines.length === 0) return
+    const bytes = batch.text && !mayHoldSurrogateEscape(batch.text.bytes) ? batch.text.bytes : undefined
+    if (bytes ? bytes.length === 0 : batch.lines.length === 0) return
     const file = this.file ?? (await this.openFile())
-    // One flat string a batch (no `+ '\n'`, which V8 would copy again to scan or encode it).
-    let text = lines.join('\n')
-    // One scan of the batch; lines are fixed only when it found something.
-    if (SURROGATE_ESCAPE.test(text)) {
-      const repaired = lines.map((line) => replaceLoneSurrogates(line))
-      this.options.onRepair?.(repaired.filter((line, i) => line !== lines[i]).length)
-      text = repaired.join('\n')
+    let ready = true
+    if (bytes) {
+      file.bytes += bytes.length
+      ready = file.stream.write(bytes)
+    } else {
+      const {lines} = batch
+      // One flat string a batch (no `+ '\n'`, which V8 would copy again to scan or encode it).
+      let text = lines.join('\n')
+      // One scan of the batch; lines are fixed only when it found something.
+      if (SURROGATE_ESCAPE.test(text)) {
+        const repaired = lines.map((line) => replaceLoneSurrogates(line))
+        this.options.onRepair?.(repaired.filter((line, i) => line !== lines[i]).length)
+        text = repaired.join('\n')
+      }
+
+      file.bytes += text.length + 1
+      file.stream.write(text)
+      ready = file.stream.write('\n')
     }
 
-    file.bytes += text.length + 1
-    file.stream.write(text)
     // A write error is recorded by the stream's listener and thrown as such just below.
-    if (!file.stream.write('\n')) await once(file.stream, 'drain').catch(() => {})
+    if (!ready) await once(file.stream, 'drain').catch(() => {})
     this.throwIfFailed()
     if (file.bytes >= this.fileBytes) await this.loadFile()
   }

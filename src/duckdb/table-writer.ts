@@ -111,7 +111,7 @@ export async function openTableWriter(
     },
 
     async write(batch: RecordBatch): Promise<void> {
-      await loader.add(batch.lines)
+      await loader.add(batch)
     },
   }
 }
