@@ -47,3 +47,26 @@ export function jsonLines(text: string): unknown[] {
     .filter((line) => line.length > 0)
     .map((line) => JSON.parse(line) as unknown)
 }
+
+/**
+ * Runs the CLI and closes its stdout after the first chunk, as `| head -1` does; resolves with the
+ * exit code and stderr.
+ */
+export async function runMpxClosingStdout(
+  args: readonly string[],
+  options: CliOptions = {},
+): Promise<Pick<CliResult, 'code' | 'stderr'>> {
+  const child = spawn(process.execPath, [binRun, ...args], {
+    env: {HOME: process.env.HOME, PATH: process.env.PATH, ...options.env},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  child.stdout.once('data', () => child.stdout.destroy())
+  const code = await new Promise<null | number>((resolve) => {
+    child.on('close', resolve)
+  })
+  return {code, stderr}
+}

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {spawn} from 'node:child_process'
 
 import {normalizeEventLine} from '../../../src/records/events.js'
-import {binRun, runMpx} from '../../support/cli.js'
+import {binRun, runMpx, runMpxClosingStdout} from '../../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'
 
@@ -144,24 +144,7 @@ describe('fetch:events', () => {
   it('exits quietly with 0 when the reader closes stdout early (| head -1)', async () => {
     server.setEvents(generateEvents({count: 20_000, from: '2024-01-01', seed: 5, to: '2024-01-10'}))
     try {
-      const child = spawn(process.execPath, [binRun, 'fetch:events', '2024-01-01', '2024-01-10', '--stdout'], {
-        env: {...env, PATH: process.env.PATH},
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stderr = ''
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString()
-      })
-      // Read one line, then close the pipe as `head -1` does.
-      await new Promise<void>((resolve) => {
-        child.stdout.once('data', () => {
-          child.stdout.destroy()
-          resolve()
-        })
-      })
-      const code = await new Promise<null | number>((resolve) => {
-        child.on('close', resolve)
-      })
+      const {code, stderr} = await runMpxClosingStdout(['fetch:events', '2024-01-01', '2024-01-10', '--stdout'], {env})
       expect(code).to.equal(0)
       expect(stderr).to.not.match(/EPIPE|Error/)
     } finally {

@@ -1,8 +1,7 @@
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 
 import {normalizeProfileLine} from '../../../src/records/profiles.js'
-import {binRun, runMpx} from '../../support/cli.js'
+import {runMpx, runMpxClosingStdout} from '../../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateProfiles} from '../../support/generate.js'
 
@@ -155,24 +154,7 @@ describe('fetch:profiles', () => {
   it('exits quietly with 0 when the reader closes stdout early (| head -1)', async () => {
     server.setProfiles(generateProfiles({count: 20_000, seed: 6}))
     try {
-      const child = spawn(process.execPath, [binRun, 'fetch:profiles', '--stdout'], {
-        env: {...env, PATH: process.env.PATH},
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stderr = ''
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString()
-      })
-      // Read one line, then close the pipe as `head -1` does.
-      await new Promise<void>((resolve) => {
-        child.stdout.once('data', () => {
-          child.stdout.destroy()
-          resolve()
-        })
-      })
-      const code = await new Promise<null | number>((resolve) => {
-        child.on('close', resolve)
-      })
+      const {code, stderr} = await runMpxClosingStdout(['fetch:profiles', '--stdout'], {env})
       expect(code).to.equal(0)
       expect(stderr).to.not.match(/EPIPE|Error/)
     } finally {
