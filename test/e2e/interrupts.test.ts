@@ -12,7 +12,7 @@ import {copyFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {binRun, runMpx} from '../support/cli.js'
+import {binRun, runMpx, serviceAccountEnv} from '../support/cli.js'
 import {temporaryDirectory} from '../support/duckdb.js'
 import {type FakeMixpanel, type FakeMixpanelOptions, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
@@ -46,16 +46,16 @@ describe('interrupted DuckDB fetches (real binary)', function () {
   /** The table a complete fetch of 2024-01-01..2024-01-10 makes, for comparing. */
   let newTable: DatabaseSnapshot | undefined
 
-  const environment = (server: FakeMixpanel) => ({
-    MP_PROJECT_ID: '4242',
-    MP_SECRET: SECRET,
-    MP_USERNAME: USERNAME,
-    MPX_API_URL: server.url,
-    MPX_CONFIG: join(directory.path, 'no-config.json'),
-    MPX_RETRY_DELAY_MS: '1',
-    TMPDIR: directory.path,
-    XDG_DATA_HOME: join(directory.path, 'data'),
-  })
+  const environment = (server: FakeMixpanel) =>
+    serviceAccountEnv(
+      server.url,
+      {secret: SECRET, username: USERNAME},
+      {
+        MPX_CONFIG: join(directory.path, 'no-config.json'),
+        TMPDIR: directory.path,
+        XDG_DATA_HOME: join(directory.path, 'data'),
+      },
+    )
 
   const startServer = (options: Partial<FakeMixpanelOptions> = {}) =>
     startFakeMixpanel({auth: {secret: SECRET, username: USERNAME}, events, ...options})

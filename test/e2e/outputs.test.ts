@@ -12,7 +12,7 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 
 import {normalizeProfileLine} from '../../src/records/profiles.js'
-import {runMpx} from '../support/cli.js'
+import {runMpx, serviceAccountEnv} from '../support/cli.js'
 import {temporaryDirectory} from '../support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
@@ -84,16 +84,15 @@ describe('outputs that fail on mpx’s side (real binary)', function () {
   beforeEach(async () => {
     server.reset()
     directory = await temporaryDirectory()
-    env = {
-      MP_PROJECT_ID: '4242',
-      MP_SECRET: SECRET,
-      MP_USERNAME: USERNAME,
-      MPX_API_URL: server.url,
-      MPX_CONFIG: join(directory.path, 'no-config.json'),
-      MPX_RETRY_DELAY_MS: '1',
-      TMPDIR: directory.path,
-      XDG_DATA_HOME: join(directory.path, 'data'),
-    }
+    env = serviceAccountEnv(
+      server.url,
+      {secret: SECRET, username: USERNAME},
+      {
+        MPX_CONFIG: join(directory.path, 'no-config.json'),
+        TMPDIR: directory.path,
+        XDG_DATA_HOME: join(directory.path, 'data'),
+      },
+    )
   })
 
   afterEach(async () => directory.remove())

@@ -14,7 +14,7 @@ import {UsageError} from '../../src/errors.js'
 import {MixpanelClient} from '../../src/mixpanel/client.js'
 import {endpointsFor, regions} from '../../src/mixpanel/regions.js'
 import {parseLossless} from '../../src/records/json.js'
-import {type CliResult, runMpx} from '../support/cli.js'
+import {type CliResult, runMpx, serviceAccountEnv} from '../support/cli.js'
 import {temporaryDirectory} from '../support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {dayStartSeconds, generateEvents, generateProfiles} from '../support/generate.js'
@@ -87,16 +87,15 @@ describe('security (real binary)', function () {
   beforeEach(async () => {
     server.reset()
     directory = await temporaryDirectory()
-    env = {
-      MP_PROJECT_ID: '4242',
-      MP_SECRET: SECRET,
-      MP_USERNAME: USERNAME,
-      MPX_API_URL: server.url,
-      MPX_CONFIG: join(directory.path, 'config', 'config.json'),
-      MPX_RETRY_DELAY_MS: '1',
-      TMPDIR: directory.path,
-      XDG_DATA_HOME: join(directory.path, 'data'),
-    }
+    env = serviceAccountEnv(
+      server.url,
+      {secret: SECRET, username: USERNAME},
+      {
+        MPX_CONFIG: join(directory.path, 'config', 'config.json'),
+        TMPDIR: directory.path,
+        XDG_DATA_HOME: join(directory.path, 'data'),
+      },
+    )
   })
 
   afterEach(async () => directory.remove())

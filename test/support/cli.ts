@@ -70,3 +70,23 @@ export async function runMpxClosingStdout(
   })
   return {code, stderr}
 }
+
+/**
+ * The CLI's environment for a service account against a local fake Mixpanel: no config file,
+ * retries without waiting. `extra` adds or overrides variables (e.g. temporary directories).
+ */
+export function serviceAccountEnv(
+  url: string,
+  account: {secret: string; username: string},
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    MP_PROJECT_ID: '4242',
+    MP_SECRET: account.secret,
+    MP_USERNAME: account.username,
+    MPX_API_URL: url,
+    MPX_CONFIG: '/nonexistent/mpx-test/config.json',
+    MPX_RETRY_DELAY_MS: '1',
+    ...extra,
+  }
+}

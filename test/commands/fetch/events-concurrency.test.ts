@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {normalizeEventLine} from '../../../src/records/events.js'
-import {runMpx} from '../../support/cli.js'
+import {runMpx, serviceAccountEnv} from '../../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'
 
@@ -15,14 +15,7 @@ describe('fetch:events --concurrency', () => {
 
   before(async () => {
     server = await startFakeMixpanel({auth: {secret: SECRET, username: 'svc'}, events, gzipChunkBytes: 2000})
-    env = {
-      MP_PROJECT_ID: '4242',
-      MP_SECRET: SECRET,
-      MP_USERNAME: 'svc',
-      MPX_API_URL: server.url,
-      MPX_CONFIG: '/nonexistent/mpx-test/config.json',
-      MPX_RETRY_DELAY_MS: '1',
-    }
+    env = serviceAccountEnv(server.url, {secret: SECRET, username: 'svc'})
   })
 
   after(async () => server.close())

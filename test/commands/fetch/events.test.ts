@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {spawn} from 'node:child_process'
 
 import {normalizeEventLine} from '../../../src/records/events.js'
-import {binRun, runMpx, runMpxClosingStdout} from '../../support/cli.js'
+import {binRun, runMpx, runMpxClosingStdout, serviceAccountEnv} from '../../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'
 
@@ -16,14 +16,7 @@ describe('fetch:events', () => {
 
   before(async () => {
     server = await startFakeMixpanel({auth: {secret: SECRET, username: 'svc'}, events, gzipChunkBytes: 1000})
-    env = {
-      MP_PROJECT_ID: '4242',
-      MP_SECRET: SECRET,
-      MP_USERNAME: 'svc',
-      MPX_API_URL: server.url,
-      MPX_CONFIG: '/nonexistent/mpx-test/config.json',
-      MPX_RETRY_DELAY_MS: '1',
-    }
+    env = serviceAccountEnv(server.url, {secret: SECRET, username: 'svc'})
   })
 
   after(async () => server.close())

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {normalizeProfileLine} from '../../../src/records/profiles.js'
-import {runMpx, runMpxClosingStdout} from '../../support/cli.js'
+import {runMpx, runMpxClosingStdout, serviceAccountEnv} from '../../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateProfiles} from '../../support/generate.js'
 
@@ -16,14 +16,7 @@ describe('fetch:profiles', () => {
   before(async () => {
     // 100 a page: 8 pages, `total` on page 0 only.
     server = await startFakeMixpanel({auth: {secret: SECRET, username: 'svc'}, engagePageSize: 100, profiles})
-    env = {
-      MP_PROJECT_ID: '4242',
-      MP_SECRET: SECRET,
-      MP_USERNAME: 'svc',
-      MPX_API_URL: server.url,
-      MPX_CONFIG: '/nonexistent/mpx-test/config.json',
-      MPX_RETRY_DELAY_MS: '1',
-    }
+    env = serviceAccountEnv(server.url, {secret: SECRET, username: 'svc'})
   })
 
   after(async () => server.close())
