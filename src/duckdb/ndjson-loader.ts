@@ -1,7 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 
-import {once} from 'node:events'
-import {createWriteStream, type WriteStream} from 'node:fs'
+import {closeSync, openSync, writeSync} from 'node:fs'
 import {mkdtemp, readdir, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -18,6 +17,19 @@ import {columnList, readJsonColumns, type TableSchema} from './schemas.js'
  * at the same speed).
  */
 export const DEFAULT_FILE_BYTES = 32 * 1024 * 1024
+
+/**
+ * The first file's size: the files grow from it to the full size, so that DuckDB starts loading
+ * while the fetch has barely begun instead of idling until 32 MB have arrived.
+ */
+export const FIRST_FILE_BYTES = 2 * 1024 * 1024
+
+/**
+ * Full files that may wait for DuckDB. A load that completes a row group (about 122k rows) also
+ * compresses it and takes several times longer than the others; files queue up meanwhile instead
+ * of stalling the fetch. Bounds the temporary disk used to (this + 1) files.
+ */
+export const QUEUED_FILES = 4
 
 /** `\udXXX` in JSON text produced by JSON.stringify: a lone surrogate (paired ones are written as is). */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][\dA-Fa-f]{2}/
@@ -36,6 +48,8 @@ function mayHoldSurrogateEscape(bytes: Uint8Array): boolean {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   return buffer.includes(String.raw`\ud`) || buffer.includes(String.raw`\uD`)
 }
+
+const NEWLINE = Buffer.from('\n')
 
 const LOAD_DIRECTORY = /^mpx-load-(\d+)-/
 
@@ -74,29 +88,35 @@ export interface NdjsonLoaderOptions {
 
 /**
  * Loads JSON lines into a table through DuckDB's own JSON reader, which parses in parallel in
- * DuckDB's threads: the lines go to a temporary NDJSON file and each full file is loaded with one
- * `INSERT ... FROM read_json(...)` while the next one is being written, so DuckDB's work overlaps
- * with mpx's. At most one load runs at a time, which bounds both disk and memory.
+ * DuckDB's threads: the lines go to temporary NDJSON files and each full file is loaded with one
+ * `INSERT ... FROM read_json(...)` while the next ones are being written, so DuckDB's work overlaps
+ * with mpx's. Loads run one after another, in file order; at most QUEUED_FILES full files wait,
+ * which bounds the disk used.
  */
 export class NdjsonLoader {
+  private aborted = false
   private directory: string | undefined
   private failure: Error | undefined
-  private file: undefined | {bytes: number; path: string; stream: WriteStream}
+  private file: undefined | {bytes: number; fd: number; limit: number; path: string}
   private readonly fileBytes: number
   private fileCount = 0
-  private loading: Promise<void> | undefined
+  /** The last load queued: each load starts when the one before it has settled. */
+  private lastLoad: Promise<void> = Promise.resolve()
+  /** Loads queued or running, oldest first. */
+  private readonly loads: Promise<void>[] = []
+  private running = false
 
   constructor(private readonly options: NdjsonLoaderOptions) {
     this.fileBytes = options.fileBytes ?? DEFAULT_FILE_BYTES
   }
 
-  /** Stops: interrupts the load in flight, forgets what is pending and removes the files. */
+  /** Stops: interrupts the load in flight, forgets what is queued and removes the files. */
   async abort(): Promise<void> {
-    if (this.loading) this.options.connection.interrupt()
-    await this.loading?.catch(() => {})
-    this.loading = undefined
+    this.aborted = true
+    if (this.running) this.options.connection.interrupt()
+    await this.lastLoad
     if (this.file) {
-      this.file.stream.destroy()
+      closeSync(this.file.fd)
       this.file = undefined
     }
 
@@ -104,18 +124,17 @@ export class NdjsonLoader {
   }
 
   /**
-   * Appends a batch (JSON objects with the schema's fields); may wait for the load in flight.
-   * Records that came as UTF-8 bytes are written as they are, without decoding them to strings.
+   * Appends a batch (JSON objects with the schema's fields); waits only while QUEUED_FILES files
+   * are waiting for DuckDB. Records that came as UTF-8 bytes are written as they are, without
+   * decoding them to strings.
    */
   async add(batch: Pick<RecordBatch, 'lines' | 'text'>): Promise<void> {
     this.throwIfFailed()
     const bytes = batch.text && !mayHoldSurrogateEscape(batch.text.bytes) ? batch.text.bytes : undefined
     if (bytes ? bytes.length === 0 : batch.lines.length === 0) return
     const file = this.file ?? (await this.openFile())
-    let ready = true
     if (bytes) {
-      file.bytes += bytes.length
-      ready = file.stream.write(bytes)
+      this.write(file, bytes)
     } else {
       const {lines} = batch
       // One flat string a batch (no `+ '\n'`, which V8 would copy again to scan or encode it).
@@ -127,51 +146,69 @@ export class NdjsonLoader {
         text = repaired.join('\n')
       }
 
-      file.bytes += text.length + 1
-      file.stream.write(text)
-      ready = file.stream.write('\n')
+      this.write(file, Buffer.from(text))
+      this.write(file, NEWLINE)
     }
 
-    // A write error is recorded by the stream's listener and thrown as such just below.
-    if (!ready) await once(file.stream, 'drain').catch(() => {})
-    this.throwIfFailed()
-    if (file.bytes >= this.fileBytes) await this.loadFile()
+    if (file.bytes >= file.limit) await this.loadFile()
   }
 
   /** Loads what is left and waits until every row is in the table. */
   async finish(): Promise<void> {
     await this.loadFile()
-    await this.loading
+    await this.lastLoad
     this.throwIfFailed()
     await this.removeDirectory()
   }
 
-  /** Closes the current file and starts loading it, once the previous load has finished. */
+  /** A file system call on a load file, its error (a full disk) as an mpx error. */
+  private fileCall<T>(path: string, call: () => T): T {
+    try {
+      return call()
+    } catch (error) {
+      const {code, message} = error as NodeJS.ErrnoException
+      throw new MpxError(`Cannot write the load file ${path} (${code ?? message}): check the disk`, undefined, {
+        cause: error,
+      })
+    }
+  }
+
+  /** One file into the table; a failure is recorded and thrown by the next call. */
+  private async load(path: string): Promise<void> {
+    const {connection, schema, table} = this.options
+    const sql =
+      `INSERT INTO ${quoteIdentifier(table)} (${columnList(schema)}) SELECT ${columnList(schema)} ` +
+      `FROM read_json(${quoteLiteral(path)}, format = 'newline_delimited', columns = ${readJsonColumns(schema)})`
+    this.running = true
+    try {
+      await connection.run(sql)
+    } catch (error) {
+      this.failure ??= new MpxError(`DuckDB could not load the records: ${duckdbMessage(error)}`, undefined, {
+        cause: error,
+      })
+    } finally {
+      this.running = false
+    }
+  }
+
+  /** Closes the current file and queues its load; waits while too many files are queued. */
   private async loadFile(): Promise<void> {
     const {file} = this
     if (!file) return
     this.file = undefined
-    file.stream.end()
-    // A write error (a full disk) is recorded by the stream's listener and thrown below as an mpx
-    // error; a stream it destroyed may have closed already.
-    if (!file.stream.closed) await once(file.stream, 'close').catch(() => {})
-    await this.loading
+    this.fileCall(file.path, () => closeSync(file.fd))
+    const load = this.lastLoad.then(async () => {
+      try {
+        if (!this.failure && !this.aborted) await this.load(file.path)
+      } finally {
+        await rm(file.path, {force: true}).catch(() => {})
+      }
+    })
+    this.lastLoad = load
+    this.loads.push(load)
+    load.finally(() => this.loads.splice(this.loads.indexOf(load), 1)).catch(() => {})
+    while (this.loads.length > QUEUED_FILES) await this.loads[0]
     this.throwIfFailed()
-    const {connection, schema, table} = this.options
-    const sql =
-      `INSERT INTO ${quoteIdentifier(table)} (${columnList(schema)}) SELECT ${columnList(schema)} ` +
-      `FROM read_json(${quoteLiteral(file.path)}, format = 'newline_delimited', columns = ${readJsonColumns(schema)})`
-    this.loading = connection
-      .run(sql)
-      .then(
-        () => {},
-        (error: unknown) => {
-          this.failure ??= new MpxError(`DuckDB could not load the records: ${duckdbMessage(error)}`, undefined, {
-            cause: error,
-          })
-        },
-      )
-      .finally(() => rm(file.path, {force: true}).catch(() => {}))
   }
 
   private async openFile(): Promise<NonNullable<NdjsonLoader['file']>> {
@@ -180,14 +217,11 @@ export class NdjsonLoader {
       this.directory = await mkdtemp(join(tmpdir(), `mpx-load-${process.pid}-`))
     }
 
-    const path = join(this.directory, `${this.fileCount++}.jsonl`)
-    const stream = createWriteStream(path, {flags: 'wx'})
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      this.failure ??= new MpxError(
-        `Cannot write the load file ${path} (${error.code ?? error.message}): check the disk`,
-      )
-    })
-    this.file = {bytes: 0, path, stream}
+    const path = join(this.directory, `${this.fileCount}.jsonl`)
+    // Files double in size from the first one up to fileBytes.
+    const limit = Math.min(this.fileBytes, FIRST_FILE_BYTES * 2 ** Math.min(this.fileCount, 20))
+    this.fileCount++
+    this.file = {bytes: 0, fd: this.fileCall(path, () => openSync(path, 'wx')), limit, path}
     return this.file
   }
 
@@ -198,5 +232,19 @@ export class NdjsonLoader {
 
   private throwIfFailed(): void {
     if (this.failure) throw this.failure
+  }
+
+  /**
+   * Load files are written synchronously: to the page cache that is a memory copy, which costs
+   * less than the thread-pool round trip and the buffers a stream keeps alive until it drains
+   * (measured: the asynchronous stream spent 0.5 s more in garbage collection on 300k events).
+   */
+  private write(file: NonNullable<NdjsonLoader['file']>, bytes: Uint8Array): void {
+    let written = 0
+    while (written < bytes.length) {
+      written += this.fileCall(file.path, () => writeSync(file.fd, bytes, written))
+    }
+
+    file.bytes += bytes.length
   }
 }

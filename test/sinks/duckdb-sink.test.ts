@@ -6,6 +6,7 @@ import {join} from 'node:path'
 
 import {quoteIdentifier} from '../../src/duckdb/database.js'
 import {replaceLoneSurrogates} from '../../src/duckdb/ndjson-loader.js'
+import {loadThreads} from '../../src/duckdb/table-writer.js'
 import {ExitCode, MpxError} from '../../src/errors.js'
 import {recordBatch} from '../../src/records/batch.js'
 import {normalizeEventLine} from '../../src/records/events.js'
@@ -267,6 +268,10 @@ describe('duckdb sink', () => {
     }>
     expect(stored.properties).to.deep.equal({cut: 'emoji \uFFFD', escaped: String.raw`\ud83d`, pair: '😀'})
     expect(replaceLoneSurrogates(String.raw`"\\\ud800 \\ud800"`)).to.equal(String.raw`"\\\ufffd \\ud800"`)
+  })
+
+  it('leaves one core to the fetch: DuckDB loads with one thread fewer than there are cores, and at least one', () => {
+    expect([1, 2, 8].map((cores) => loadThreads(cores))).to.deep.equal([1, 1, 7])
   })
 
   it('quotes table names as identifiers', async () => {
