@@ -591,6 +591,23 @@ export function computeRatios(rows: Row[]): void {
   }
 }
 
+/**
+ * The best DuckDB fetch this machine allows: DuckDB's load (the read_json row's CPU time) and the
+ * fetch itself (the `--stdout` row's, which receives, decompresses and normalizes the same
+ * records) must share the cores, so the fetch into DuckDB takes at least their sum over the cores,
+ * however well they overlap. Undefined without the three rows.
+ */
+export function duckdbCeiling(
+  report: Pick<BenchReport, 'environment' | 'rows'>,
+): undefined | {ratio: number; seconds: number} {
+  const row = (id: string) => report.rows.find((candidate) => candidate.id === id && candidate.status === 'ok')
+  const readJson = row('duckdb-read-json')
+  const fetch = row('mpx-normalized')
+  if (!readJson?.cpuSeconds || !fetch?.cpuSeconds || !row('mpx-duckdb') || readJson.records !== fetch.records) return
+  const seconds = (readJson.cpuSeconds + fetch.cpuSeconds) / report.environment.cpus
+  return {ratio: readJson.seconds / Math.max(seconds, readJson.seconds), seconds}
+}
+
 const count = new Intl.NumberFormat('en-US')
 
 export function formatCount(n: number): string {
@@ -645,6 +662,14 @@ export function formatReport(report: BenchReport): string {
         : `--concurrency 5 vs 1 over ${concurrency.days} days (chunks of ${concurrency.chunkDays} days, ` +
             `${report.options.concurrencyLatencyMs} ms latency, ${(report.options.concurrencyBytesPerSecond / 1e6).toFixed(1)} MB/s per connection): ` +
             `${concurrency.speedup.toFixed(2)}x faster (${concurrency.c1Seconds?.toFixed(1)}s vs ${concurrency.c5Seconds?.toFixed(1)}s)`,
+    )
+  }
+
+  const ceiling = duckdbCeiling(report)
+  if (ceiling) {
+    notes.push(
+      `DuckDB fetch ceiling on ${environment.cpus} cores: read_json's CPU time plus the fetch's own (the --stdout row) ` +
+        `take at least ${ceiling.seconds.toFixed(2)}s, so at best ${ceiling.ratio.toFixed(2)}x read_json`,
     )
   }
 

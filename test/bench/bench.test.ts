@@ -7,7 +7,9 @@ import {crc32, gunzipSync} from 'node:zlib'
 
 import {
   type BenchOptions,
+  type BenchReport,
   computeRatios,
+  duckdbCeiling,
   formatReport,
   quickOptions,
   type Row,
@@ -111,6 +113,40 @@ describe('benchmark (smoke)', function () {
     computeRatios(rows)
     expect(rows[3].ratio).to.equal(0.8)
     expect(rows[4].ratio).to.equal(2)
+  })
+
+  it('bounds the DuckDB fetch by the CPU time that DuckDB and the fetch must share', () => {
+    const row = (id: string, seconds: number, cpuSeconds: number): Row => ({
+      bytes: 1000,
+      cpuSeconds,
+      id,
+      label: id,
+      records: 100,
+      seconds,
+      status: 'ok',
+    })
+    const environment = {cpus: 2} as BenchReport['environment']
+    const rows = [row('duckdb-read-json', 5, 8), row('mpx-normalized', 6, 7), row('mpx-duckdb', 10, 15)]
+    // (8 + 7) / 2 = 7.5 s at best, against 5 s for read_json.
+    expect(duckdbCeiling({environment, rows})).to.deep.equal({ratio: 5 / 7.5, seconds: 7.5})
+    expect(duckdbCeiling({environment: {...environment, cpus: 8}, rows})?.ratio).to.equal(1)
+    expect(duckdbCeiling({environment, rows: rows.slice(0, 2)})).to.equal(undefined)
+    expect(
+      formatReport({
+        environment: {
+          ...environment,
+          cpuModel: 'x',
+          loadAverageAfter: [],
+          loadAverageBefore: [],
+          node: 'v24',
+          rssMethod: 'time',
+        },
+        options: tiny,
+        rows,
+      } as unknown as BenchReport),
+    ).to.include(
+      "DuckDB fetch ceiling on 2 cores: read_json's CPU time plus the fetch's own (the --stdout row) take at least 7.50s, so at best 0.67x read_json",
+    )
   })
 
   it('serves gzip bodies assembled from parts compressed once', async () => {
