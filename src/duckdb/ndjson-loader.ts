@@ -84,6 +84,11 @@ export interface NdjsonLoaderOptions {
   readonly schema: TableSchema
   /** Table the rows go into. */
   readonly table: string
+  /**
+   * DuckDB's threads once every record has arrived: the loads still queued then, and what follows
+   * them, no longer share the cores with the fetch.
+   */
+  readonly threadsOnceFetched?: number
 }
 
 /**
@@ -100,11 +105,14 @@ export class NdjsonLoader {
   private file: undefined | {bytes: number; fd: number; limit: number; path: string}
   private readonly fileBytes: number
   private fileCount = 0
+  /** Set by finish: no record is coming any more. */
+  private finishing = false
   /** The last load queued: each load starts when the one before it has settled. */
   private lastLoad: Promise<void> = Promise.resolve()
   /** Loads queued or running, oldest first. */
   private readonly loads: Promise<void>[] = []
   private running = false
+  private threadsRaised = false
 
   constructor(private readonly options: NdjsonLoaderOptions) {
     this.fileBytes = options.fileBytes ?? DEFAULT_FILE_BYTES
@@ -155,6 +163,7 @@ export class NdjsonLoader {
 
   /** Loads what is left and waits until every row is in the table. */
   async finish(): Promise<void> {
+    this.finishing = true
     await this.loadFile()
     await this.lastLoad
     this.throwIfFailed()
@@ -181,6 +190,12 @@ export class NdjsonLoader {
       `FROM read_json(${quoteLiteral(path)}, format = 'newline_delimited', columns = ${readJsonColumns(schema)})`
     this.running = true
     try {
+      const {threadsOnceFetched} = this.options
+      if (this.finishing && threadsOnceFetched !== undefined && !this.threadsRaised) {
+        this.threadsRaised = true
+        await connection.run(`SET threads = ${threadsOnceFetched}`)
+      }
+
       await connection.run(sql)
     } catch (error) {
       this.failure ??= new MpxError(`DuckDB could not load the records: ${duckdbMessage(error)}`, undefined, {

@@ -83,6 +83,7 @@ export async function openTableWriter(
       },
       schema,
       table: plan.loadTable,
+      threadsOnceFetched: options.threads ?? availableParallelism(),
     })
   } catch (error) {
     await close(true)

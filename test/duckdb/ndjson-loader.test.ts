@@ -26,15 +26,23 @@ class FakeConnection {
   readonly loads: Load[] = []
   /** Loads started and not yet ended. */
   running = 0
+/** Every statement run, loads as `load <first event name>`. */
+  readonly statements: string[] = []
 
   interrupt(): void {
     this.interrupts++
   }
 
   async run(sql: string): Promise<void> {
+    if (sql.startsWith('SET ')) {
+      this.statements.push(sql)
+      return
+    }
+
     const path = /read_json\('([^']+)'/.exec(sql)?.[1]
     if (!path) throw new Error(`not a load: ${sql}`)
     const text = readFileSync(path, 'utf8')
+    this.statements.push(`load ${JSON.parse(text.slice(0, text.indexOf('\n'))).event_name}`)
     this.running++
     try {
       await new Promise<void>((resolve, reject) => {
@@ -70,12 +78,13 @@ describe('NdjsonLoader', () => {
   let connection: FakeConnection
   const temporary = process.env.TMPDIR
 
-  const loader = (fileBytes?: number) =>
+  const loader = (fileBytes?: number, threadsOnceFetched?: number) =>
     new NdjsonLoader({
       connection: connection as unknown as DuckDBConnection,
       fileBytes,
       schema: schemas.events,
       table: 'events',
+      threadsOnceFetched,
     })
 
   const loadFiles = async () => (await readdir(directory.path)).filter((name) => name.startsWith('mpx-load-'))
@@ -138,6 +147,21 @@ describe('NdjsonLoader', () => {
       expect(size).to.be.at.least(FIRST_FILE_BYTES * 2 ** k)
       expect(size).to.be.below(FIRST_FILE_BYTES * 2 ** k + batchBytes)
     }
+  })
+
+  it('once every record has arrived, gives DuckDB its threads for the loads still queued', async () => {
+    const ndjson = loader(1000, 8)
+    for (let n = 0; n < 3; n++) await ndjson.add({lines: [line(n, 1100)]})
+    await ndjson.add({lines: [line(3)]})
+    await settle()
+    const finishing = ndjson.finish()
+    for (let done = 0; done < 4; done++) {
+      await until(() => connection.loads.length === done + 1)
+      connection.loads[done].finish()
+    }
+
+    await finishing
+    expect(connection.statements).to.deep.equal(['load e0', 'SET threads = 8', 'load e1', 'load e2', 'load e3'])
   })
 
   it('abort interrupts the running load, runs none of the queued ones and removes every file', async () => {
