@@ -11,12 +11,6 @@ export const fetchFlags = {
     description: 'DuckDB database file [default: $MPX_DB, else <data dir>/<project id>.duckdb]',
     helpGroup: 'OUTPUT',
   }),
-  dedupe: Flags.boolean({
-    allowNo: true,
-    default: true,
-    description: 'Store each record once (--no-dedupe keeps everything as exported)',
-    helpGroup: 'OUTPUT',
-  }),
   insecure: Flags.boolean({
     description: 'Allow a plain-http MPX_API_URL on a non-loopback host (credentials travel unencrypted)',
     hidden: false,

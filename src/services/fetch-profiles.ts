@@ -13,7 +13,6 @@ export type FetchProfilesInput = {
   readonly account: ResolvedAccount
   readonly config: Config
   readonly db?: string
-  readonly dedupe: boolean
   readonly format: RecordFormat
   readonly insecure: boolean
   readonly mode: WriteMode
@@ -31,6 +30,8 @@ export async function fetchProfiles(input: FetchProfilesInput): Promise<SinkResu
   checkEngageQuery(query)
   return fetchToSink({
     ...input,
+    // A profile is one row per distinct id: there is nothing else to deduplicate, or keep twice.
+    dedupe: true,
     filters: {
       asOfTimestamp: query.asOfTimestamp ?? null,
       cohortId: query.cohortId ?? null,

@@ -47,6 +47,13 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
       max: MAX_CONCURRENT_REQUESTS,
       min: 1,
     }),
+    dedupe: Flags.boolean({
+      allowNo: true,
+      default: true,
+      description:
+        'Store each event once per (event_name, distinct_id, insert_id) (--no-dedupe keeps everything as exported)',
+      helpGroup: 'OUTPUT',
+    }),
     event: Flags.string({char: 'e', description: 'Only this event (repeatable)', multiple: true}),
     limit: Flags.integer({
       description: `At most this many events (1 to ${MAX_EXPORT_LIMIT})`,

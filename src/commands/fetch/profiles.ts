@@ -69,7 +69,6 @@ Pages are read with one engage session: once the first page has said how many th
       account: await this.resolveAccount(),
       config: this.config,
       db: flags.db,
-      dedupe: flags.dedupe,
       format: flags.raw ? 'raw' : 'normalized',
       insecure: flags.insecure,
       mode: writeMode(flags),
