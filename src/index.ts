@@ -29,9 +29,15 @@ export type CredentialsInput =
   {apiSecret: string; projectId?: string} | {projectId: number | string; secret: string; username: string}
 
 export interface MixpanelOptions {
+  /**
+   * An account saved with `mpx auth:add`, by name. Without it or `credentials`, the environment
+   * (MP_USERNAME/MP_SECRET/MP_PROJECT_ID or MP_API_SECRET) is used, else the config file's default
+   * account, as the CLI does.
+   */
+  account?: string
   /** Send requests to this origin instead of Mixpanel's (a proxy, or a test server). */
   apiUrl?: string
-  /** Service account or project API secret; default: MP_USERNAME/MP_SECRET/MP_PROJECT_ID or MP_API_SECRET. */
+  /** Service account or project API secret (takes precedence over `account`). */
   credentials?: CredentialsInput
   /** Allow a plain-http apiUrl on a non-loopback host. */
   insecure?: boolean
@@ -99,16 +105,26 @@ function toCredentials(input: CredentialsInput): Credentials {
 export class Mixpanel {
   constructor(private readonly options: MixpanelOptions = {}) {}
 
-  /** The HTTP client, built when first needed so that a stream nobody reads costs nothing. */
-  protected client(): MixpanelClient {
-    const {credentials, region} = this.options.credentials
-      ? {credentials: toCredentials(this.options.credentials), region: this.options.region ?? 'us'}
-      : resolveAccount({accounts: {}}, {region: this.options.region})
+  /**
+   * The HTTP client, built when first needed so that a stream nobody reads costs nothing (not even
+   * reading the config file).
+   */
+  protected async client(): Promise<MixpanelClient> {
+    const {account, region} = this.options
+    let resolved
+    if (this.options.credentials) {
+      resolved = {credentials: toCredentials(this.options.credentials), region: region ?? 'us'}
+    } else {
+      const {configPath, defaultConfigDir, readConfig} = await import('./config/config-file.js')
+      resolved = resolveAccount(await readConfig(configPath(defaultConfigDir())), {account, region})
+    }
+
+    const {credentials, region: resolvedRegion} = resolved
     return new MixpanelClient({
       apiUrl: this.options.apiUrl ?? process.env.MPX_API_URL,
       credentials,
       insecure: this.options.insecure,
-      region,
+      region: resolvedRegion,
       retry: this.options.retry,
     })
   }
@@ -125,7 +141,7 @@ export class Mixpanel {
     return {
       async *[Symbol.asyncIterator]() {
         yield* eventRecords(
-          client(),
+          await client(),
           {events: options.events, from: options.from, limit: options.limit, to: options.to, where: options.where},
           {
             chunkDays: options.chunkDays ?? DEFAULT_CHUNK_DAYS,
@@ -150,7 +166,7 @@ export class Mixpanel {
     return {
       async *[Symbol.asyncIterator]() {
         const {format, signal, ...query} = options
-        yield* profileRecords(client(), query, {format: format ?? 'normalized', signal})
+        yield* profileRecords(await client(), query, {format: format ?? 'normalized', signal})
       },
     }
   }

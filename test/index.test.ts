@@ -1,6 +1,9 @@
 import {expect} from 'chai'
+import {join} from 'node:path'
 
-import {AuthError, Mixpanel, type NormalizedEvent, type RawEvent} from '../src/index.js'
+import {writeConfig} from '../src/config/config-file.js'
+import {AuthError, Mixpanel, type NormalizedEvent, NotFoundError, type RawEvent} from '../src/index.js'
+import {temporaryDirectory} from './support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from './support/fake-mixpanel.js'
 import {generateEvents} from './support/generate.js'
 
@@ -54,6 +57,66 @@ describe('library: Mixpanel.streamEvents', () => {
     }
 
     expect(server.requests).to.have.length(1)
+  })
+
+  describe('credentials from the config file that mpx auth:add writes', () => {
+    const names = ['MPX_CONFIG', 'MP_API_SECRET', 'MP_PROJECT_ID', 'MP_REGION', 'MP_SECRET', 'MP_USERNAME']
+    const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]))
+    let directory: Awaited<ReturnType<typeof temporaryDirectory>>
+
+    beforeEach(async () => {
+      directory = await temporaryDirectory()
+      for (const name of names) delete process.env[name]
+      process.env.MPX_CONFIG = join(directory.path, 'config.json')
+      await writeConfig(process.env.MPX_CONFIG, {
+        accounts: {
+          lib: {projectId: '7', secret: 'lib-secret', type: 'service-account', username: 'lib'},
+          other: {projectId: '7', secret: 'wrong', type: 'service-account', username: 'lib'},
+        },
+        defaultAccount: 'lib',
+      })
+    })
+
+    afterEach(async () => {
+      for (const name of names) {
+        if (saved[name] === undefined) delete process.env[name]
+        else process.env[name] = saved[name]
+      }
+
+      await directory.remove()
+    })
+
+    const count = async (library: Mixpanel) => {
+      let seen = 0
+      for await (const event of library.streamEvents({from: '2024-02-01', to: '2024-02-03'})) {
+        expect(event.event_name).to.be.a('string')
+        seen++
+      }
+
+      return seen
+    }
+
+    it('uses the default account without credentials or environment, and a named one with account', async () => {
+      expect(await count(new Mixpanel({apiUrl: server.url, retry: {minDelayMs: 1}}))).to.equal(120)
+      expect(await count(new Mixpanel({account: 'lib', apiUrl: server.url}))).to.equal(120)
+      const error = await count(new Mixpanel({account: 'other', apiUrl: server.url})).catch((error_: unknown) => error_)
+      expect(error).to.be.instanceOf(AuthError)
+    })
+
+    it('fails from the first next() with NotFoundError for an account that is not there', async () => {
+      const stream = new Mixpanel({account: 'nope', apiUrl: server.url}).streamEvents({
+        from: '2024-02-01',
+        to: '2024-02-01',
+      })
+      const error = await stream[Symbol.asyncIterator]()
+        .next()
+        .catch((error_: unknown) => error_)
+      expect(error).to.be.instanceOf(NotFoundError)
+      expect((error as Error).message).to.equal(
+        'No account named "nope": list accounts with mpx auth:list, add one with mpx auth:add',
+      )
+      expect(server.requests).to.have.length(0)
+    })
   })
 
   it('throws AuthError from the first next() on bad credentials', async () => {

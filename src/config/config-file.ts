@@ -1,5 +1,6 @@
 import {Ajv, type ErrorObject} from 'ajv'
 import {chmod, mkdir, readFile, realpath, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {homedir, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
 import {MpxError, UsageError} from '../errors.js'
@@ -68,6 +69,19 @@ export type ConfigProblem = {
   readonly keyword: string
   /** What is wrong, without the value itself (which may be a secret). */
   readonly message: string
+}
+
+/**
+ * The CLI's config directory as oclif finds it (`$MPX_CONFIG_DIR`, else `$XDG_CONFIG_HOME/mpx`,
+ * else `%LOCALAPPDATA%\\mpx` on Windows, else `~/.config/mpx`), for the library, which runs without
+ * oclif but must read the same accounts.
+ */
+export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (env.MPX_CONFIG_DIR) return env.MPX_CONFIG_DIR
+  const windows = platform === 'win32'
+  const windowsHome = (env.HOMEDRIVE && env.HOMEPATH && join(env.HOMEDRIVE, env.HOMEPATH)) || env.USERPROFILE
+  const home = env.HOME || (windows && windowsHome) || homedir() || tmpdir()
+  return join(env.XDG_CONFIG_HOME || (windows && env.LOCALAPPDATA) || join(home, '.config'), 'mpx')
 }
 
 /** Where the config file lives: `$MPX_CONFIG`, else `<configDir>/config.json`. */

@@ -1,9 +1,18 @@
+import {Config} from '@oclif/core'
 import {expect} from 'chai'
 import {chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 
-import {checkAccountEntry, type ConfigFile, configPath, readConfig, writeConfig} from '../../src/config/config-file.js'
+import {
+  checkAccountEntry,
+  type ConfigFile,
+  configPath,
+  defaultConfigDir,
+  readConfig,
+  writeConfig,
+} from '../../src/config/config-file.js'
 import {MpxError, UsageError} from '../../src/errors.js'
 
 /** Permission bits as octal text, e.g. `600`. */
@@ -46,6 +55,45 @@ describe('config file', () => {
       expect(configPath('/home/u/.config/mpx', {MPX_CONFIG: '/etc/mpx.json'})).to.equal('/etc/mpx.json')
       expect(configPath('/home/u/.config/mpx', {})).to.equal(join('/home/u/.config/mpx', 'config.json'))
       expect(configPath('/home/u/.config/mpx', {MPX_CONFIG: ''})).to.equal(join('/home/u/.config/mpx', 'config.json'))
+    })
+  })
+
+  describe('defaultConfigDir', () => {
+    /** oclif's configDir for the CLI, loaded with exactly these variables set. */
+    async function oclifConfigDir(env: Record<string, string | undefined>): Promise<string> {
+      const names = ['HOME', 'MPX_CONFIG_DIR', 'XDG_CONFIG_HOME']
+      const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]))
+      try {
+        for (const name of names) {
+          if (env[name] === undefined) delete process.env[name]
+          else process.env[name] = env[name]
+        }
+
+        return (await Config.load(fileURLToPath(new URL('../..', import.meta.url)))).configDir
+      } finally {
+        for (const name of names) {
+          if (saved[name] === undefined) delete process.env[name]
+          else process.env[name] = saved[name]
+        }
+      }
+    }
+
+    it("finds the CLI's config directory as oclif does, so that the library reads the same accounts", async () => {
+      for (const env of [
+        {HOME: '/home/u'},
+        {HOME: '/home/u', XDG_CONFIG_HOME: '/xdg/config'},
+        {HOME: '/home/u', MPX_CONFIG_DIR: '/custom/mpx', XDG_CONFIG_HOME: '/xdg/config'},
+      ]) {
+        expect(defaultConfigDir(env, 'linux'), JSON.stringify(env)).to.equal(await oclifConfigDir(env))
+      }
+
+      expect(defaultConfigDir({HOME: '/home/u'}, 'linux')).to.equal(join('/home/u', '.config', 'mpx'))
+    })
+
+    it('uses %LOCALAPPDATA% on Windows', () => {
+      expect(
+        defaultConfigDir({LOCALAPPDATA: String.raw`C:\Users\u\AppData\Local`, USERPROFILE: 'x'}, 'win32'),
+      ).to.equal(join(String.raw`C:\Users\u\AppData\Local`, 'mpx'))
     })
   })
 
