@@ -109,6 +109,8 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
       context: {dataDir: input.config.dataDir, signal: controller.signal, warn: (message) => progress.warn(message)},
       format: input.format,
       kind: input.kind,
+      // A database may still be loading what it was given: say so rather than look stuck.
+      onFinishing: () => progress.note(`all ${input.kind} received, saving`),
       onProgress: (count) => progress.update(count),
       sink,
       source: input.source(client, controller.signal),

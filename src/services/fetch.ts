@@ -8,6 +8,8 @@ export interface FetchRun {
   readonly context: SinkContext
   readonly format: RecordFormat
   readonly kind: RecordKind
+  /** Called once every record has been handed to the sink, before it commits (which may take a while). */
+  readonly onFinishing?: () => void
   /** Called after each batch is written, with the running count. */
   readonly onProgress?: (count: number) => void
   readonly sink: Sink
@@ -38,5 +40,6 @@ export async function runFetch(run: FetchRun): Promise<SinkResult> {
     throw error
   }
 
+  run.onFinishing?.()
   return writer.commit()
 }
