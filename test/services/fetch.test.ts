@@ -1,8 +1,9 @@
 import {expect} from 'chai'
 
-import type {RecordBatch, Sink, SinkTarget} from '../../src/sinks/sink.js'
+import type {RecordBatch, Sink} from '../../src/sinks/sink.js'
 
 import {runFetch} from '../../src/services/fetch.js'
+import {target} from '../support/duckdb.js'
 
 /** A sink that records what the data path asks of it, in order. */
 function recordingSink(calls: string[], failOnWrite?: number): Sink {
@@ -32,35 +33,30 @@ function recordingSink(calls: string[], failOnWrite?: number): Sink {
   }
 }
 
-const target: SinkTarget = {
-  dedupe: true,
-  filters: {},
-  format: 'raw',
-  kind: 'events',
-  mode: 'create',
-  options: {},
-  table: 'events',
-}
-
 async function* batches(): AsyncGenerator<string[]> {
   yield ['{"a":1}', '{"a":2}']
   yield ['{"a":3}']
+}
+
+/** Three raw events through runFetch into the recording sink, the second write failing if asked. */
+function fetchThree(calls: string[], options: {failOnWrite?: number; onProgress?: (count: number) => void} = {}) {
+  return runFetch({
+    context: {dataDir: '/nowhere', signal: new AbortController().signal, warn() {}},
+    format: 'raw',
+    kind: 'events',
+    onFinishing: () => calls.push('finishing'),
+    onProgress: options.onProgress,
+    sink: recordingSink(calls, options.failOnWrite),
+    source: batches(),
+    target: target({format: 'raw'}),
+  })
 }
 
 describe('runFetch: the one data path from a source to a sink', () => {
   it('writes every batch, says when all has been received, then commits', async () => {
     const calls: string[] = []
     const counts: number[] = []
-    const result = await runFetch({
-      context: {dataDir: '/nowhere', signal: new AbortController().signal, warn() {}},
-      format: 'raw',
-      kind: 'events',
-      onFinishing: () => calls.push('finishing'),
-      onProgress: (count) => counts.push(count),
-      sink: recordingSink(calls),
-      source: batches(),
-      target,
-    })
+    const result = await fetchThree(calls, {onProgress: (count) => counts.push(count)})
     expect(calls).to.deep.equal(['open', 'write {"a":1} {"a":2}', 'write {"a":3}', 'finishing', 'commit'])
     expect(counts).to.deep.equal([2, 3])
     expect(result).to.deep.equal({written: 2})
@@ -68,15 +64,7 @@ describe('runFetch: the one data path from a source to a sink', () => {
 
   it('aborts the writer with the error, and neither finishes nor commits, when a write fails', async () => {
     const calls: string[] = []
-    const error = await runFetch({
-      context: {dataDir: '/nowhere', signal: new AbortController().signal, warn() {}},
-      format: 'raw',
-      kind: 'events',
-      onFinishing: () => calls.push('finishing'),
-      sink: recordingSink(calls, 2),
-      source: batches(),
-      target,
-    }).catch((error_: unknown) => error_)
+    const error = await fetchThree(calls, {failOnWrite: 2}).catch((error_: unknown) => error_)
     expect((error as Error).message).to.equal('disk full')
     expect(calls).to.deep.equal(['open', 'write {"a":1} {"a":2}', 'abort: disk full'])
   })
