@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {type AccountDraft, addAccount, listAccounts, removeAccount, useAccount} from '../../src/config/accounts.js'
 import {readConfig} from '../../src/config/config-file.js'
 import {NotFoundError, UsageError} from '../../src/errors.js'
+import {rejection} from '../support/rejection.js'
 
 /** Permission bits as octal text, e.g. `600`. */
 async function permissions(path: string): Promise<string> {
@@ -15,16 +16,6 @@ async function permissions(path: string): Promise<string> {
 const SECRET = 'svc-Secret-0123456789abcdef'
 const prod: AccountDraft = {name: 'prod', projectId: '123', region: 'eu', type: 'service-account', username: 'svc'}
 const legacy: AccountDraft = {name: 'legacy', type: 'api-secret'}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-
-  throw new Error('expected a rejection')
-}
 
 describe('accounts service', () => {
   let dir: string

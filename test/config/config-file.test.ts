@@ -14,6 +14,7 @@ import {
   writeConfig,
 } from '../../src/config/config-file.js'
 import {MpxError, UsageError} from '../../src/errors.js'
+import {rejection} from '../support/rejection.js'
 
 /** Permission bits as octal text, e.g. `600`. */
 async function permissions(path: string): Promise<string> {
@@ -25,16 +26,6 @@ const SECRET = 'Zq9-very-secret-value-Xy'
 const validConfig: ConfigFile = {
   accounts: {prod: {projectId: '123', region: 'eu', secret: SECRET, type: 'service-account', username: 'svc'}},
   defaultAccount: 'prod',
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-
-  throw new Error('expected a rejection')
 }
 
 const isPosix = process.platform !== 'win32'

@@ -3,6 +3,7 @@ import {PassThrough, Readable} from 'node:stream'
 
 import {promptHidden, readSecretFromStream, type TerminalInput} from '../../src/config/secret-input.js'
 import {InterruptedError, UsageError} from '../../src/errors.js'
+import {rejection} from '../support/rejection.js'
 
 /** A stand-in for a TTY stdin: records raw-mode switches. */
 function fakeTerminal(): PassThrough & TerminalInput & {rawModes: boolean[]} {
@@ -23,16 +24,6 @@ function collectOutput(): {stream: PassThrough; text: () => string} {
   const chunks: Buffer[] = []
   stream.on('data', (chunk: Buffer) => chunks.push(chunk))
   return {stream, text: () => Buffer.concat(chunks).toString('utf8')}
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-
-  throw new Error('expected a rejection')
 }
 
 describe('secret input', () => {

@@ -7,20 +7,11 @@ import {AuthError, MpxError, RateLimitError} from '../../src/errors.js'
 import {MixpanelClient} from '../../src/mixpanel/client.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
+import {rejection} from '../support/rejection.js'
 
 const SECRET = 'verify-Secret-123456'
 const serviceAccount: Credentials = {kind: 'service-account', projectId: '42', secret: SECRET, username: 'svc'}
 const now = new Date('2024-03-02T08:00:00Z')
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-
-  throw new Error('expected a rejection')
-}
 
 describe('verifyCredentials', () => {
   let server: FakeMixpanel
