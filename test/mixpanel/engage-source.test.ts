@@ -2,27 +2,14 @@ import {expect} from 'chai'
 import nock from 'nock'
 
 import {AuthError, MpxError, UsageError} from '../../src/errors.js'
-import {MixpanelClient} from '../../src/mixpanel/client.js'
 import {type EngageQuery, profileLines, resultTexts} from '../../src/mixpanel/engage-source.js'
 import {type FakeMixpanel, type RecordedRequest, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateProfiles} from '../support/generate.js'
+import {rejection} from '../support/rejection.js'
+import {collect, testClient} from '../support/source.js'
 
 const profiles = generateProfiles({count: 1050, seed: 11})
 const allLines = [...profiles.lines()]
-
-function client(url: string, attempts = 4): MixpanelClient {
-  return new MixpanelClient({
-    apiUrl: url,
-    credentials: {kind: 'service-account', projectId: '42', secret: 's3cret', username: 'svc'},
-    retry: {attempts, maxDelayMs: 5, minDelayMs: 1},
-  })
-}
-
-async function collect(iterable: AsyncIterable<string[]>): Promise<string[]> {
-  const out: string[] = []
-  for await (const batch of iterable) out.push(...batch)
-  return out
-}
 
 const engageRequests = (server: FakeMixpanel): RecordedRequest[] =>
   server.requests.filter((request) => request.endpoint === 'engage')
@@ -41,7 +28,7 @@ describe('engage source', () => {
   beforeEach(() => server.reset())
 
   it('delivers every profile exactly as sent, in page order, across pages without total', async () => {
-    const lines = await collect(profileLines(client(server.url), {}))
+    const lines = await collect(profileLines(testClient(server.url), {}))
     expect(lines).to.deep.equal(allLines)
     const requests = engageRequests(server)
     expect(requests).to.have.length(11)
@@ -61,7 +48,7 @@ describe('engage source', () => {
   })
 
   it('keeps 19-digit integers exactly as Mixpanel wrote them', async () => {
-    const lines = await collect(profileLines(client(server.url), {}))
+    const lines = await collect(profileLines(testClient(server.url), {}))
     const big = lines.filter((line) => /"company_id":\d{19}/.test(line))
     expect(big.length).to.be.greaterThan(10)
     for (const line of big) expect(allLines).to.include(line)
@@ -77,7 +64,7 @@ describe('engage source', () => {
       outputProperties: ['$email', 'plan'],
       where: 'user["plan"] == "pro"',
     }
-    const lines = await collect(profileLines(client(server.url), query))
+    const lines = await collect(profileLines(testClient(server.url), query))
     expect(lines).to.deep.equal([allLines[1], allLines[7], allLines[1000]])
     const [request] = engageRequests(server)
     expect(request.query).to.deep.equal({project_id: '42'})
@@ -94,7 +81,7 @@ describe('engage source', () => {
   })
 
   it('sends one distinct id as distinct_id', async () => {
-    const lines = await collect(profileLines(client(server.url), {distinctIds: ['u42'], includeAllUsers: true}))
+    const lines = await collect(profileLines(testClient(server.url), {distinctIds: ['u42'], includeAllUsers: true}))
     expect(lines).to.deep.equal([allLines[42]])
     const [request] = engageRequests(server)
     expect(request.body.distinct_id).to.equal('u42')
@@ -103,10 +90,10 @@ describe('engage source', () => {
   })
 
   it('stops at the limit without asking for pages it does not need', async () => {
-    expect(await collect(profileLines(client(server.url), {limit: 250}))).to.deep.equal(allLines.slice(0, 250))
+    expect(await collect(profileLines(testClient(server.url), {limit: 250}))).to.deep.equal(allLines.slice(0, 250))
     expect(pagesAsked(server).sort()).to.deep.equal(['0', '1', '2'])
     server.reset()
-    expect(await collect(profileLines(client(server.url), {limit: 7}))).to.deep.equal(allLines.slice(0, 7))
+    expect(await collect(profileLines(testClient(server.url), {limit: 7}))).to.deep.equal(allLines.slice(0, 7))
     expect(engageRequests(server).map((request) => request.body.page_size)).to.deep.equal(['7'])
   })
 
@@ -116,7 +103,7 @@ describe('engage source', () => {
     server.fail('engage', {match: onPage('3'), retryAfter: 0, status: 429})
     server.fail('engage', {match: onPage('5'), status: 503})
     server.fail('engage', {match: onPage('8'), resetAfterRecords: 40})
-    const lines = await collect(profileLines(client(server.url), {}))
+    const lines = await collect(profileLines(testClient(server.url), {}))
     expect(lines).to.deep.equal(allLines)
     expect(server.pendingFaults()).to.equal(0)
     expect(pagesAsked(server).filter((page) => page === '3')).to.have.length(3)
@@ -126,7 +113,11 @@ describe('engage source', () => {
     server.fail('engage', {match: (request) => request.params.page === '4', sessionExpired: true})
     const restarts: string[] = []
     const batches: string[][] = []
-    for await (const batch of profileLines(client(server.url), {}, {onRestart: (message) => restarts.push(message)})) {
+    for await (const batch of profileLines(
+      testClient(server.url),
+      {},
+      {onRestart: (message) => restarts.push(message)},
+    )) {
       batches.push(batch)
     }
 
@@ -143,7 +134,7 @@ describe('engage source', () => {
     const lines: string[] = []
     let failure: unknown
     try {
-      for await (const batch of profileLines(client(server.url, 3), {})) lines.push(...batch)
+      for await (const batch of profileLines(testClient(server.url, 3), {})) lines.push(...batch)
     } catch (error) {
       failure = error
     }
@@ -159,7 +150,7 @@ describe('engage source', () => {
       const batches: string[][] = []
       let failure: unknown
       try {
-        for await (const batch of profileLines(client(guarded.url), {})) batches.push(batch)
+        for await (const batch of profileLines(testClient(guarded.url), {})) batches.push(batch)
       } catch (error) {
         failure = error
       }
@@ -173,26 +164,14 @@ describe('engage source', () => {
   })
 
   it('names a where expression Mixpanel rejects', async () => {
-    let failure: unknown
-    try {
-      await collect(profileLines(client(server.url), {where: 'BAD'}))
-    } catch (error) {
-      failure = error
-    }
-
+    const failure = await rejection(collect(profileLines(testClient(server.url), {where: 'BAD'})))
     expect(failure).to.be.instanceOf(UsageError)
-    expect((failure as Error).message).to.include('"BAD"')
+    expect(failure.message).to.include('"BAD"')
   })
 
   it('checks the query before any request', async () => {
     for (const query of [{limit: 0}, {cohortId: -1}, {distinctIds: ['']}, {groupId: ' '}, {outputProperties: ['']}]) {
-      let failure: unknown
-      try {
-        await collect(profileLines(client(server.url), query))
-      } catch (error) {
-        failure = error
-      }
-
+      const failure = await rejection(collect(profileLines(testClient(server.url), query)))
       expect(failure, JSON.stringify(query)).to.be.instanceOf(UsageError)
     }
 
@@ -200,7 +179,7 @@ describe('engage source', () => {
   })
 
   it('makes no request before the first batch is asked for, and stops every request on early exit', async () => {
-    const iterator = profileLines(client(server.url), {})
+    const iterator = profileLines(testClient(server.url), {})
     expect(server.requests).to.have.length(0)
     expect((await iterator.next()).value).to.deep.equal(allLines.slice(0, 100))
     expect(engageRequests(server).map((request) => request.body.page)[0]).to.equal('0')
@@ -221,6 +200,10 @@ describe('engage source', () => {
     const page = (page: number, ids: number[], extra = '') =>
       `{"page":${page},"results":[${ids.map((id) => result(id)).join(',')}],"session_id":"S1","status":"ok"${extra}}`
 
+    /** Answers the next `times` engage requests with `reply`. */
+    const answerEngage = (times: number, reply: (request: Request) => unknown) =>
+      nock(origin).post('/api/2.0/engage').query(true).times(times).reply(reply)
+
     afterEach(() => nock.cleanAll())
 
     it('fetches pages concurrently, at most 5 at a time, and still delivers them in order', async () => {
@@ -230,37 +213,33 @@ describe('engage source', () => {
       const answered: number[] = []
       // Answers are held until 5 requests wait (or the last page is asked for), then given latest page first.
       let held: Array<{n: number; send: () => void}> = []
-      nock(origin)
-        .post('/api/2.0/engage')
-        .query(true)
-        .times(11)
-        .reply(async (request: Request) => {
-          const n = await pageOf(request)
-          const ids = Array.from({length: n === 10 ? 1 : 3}, (_, k) => n * 3 + k)
-          const text = page(n, ids, n === 0 ? `,"page_size":3,"total":${total}` : '')
-          if (n === 0) return [200, text]
-          inFlight++
-          maxInFlight = Math.max(maxInFlight, inFlight)
-          const answer = new Promise<void>((resolve) => {
-            held.push({
-              n,
-              send() {
-                answered.push(n)
-                resolve()
-              },
-            })
+      answerEngage(11, async (request) => {
+        const n = await pageOf(request)
+        const ids = Array.from({length: n === 10 ? 1 : 3}, (_, k) => n * 3 + k)
+        const text = page(n, ids, n === 0 ? `,"page_size":3,"total":${total}` : '')
+        if (n === 0) return [200, text]
+        inFlight++
+        maxInFlight = Math.max(maxInFlight, inFlight)
+        const answer = new Promise<void>((resolve) => {
+          held.push({
+            n,
+            send() {
+              answered.push(n)
+              resolve()
+            },
           })
-          if (held.length === 5 || n === 10) {
-            const release = held.sort((a, b) => b.n - a.n)
-            held = []
-            for (const {send} of release) send()
-          }
-
-          await answer
-          inFlight--
-          return [200, text]
         })
-      const lines = await collect(profileLines(client(origin), {}))
+        if (held.length === 5 || n === 10) {
+          const release = held.sort((a, b) => b.n - a.n)
+          held = []
+          for (const {send} of release) send()
+        }
+
+        await answer
+        inFlight--
+        return [200, text]
+      })
+      const lines = await collect(profileLines(testClient(origin), {}))
       expect(lines).to.deep.equal(Array.from({length: total}, (_, id) => result(id)))
       expect(maxInFlight).to.equal(5)
       expect(answered).to.deep.equal([5, 4, 3, 2, 1, 10, 9, 8, 7, 6])
@@ -269,67 +248,51 @@ describe('engage source', () => {
 
     it('reads one page at a time until a short page when Mixpanel sends no total', async () => {
       const asked: number[] = []
-      nock(origin)
-        .post('/api/2.0/engage')
-        .query(true)
-        .times(3)
-        .reply(async (request: Request) => {
-          const n = await pageOf(request)
-          asked.push(n)
-          return [200, page(n, n === 2 ? [4] : [n * 2, n * 2 + 1], n === 0 ? ',"page_size":2' : '')]
-        })
-      expect(await collect(profileLines(client(origin), {}))).to.deep.equal([0, 1, 2, 3, 4].map((id) => result(id)))
+      answerEngage(3, async (request) => {
+        const n = await pageOf(request)
+        asked.push(n)
+        return [200, page(n, n === 2 ? [4] : [n * 2, n * 2 + 1], n === 0 ? ',"page_size":2' : '')]
+      })
+      expect(await collect(profileLines(testClient(origin), {}))).to.deep.equal([0, 1, 2, 3, 4].map((id) => result(id)))
       expect(asked).to.deep.equal([0, 1, 2])
     })
 
     it('takes page 0 length as the page size when Mixpanel sends neither page_size nor total', async () => {
-      nock(origin)
-        .post('/api/2.0/engage')
-        .query(true)
-        .times(3)
-        .reply(async (request: Request) => {
-          const n = await pageOf(request)
-          return [200, page(n, n === 2 ? [] : [n * 2, n * 2 + 1])]
-        })
-      expect(await collect(profileLines(client(origin), {}))).to.deep.equal([0, 1, 2, 3].map((id) => result(id)))
+      answerEngage(3, async (request) => {
+        const n = await pageOf(request)
+        return [200, page(n, n === 2 ? [] : [n * 2, n * 2 + 1])]
+      })
+      expect(await collect(profileLines(testClient(origin), {}))).to.deep.equal([0, 1, 2, 3].map((id) => result(id)))
     })
 
     it('stops after the last page by total without asking for an empty one', async () => {
-      nock(origin)
-        .post('/api/2.0/engage')
-        .query(true)
-        .times(2)
-        .reply(async (request: Request) => {
-          const n = await pageOf(request)
-          return [200, page(n, [n * 2, n * 2 + 1], n === 0 ? ',"page_size":2,"total":4' : '')]
-        })
-      expect(await collect(profileLines(client(origin), {}))).to.have.length(4)
+      answerEngage(2, async (request) => {
+        const n = await pageOf(request)
+        return [200, page(n, [n * 2, n * 2 + 1], n === 0 ? ',"page_size":2,"total":4' : '')]
+      })
+      expect(await collect(profileLines(testClient(origin), {}))).to.have.length(4)
       expect(nock.isDone()).to.equal(true)
     })
 
     it('fails rather than deliver twice when a restarted session lists other profiles first', async () => {
       let sessions = 0
-      nock(origin)
-        .post('/api/2.0/engage')
-        .query(true)
-        .times(4)
-        .reply(async (request: Request) => {
-          const n = await pageOf(request)
-          if (n === 0) {
-            sessions++
-            // The second session has a new profile first.
-            const ids = sessions === 1 ? [0, 1] : [99, 0]
-            return [200, page(0, ids, ',"page_size":2,"total":6')]
-          }
+      answerEngage(4, async (request) => {
+        const n = await pageOf(request)
+        if (n === 0) {
+          sessions++
+          // The second session has a new profile first.
+          const ids = sessions === 1 ? [0, 1] : [99, 0]
+          return [200, page(0, ids, ',"page_size":2,"total":6')]
+        }
 
-          return sessions === 1 && n === 1
-            ? [400, '{"error":"query session S1 has expired, please run the query again from page 0"}']
-            : [200, page(n, [n * 2, n * 2 + 1])]
-        })
+        return sessions === 1 && n === 1
+          ? [400, '{"error":"query session S1 has expired, please run the query again from page 0"}']
+          : [200, page(n, [n * 2, n * 2 + 1])]
+      })
       const lines: string[] = []
       let failure: unknown
       try {
-        for await (const batch of profileLines(client(origin), {}, {concurrency: 1})) lines.push(...batch)
+        for await (const batch of profileLines(testClient(origin), {}, {concurrency: 1})) lines.push(...batch)
       } catch (error) {
         failure = error
       }
@@ -341,16 +304,12 @@ describe('engage source', () => {
 
     it('retries a 200 whose JSON is cut short', async () => {
       let calls = 0
-      nock(origin)
-        .post('/api/2.0/engage')
-        .query(true)
-        .times(2)
-        .reply(() => {
-          calls++
-          const text = page(0, [0, 1], ',"page_size":5,"total":2')
-          return [200, calls === 1 ? text.slice(0, 40) : text]
-        })
-      expect(await collect(profileLines(client(origin), {}))).to.deep.equal([result(0), result(1)])
+      answerEngage(2, () => {
+        calls++
+        const text = page(0, [0, 1], ',"page_size":5,"total":2')
+        return [200, calls === 1 ? text.slice(0, 40) : text]
+      })
+      expect(await collect(profileLines(testClient(origin), {}))).to.deep.equal([result(0), result(1)])
     })
   })
 

@@ -1,23 +1,15 @@
 import {expect} from 'chai'
 
 import {UsageError} from '../../src/errors.js'
-import {MixpanelClient} from '../../src/mixpanel/client.js'
 import {estimateQueries, exportBlocks, exportLines} from '../../src/mixpanel/export-source.js'
 import {type Clock, RequestPacer} from '../../src/mixpanel/scheduler.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
+import {collect, testClient} from '../support/source.js'
 
 const events = generateEvents({count: 800, from: '2024-01-01', seed: 11, to: '2024-01-20'})
 const allLines = [...events.lines()]
 const range = {from: '2024-01-01', to: '2024-01-20'}
-
-function client(server: FakeMixpanel): MixpanelClient {
-  return new MixpanelClient({
-    apiUrl: server.url,
-    credentials: {kind: 'service-account', projectId: '42', secret: 's3cret', username: 'svc'},
-    retry: {attempts: 4, maxDelayMs: 5, minDelayMs: 1},
-  })
-}
 
 /** A pacer on virtual time (never waits for real) that records when it let each request start. */
 function recordingPacer(): {grants: number[]; pacer: RequestPacer} {
@@ -31,12 +23,6 @@ function recordingPacer(): {grants: number[]; pacer: RequestPacer} {
   }
   const pacer = new RequestPacer({clock, onStart: (at) => grants.push(at)})
   return {grants, pacer}
-}
-
-async function collect(iterable: AsyncIterable<string[]>): Promise<string[]> {
-  const out: string[] = []
-  for await (const batch of iterable) out.push(...batch)
-  return out
 }
 
 describe('export source with --concurrency', () => {
@@ -60,7 +46,7 @@ describe('export source with --concurrency', () => {
     const {pacer} = recordingPacer()
     let requestsAtFirstBlock = 0
     const lines: string[] = []
-    for await (const block of exportBlocks(client(server), range, {chunkDays: 5, concurrency: 3, pacer})) {
+    for await (const block of exportBlocks(testClient(server.url), range, {chunkDays: 5, concurrency: 3, pacer})) {
       if (lines.length === 0) requestsAtFirstBlock = server.requests.length
       lines.push(...block.lines)
     }
@@ -79,7 +65,7 @@ describe('export source with --concurrency', () => {
   it('starts at most 3 requests a second, retries included (virtual clock)', async () => {
     server.fail('export', {match: (request) => request.query.from_date === '2024-01-05', status: 503})
     const {grants, pacer} = recordingPacer()
-    const lines = await collect(exportLines(client(server), range, {chunkDays: 2, concurrency: 5, pacer}))
+    const lines = await collect(exportLines(testClient(server.url), range, {chunkDays: 2, concurrency: 5, pacer}))
     expect(lines).to.deep.equal(allLines)
     // 10 chunks and one retry: every request went through the pacer.
     expect(server.requests).to.have.length(11)
@@ -96,7 +82,7 @@ describe('export source with --concurrency', () => {
       terminatedEarlyAfterRecords: 12,
     })
     const {pacer} = recordingPacer()
-    const lines = await collect(exportLines(client(server), range, {chunkDays: 4, concurrency: 4, pacer}))
+    const lines = await collect(exportLines(testClient(server.url), range, {chunkDays: 4, concurrency: 4, pacer}))
     expect(lines).to.deep.equal(allLines)
     expect(server.requests).to.have.length(7)
   })
@@ -104,7 +90,7 @@ describe('export source with --concurrency', () => {
   it('stops at the limit, in date order', async () => {
     const {pacer} = recordingPacer()
     const lines = await collect(
-      exportLines(client(server), {...range, limit: 250}, {chunkDays: 3, concurrency: 3, pacer}),
+      exportLines(testClient(server.url), {...range, limit: 250}, {chunkDays: 3, concurrency: 3, pacer}),
     )
     expect(lines).to.deep.equal(allLines.slice(0, 250))
   })
@@ -112,7 +98,7 @@ describe('export source with --concurrency', () => {
   it('keeps within a tiny memory budget: chunks ahead wait, nothing is lost', async () => {
     const {pacer} = recordingPacer()
     const lines: string[] = []
-    for await (const batch of exportLines(client(server), range, {
+    for await (const batch of exportLines(testClient(server.url), range, {
       bufferBytes: 1,
       chunkDays: 2,
       concurrency: 6,
@@ -130,7 +116,7 @@ describe('export source with --concurrency', () => {
   it('stops every request when the consumer stops early', async () => {
     server.fail('export', {stallAfterRecords: 5, stallMs: 10_000}, 6)
     const {pacer} = recordingPacer()
-    const iterator = exportBlocks(client(server), range, {chunkDays: 2, concurrency: 4, pacer})
+    const iterator = exportBlocks(testClient(server.url), range, {chunkDays: 2, concurrency: 4, pacer})
     const first = await iterator.next()
     expect(first.value?.count).to.be.greaterThan(0)
     await iterator.return()
@@ -146,7 +132,7 @@ describe('export source with --concurrency', () => {
     server.fail('export', {contentEncoding: 'gzip', emptyBody: true}, 2)
     const {pacer} = recordingPacer()
     const lines = await collect(
-      exportLines(client(server), {from: '2024-01-01', to: '2024-01-04'}, {chunkDays: 2, pacer}),
+      exportLines(testClient(server.url), {from: '2024-01-01', to: '2024-01-04'}, {chunkDays: 2, pacer}),
     )
     expect(lines).to.deep.equal([])
     expect(server.requests).to.have.length(2)
@@ -156,7 +142,7 @@ describe('export source with --concurrency', () => {
     for (const concurrency of [0, 101, 2.5]) {
       let failure: unknown
       try {
-        await collect(exportLines(client(server), range, {chunkDays: 2, concurrency}))
+        await collect(exportLines(testClient(server.url), range, {chunkDays: 2, concurrency}))
       } catch (error) {
         failure = error
       }

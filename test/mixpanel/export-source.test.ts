@@ -9,23 +9,11 @@ import {MixpanelClient} from '../../src/mixpanel/client.js'
 import {exportLines, type ExportQuery} from '../../src/mixpanel/export-source.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
+import {rejection} from '../support/rejection.js'
+import {collect, testClient} from '../support/source.js'
 
 const events = generateEvents({count: 600, from: '2024-01-01', seed: 7, to: '2024-01-20'})
 const allLines = [...events.lines()]
-
-function client(server: FakeMixpanel, attempts = 4): MixpanelClient {
-  return new MixpanelClient({
-    apiUrl: server.url,
-    credentials: {kind: 'service-account', projectId: '42', secret: 's3cret', username: 'svc'},
-    retry: {attempts, maxDelayMs: 5, minDelayMs: 1},
-  })
-}
-
-async function collect(iterable: AsyncIterable<string[]>): Promise<string[]> {
-  const out: string[] = []
-  for await (const batch of iterable) out.push(...batch)
-  return out
-}
 
 const january: ExportQuery = {from: '2024-01-01', to: '2024-01-20'}
 
@@ -41,7 +29,7 @@ describe('export source', () => {
   beforeEach(() => server.reset())
 
   it('delivers every line exactly as sent, in date order, across gzip chunks and date chunks', async () => {
-    const lines = await collect(exportLines(client(server), january, {chunkDays: 7}))
+    const lines = await collect(exportLines(testClient(server.url), january, {chunkDays: 7}))
     expect(lines).to.deep.equal(allLines)
     const exportRequests = server.requests.filter((request) => request.endpoint === 'export')
     expect(exportRequests.map((r) => `${r.query.from_date}..${r.query.to_date}`)).to.deep.equal([
@@ -61,7 +49,7 @@ describe('export source', () => {
       limit: 5,
       where: 'properties["$browser"] == "Chrome"',
     }
-    const lines = await collect(exportLines(client(server), query, {chunkDays: 30}))
+    const lines = await collect(exportLines(testClient(server.url), query, {chunkDays: 30}))
     expect(lines.length).to.be.at.most(5)
     const [request] = server.requests
     expect(JSON.parse(request.query.event)).to.deep.equal(['Signed up', 'Logged in'])
@@ -70,12 +58,12 @@ describe('export source', () => {
   })
 
   it('stops at --limit across chunks', async () => {
-    const lines = await collect(exportLines(client(server), {...january, limit: 250}, {chunkDays: 3}))
+    const lines = await collect(exportLines(testClient(server.url), {...january, limit: 250}, {chunkDays: 3}))
     expect(lines).to.deep.equal(allLines.slice(0, 250))
   })
 
   it('makes no request before the first batch is asked for, and closes the connection on early exit', async () => {
-    const iterator = exportLines(client(server), january, {chunkDays: 30})[Symbol.asyncIterator]()
+    const iterator = exportLines(testClient(server.url), january, {chunkDays: 30})[Symbol.asyncIterator]()
     expect(server.requests).to.have.length(0)
     const first = await iterator.next()
     expect(first.value).to.have.length.greaterThan(0)
@@ -86,7 +74,7 @@ describe('export source', () => {
   it('retries a 429 with Retry-After and one without, then delivers everything once', async () => {
     server.fail('export', {retryAfter: 0, status: 429})
     server.fail('export', {status: 429})
-    const lines = await collect(exportLines(client(server), january, {chunkDays: 30}))
+    const lines = await collect(exportLines(testClient(server.url), january, {chunkDays: 30}))
     expect(lines).to.deep.equal(allLines)
     expect(server.requests).to.have.length(3)
   })
@@ -94,24 +82,24 @@ describe('export source', () => {
   it('retries 5xx answers', async () => {
     server.fail('export', {status: 503})
     server.fail('export', {status: 500})
-    expect(await collect(exportLines(client(server), january, {chunkDays: 30}))).to.deep.equal(allLines)
+    expect(await collect(exportLines(testClient(server.url), january, {chunkDays: 30}))).to.deep.equal(allLines)
   })
 
   it('resumes after a connection reset mid-stream with no duplicate and no gap', async () => {
     server.fail('export', {resetAfterRecords: 123})
-    const lines = await collect(exportLines(client(server), january, {chunkDays: 30}))
+    const lines = await collect(exportLines(testClient(server.url), january, {chunkDays: 30}))
     expect(lines).to.deep.equal(allLines)
     expect(server.requests).to.have.length(2)
   })
 
   it('treats a gzip body cut short as a failure and resumes', async () => {
     server.fail('export', {truncateGzipAfterRecords: 200})
-    expect(await collect(exportLines(client(server), january, {chunkDays: 30}))).to.deep.equal(allLines)
+    expect(await collect(exportLines(testClient(server.url), january, {chunkDays: 30}))).to.deep.equal(allLines)
   })
 
   it('never delivers the half record before `terminated early`, and retries', async () => {
     server.fail('export', {terminatedEarlyAfterRecords: 50})
-    const lines = await collect(exportLines(client(server), january, {chunkDays: 30}))
+    const lines = await collect(exportLines(testClient(server.url), january, {chunkDays: 30}))
     expect(lines).to.deep.equal(allLines)
   })
 
@@ -120,7 +108,8 @@ describe('export source', () => {
     const delivered: string[] = []
     let failure: unknown
     try {
-      for await (const batch of exportLines(client(server, 3), january, {chunkDays: 30})) delivered.push(...batch)
+      for await (const batch of exportLines(testClient(server.url, 3), january, {chunkDays: 30}))
+        delivered.push(...batch)
     } catch (error) {
       failure = error
     }
@@ -173,13 +162,7 @@ describe('export source', () => {
 
   it('gives up on a persistent 429 with a RateLimitError', async () => {
     server.fail('export', {retryAfter: 0, status: 429}, Number.POSITIVE_INFINITY)
-    let failure: unknown
-    try {
-      await collect(exportLines(client(server, 3), january, {chunkDays: 30}))
-    } catch (error) {
-      failure = error
-    }
-
+    const failure = await rejection(collect(exportLines(testClient(server.url, 3), january, {chunkDays: 30})))
     expect(failure).to.be.instanceOf(RateLimitError)
     expect(server.requests).to.have.length(3)
   })
@@ -194,7 +177,8 @@ describe('export source', () => {
       const delivered: string[] = []
       let failure: unknown
       try {
-        for await (const batch of exportLines(client(server), january, {chunkDays: 30})) delivered.push(...batch)
+        for await (const batch of exportLines(testClient(server.url), january, {chunkDays: 30}))
+          delivered.push(...batch)
       } catch (error) {
         failure = error
       }
@@ -207,21 +191,17 @@ describe('export source', () => {
   }
 
   it('reports a rejected where expression as a usage error quoting Mixpanel and the expression', async () => {
-    let failure: unknown
-    try {
-      await collect(exportLines(client(server), {...january, where: 'BAD'}, {chunkDays: 30}))
-    } catch (error) {
-      failure = error
-    }
-
+    const failure = await rejection(
+      collect(exportLines(testClient(server.url), {...january, where: 'BAD'}, {chunkDays: 30})),
+    )
     expect(failure).to.be.instanceOf(UsageError)
-    expect((failure as Error).message).to.include('"BAD"')
+    expect(failure.message).to.include('"BAD"')
   })
 
   it('yields nothing for an empty range (empty body)', async () => {
     server.fail('export', {emptyBody: true})
     expect(
-      await collect(exportLines(client(server), {from: '2024-01-01', to: '2024-01-01'}, {chunkDays: 30})),
+      await collect(exportLines(testClient(server.url), {from: '2024-01-01', to: '2024-01-01'}, {chunkDays: 30})),
     ).to.deep.equal([])
   })
 })
