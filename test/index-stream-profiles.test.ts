@@ -7,6 +7,7 @@ import {createServer, type ServerResponse} from 'node:http'
 import {AuthError, Mixpanel, type NormalizedProfile, parseLossless, type RawProfile} from '../src/index.js'
 import {type FakeMixpanel, startFakeMixpanel} from './support/fake-mixpanel.js'
 import {generateProfiles} from './support/generate.js'
+import {LIBRARY_ACCOUNT, libraryFor} from './support/library.js'
 
 const profiles = generateProfiles({count: 260, seed: 21})
 const rawLines = [...profiles.lines()]
@@ -16,12 +17,8 @@ describe('library: Mixpanel.streamProfiles', () => {
   let mp: Mixpanel
 
   before(async () => {
-    server = await startFakeMixpanel({auth: {secret: 'lib-secret', username: 'lib'}, engagePageSize: 50, profiles})
-    mp = new Mixpanel({
-      apiUrl: server.url,
-      credentials: {projectId: 7, secret: 'lib-secret', username: 'lib'},
-      retry: {minDelayMs: 1},
-    })
+    server = await startFakeMixpanel({auth: LIBRARY_ACCOUNT, engagePageSize: 50, profiles})
+    mp = libraryFor(server)
   })
 
   after(async () => server.close())

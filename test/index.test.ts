@@ -6,6 +6,7 @@ import {AuthError, Mixpanel, type NormalizedEvent, NotFoundError, type RawEvent}
 import {temporaryDirectory} from './support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from './support/fake-mixpanel.js'
 import {generateEvents} from './support/generate.js'
+import {LIBRARY_ACCOUNT, libraryFor} from './support/library.js'
 
 const events = generateEvents({count: 120, from: '2024-02-01', seed: 11, to: '2024-02-03'})
 
@@ -14,12 +15,8 @@ describe('library: Mixpanel.streamEvents', () => {
   let mp: Mixpanel
 
   before(async () => {
-    server = await startFakeMixpanel({auth: {secret: 'lib-secret', username: 'lib'}, events, gzipChunkBytes: 500})
-    mp = new Mixpanel({
-      apiUrl: server.url,
-      credentials: {projectId: 7, secret: 'lib-secret', username: 'lib'},
-      retry: {minDelayMs: 1},
-    })
+    server = await startFakeMixpanel({auth: LIBRARY_ACCOUNT, events, gzipChunkBytes: 500})
+    mp = libraryFor(server)
   })
 
   after(async () => server.close())
