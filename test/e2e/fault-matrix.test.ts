@@ -26,6 +26,7 @@ import {dayStartSeconds, generateEvents, generateProfiles} from '../support/gene
 import {
   databaseBytes,
   type DatabaseSnapshot,
+  E2E_ACCOUNT,
   expectCleanPrefix,
   expectNoSecret,
   expectOneLineError,
@@ -338,7 +339,7 @@ describe('fault matrix: the real binary against a failing Mixpanel', function ()
 
   async function runCell(c: MatrixCase, output: Output): Promise<CellResult> {
     const server = await startFakeMixpanel({
-      auth: {secret: SECRET, username: USERNAME},
+      auth: E2E_ACCOUNT,
       engagePageSize: 100,
       events,
       gzipChunkBytes: 16_000,
@@ -372,7 +373,7 @@ describe('fault matrix: the real binary against a failing Mixpanel', function ()
     // The database every DuckDB cell starts from: other events and profiles than the fetch's.
     template = join(directory.path, 'template.duckdb')
     const old = await startFakeMixpanel({
-      auth: {secret: SECRET, username: USERNAME},
+      auth: E2E_ACCOUNT,
       events: generateEvents({count: 40, from: '2024-01-01', seed: 63, to: '2024-01-03'}),
       profiles: generateProfiles({count: 30, seed: 64}),
     })

@@ -12,18 +12,18 @@ import {copyFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {binRun, runMpx, serviceAccountEnv} from '../support/cli.js'
+import {binRun, runMpx} from '../support/cli.js'
 import {temporaryDirectory} from '../support/duckdb.js'
 import {type FakeMixpanel, type FakeMixpanelOptions, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
 import {
   type DatabaseSnapshot,
+  E2E_ACCOUNT,
+  e2eEnv,
   expectNoSecret,
   expectOneLineError,
   pool,
-  SECRET,
   snapshotDatabase,
-  USERNAME,
 } from './support.js'
 
 /** 2000 events over ten days (about 450 kB gzipped): throttled to 400 kB/s, a fetch takes over a second. */
@@ -46,19 +46,10 @@ describe('interrupted DuckDB fetches (real binary)', function () {
   /** The table a complete fetch of 2024-01-01..2024-01-10 makes, for comparing. */
   let newTable: DatabaseSnapshot | undefined
 
-  const environment = (server: FakeMixpanel) =>
-    serviceAccountEnv(
-      server.url,
-      {secret: SECRET, username: USERNAME},
-      {
-        MPX_CONFIG: join(directory.path, 'no-config.json'),
-        TMPDIR: directory.path,
-        XDG_DATA_HOME: join(directory.path, 'data'),
-      },
-    )
+  const environment = (server: FakeMixpanel) => e2eEnv(server.url, directory.path)
 
   const startServer = (options: Partial<FakeMixpanelOptions> = {}) =>
-    startFakeMixpanel({auth: {secret: SECRET, username: USERNAME}, events, ...options})
+    startFakeMixpanel({auth: E2E_ACCOUNT, events, ...options})
 
   const fetchArgs = (db: string, ...more: string[]) => [
     'fetch:events',

@@ -12,11 +12,19 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 
 import {normalizeProfileLine} from '../../src/records/profiles.js'
-import {runMpx, serviceAccountEnv} from '../support/cli.js'
+import {runMpx} from '../support/cli.js'
 import {temporaryDirectory} from '../support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
-import {expectNoSecret, expectOneLineError, linesOf, runShell, SECRET, snapshotDatabase, USERNAME} from './support.js'
+import {
+  E2E_ACCOUNT,
+  e2eEnv,
+  expectNoSecret,
+  expectOneLineError,
+  linesOf,
+  runShell,
+  snapshotDatabase,
+} from './support.js'
 
 /** Many records: mpx is still writing when the reader leaves, and they outgrow a 1 MB file limit. */
 const events = generateEvents({count: 20_000, from: '2024-01-01', seed: 81, to: '2024-01-10'})
@@ -72,7 +80,7 @@ describe('outputs that fail on mpx’s side (real binary)', function () {
 
   before(async () => {
     server = await startFakeMixpanel({
-      auth: {secret: SECRET, username: USERNAME},
+      auth: E2E_ACCOUNT,
       engagePageSize: 1000,
       events,
       profiles,
@@ -84,15 +92,7 @@ describe('outputs that fail on mpx’s side (real binary)', function () {
   beforeEach(async () => {
     server.reset()
     directory = await temporaryDirectory()
-    env = serviceAccountEnv(
-      server.url,
-      {secret: SECRET, username: USERNAME},
-      {
-        MPX_CONFIG: join(directory.path, 'no-config.json'),
-        TMPDIR: directory.path,
-        XDG_DATA_HOME: join(directory.path, 'data'),
-      },
-    )
+    env = e2eEnv(server.url, directory.path)
   })
 
   afterEach(async () => directory.remove())

@@ -14,12 +14,14 @@ import {UsageError} from '../../src/errors.js'
 import {MixpanelClient} from '../../src/mixpanel/client.js'
 import {endpointsFor, regions} from '../../src/mixpanel/regions.js'
 import {parseLossless} from '../../src/records/json.js'
-import {type CliResult, runMpx, serviceAccountEnv} from '../support/cli.js'
+import {type CliResult, runMpx} from '../support/cli.js'
 import {temporaryDirectory} from '../support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {dayStartSeconds, generateEvents, generateProfiles} from '../support/generate.js'
 import {
   databaseBytes,
+  E2E_ACCOUNT,
+  e2eEnv,
   expectNoSecret,
   expectOneLineError,
   linesOf,
@@ -73,7 +75,7 @@ describe('security (real binary)', function () {
 
   before(async () => {
     server = await startFakeMixpanel({
-      auth: {secret: SECRET, username: USERNAME},
+      auth: E2E_ACCOUNT,
       events: [
         ...generateEvents({count: 200, from: '2024-01-01', seed: 91, to: '2024-01-03'}).lines(),
         ...hostileEvents,
@@ -87,15 +89,7 @@ describe('security (real binary)', function () {
   beforeEach(async () => {
     server.reset()
     directory = await temporaryDirectory()
-    env = serviceAccountEnv(
-      server.url,
-      {secret: SECRET, username: USERNAME},
-      {
-        MPX_CONFIG: join(directory.path, 'config', 'config.json'),
-        TMPDIR: directory.path,
-        XDG_DATA_HOME: join(directory.path, 'data'),
-      },
-    )
+    env = e2eEnv(server.url, directory.path, join(directory.path, 'config', 'config.json'))
   })
 
   afterEach(async () => directory.remove())

@@ -7,16 +7,33 @@ import {expect} from 'chai'
 import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
 
 import {openDatabase, quoteIdentifier} from '../../src/duckdb/database.js'
 import {jsonText} from '../../src/duckdb/values.js'
-import {binRun, type CliResult} from '../support/cli.js'
+import {binRun, type CliResult, serviceAccountEnv} from '../support/cli.js'
 
 /** The service account every e2e suite signs in with: none of these may ever be printed or stored. */
 export const USERNAME = 'svc-e2e.mp-service-account'
 export const SECRET = 'e2e-S3cret-never-shown-7f3a91'
 /** A wrong secret (Mixpanel answers 401): it must not be printed either. */
 export const WRONG_SECRET = 'e2e-Wrong-secret-also-hidden-c04d'
+
+/** The e2e account, as the fake Mixpanel's `auth` expects it. */
+export const E2E_ACCOUNT = {secret: SECRET, username: USERNAME}
+
+/** The CLI's environment in an e2e test: E2E_ACCOUNT at `url`, temporary files and data under `directory`. */
+export function e2eEnv(
+  url: string,
+  directory: string,
+  configFile = join(directory, 'no-config.json'),
+): Record<string, string> {
+  return serviceAccountEnv(url, E2E_ACCOUNT, {
+    MPX_CONFIG: configFile,
+    TMPDIR: directory,
+    XDG_DATA_HOME: join(directory, 'data'),
+  })
+}
 
 /** Every form in which a secret could leak: as is, and inside an HTTP Basic header. */
 export function secretForms(): string[] {
