@@ -11,7 +11,7 @@ import {join} from 'node:path'
 
 import {openDatabase, quoteIdentifier} from '../../src/duckdb/database.js'
 import {jsonText} from '../../src/duckdb/values.js'
-import {binRun, type CliResult, serviceAccountEnv} from '../support/cli.js'
+import {binRun, type CliResult, outcome, serviceAccountEnv} from '../support/cli.js'
 
 /** The service account every e2e suite signs in with: none of these may ever be printed or stored. */
 export const USERNAME = 'svc-e2e.mp-service-account'
@@ -176,17 +176,5 @@ export async function runShell(script: string, options: ShellOptions): Promise<C
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const stdout: Buffer[] = []
-  const stderr: Buffer[] = []
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
-  const [code, signal] = await new Promise<[null | number, NodeJS.Signals | null]>((resolve) => {
-    child.on('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]))
-  })
-  return {
-    code,
-    signal,
-    stderr: Buffer.concat(stderr).toString('utf8'),
-    stdout: Buffer.concat(stdout).toString('utf8'),
-  }
+  return outcome(child)
 }

@@ -1,4 +1,6 @@
-import {spawn} from 'node:child_process'
+import type {Readable} from 'node:stream'
+
+import {type ChildProcess, spawn} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
 export const binRun = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
@@ -24,11 +26,18 @@ export async function runMpx(args: readonly string[], options: CliOptions = {}):
     env: {HOME: process.env.HOME, PATH: process.env.PATH, ...options.env},
     stdio: ['pipe', 'pipe', 'pipe'],
   })
+  child.stdin.end(options.stdin ?? '')
+  return outcome(child)
+}
+
+/** How a child process ended: its exit code or signal, and all it wrote on stdout and stderr. */
+export async function outcome(
+  child: Pick<ChildProcess, 'on'> & {stderr: Readable; stdout: Readable},
+): Promise<CliResult> {
   const stdout: Buffer[] = []
   const stderr: Buffer[] = []
   child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
-  child.stdin.end(options.stdin ?? '')
   const [code, signal] = await new Promise<[null | number, NodeJS.Signals | null]>((resolve) => {
     child.on('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]))
   })
