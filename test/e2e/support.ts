@@ -10,8 +10,8 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {openDatabase, quoteIdentifier} from '../../src/duckdb/database.js'
-import {jsonText} from '../../src/duckdb/values.js'
 import {binRun, type CliResult, outcome, serviceAccountEnv} from '../support/cli.js'
+import {rowsAsJsonLines} from '../support/duckdb.js'
 
 /** The service account every e2e suite signs in with: none of these may ever be printed or stored. */
 export const USERNAME = 'svc-e2e.mp-service-account'
@@ -122,15 +122,6 @@ export async function snapshotDatabase(path: string, exact = true): Promise<Data
   if (!existsSync(path)) return undefined
   const database = await openDatabase(path, {readOnly: true})
   try {
-    const lines = async (sql: string): Promise<string[]> => {
-      const reader = await database.connection.runAndReadAll(sql)
-      const names = reader.columnNames()
-      const json = reader.columnTypes().map((type) => type.alias === 'JSON')
-      return reader
-        .getRows()
-        .map((row) => `{${row.map((value, i) => `${JSON.stringify(names[i])}:${jsonText(value, json[i])}`).join(',')}}`)
-    }
-
     const tables = await database.connection.runAndReadAll(
       `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'
          AND NOT temporary ORDER BY table_name`,
@@ -140,7 +131,10 @@ export async function snapshotDatabase(path: string, exact = true): Promise<Data
       const table = String(name)
       const columns = exact || table !== '_mpx_fetches' ? '*' : '* EXCLUDE (started_at, finished_at)'
       const order = exact ? 'rowid' : (stableOrder[table] ?? 'rowid')
-      snapshot[table] = await lines(`SELECT ${columns} FROM ${quoteIdentifier(table)} ORDER BY ${order}`)
+      snapshot[table] = await rowsAsJsonLines(
+        database.connection,
+        `SELECT ${columns} FROM ${quoteIdentifier(table)} ORDER BY ${order}`,
+      )
     }
 
     return snapshot

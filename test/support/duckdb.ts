@@ -1,3 +1,5 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -71,15 +73,20 @@ export async function store(
 export async function queryLines(path: string, sql: string): Promise<string[]> {
   const database = await openDatabase(path, {readOnly: true})
   try {
-    const reader = await database.connection.runAndReadAll(sql)
-    const names = reader.columnNames()
-    const json = reader.columnTypes().map((type) => type.alias === 'JSON')
-    return reader
-      .getRows()
-      .map((row) => `{${row.map((value, i) => `${JSON.stringify(names[i])}:${jsonText(value, json[i])}`).join(',')}}`)
+    return await rowsAsJsonLines(database.connection, sql)
   } finally {
     database.close()
   }
+}
+
+/** Runs a query on an open connection and returns each row as a JSON line, as `mpx sql` writes them. */
+export async function rowsAsJsonLines(connection: DuckDBConnection, sql: string): Promise<string[]> {
+  const reader = await connection.runAndReadAll(sql)
+  const names = reader.columnNames()
+  const json = reader.columnTypes().map((type) => type.alias === 'JSON')
+  return reader
+    .getRows()
+    .map((row) => `{${row.map((value, i) => `${JSON.stringify(names[i])}:${jsonText(value, json[i])}`).join(',')}}`)
 }
 
 /** The single value of a one-row, one-column query. */
