@@ -26,7 +26,7 @@ class FakeConnection {
   readonly loads: Load[] = []
   /** Loads started and not yet ended. */
   running = 0
-/** Every statement run, loads as `load <first event name>`. */
+  /** Every statement run, loads as `load <first event name>`. */
   readonly statements: string[] = []
 
   interrupt(): void {

@@ -135,7 +135,14 @@ describe('fetch:profiles', () => {
   })
 
   it('exits 3 before any request for bad flags and for --raw into DuckDB', async () => {
-    for (const args of [['--limit', '0'], ['--cohort', 'abc'], ['--nope'], ['--raw'], ['--output-properties', ','], ['--no-dedupe']]) {
+    for (const args of [
+      ['--limit', '0'],
+      ['--cohort', 'abc'],
+      ['--nope'],
+      ['--raw'],
+      ['--output-properties', ','],
+      ['--no-dedupe'],
+    ]) {
       const result = await runMpx(['fetch:profiles', ...args, ...(args[0] === '--raw' ? [] : ['--stdout'])], {env})
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).to.equal(3)
       expect(result.stdout).to.equal('')
