@@ -3,10 +3,10 @@ import {join} from 'node:path'
 
 import {writeConfig} from '../src/config/config-file.js'
 import {AuthError, Mixpanel, type NormalizedEvent, NotFoundError, type RawEvent} from '../src/index.js'
-import {temporaryDirectory} from './support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from './support/fake-mixpanel.js'
 import {generateEvents} from './support/generate.js'
 import {LIBRARY_ACCOUNT, libraryFor} from './support/library.js'
+import {temporaryDirectory} from './support/temporary.js'
 
 const events = generateEvents({count: 120, from: '2024-02-01', seed: 11, to: '2024-02-03'})
 

@@ -3,9 +3,9 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {runMpx} from '../support/cli.js'
-import {temporaryDirectory} from '../support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
+import {temporaryDirectory} from '../support/temporary.js'
 
 const reporter = fileURLToPath(new URL('../support/report-native-addons.cjs', import.meta.url))
 

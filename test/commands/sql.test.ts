@@ -4,8 +4,9 @@ import {join} from 'node:path'
 import {normalizeEventLine} from '../../src/records/events.js'
 import {parseLossless} from '../../src/records/json.js'
 import {runMpx} from '../support/cli.js'
-import {store, target, temporaryDirectory} from '../support/duckdb.js'
+import {store, target} from '../support/duckdb.js'
 import {generateEvents} from '../support/generate.js'
+import {temporaryDirectory} from '../support/temporary.js'
 
 const eventLines = [...generateEvents({count: 200, from: '2024-05-01', seed: 31, to: '2024-05-02'}).lines()].map(
   (line) => normalizeEventLine(line),

@@ -8,7 +8,7 @@ import {setImmediate} from 'node:timers/promises'
 import {FIRST_FILE_BYTES, NdjsonLoader, QUEUED_FILES} from '../../src/duckdb/ndjson-loader.js'
 import {schemas} from '../../src/duckdb/schemas.js'
 import {MpxError} from '../../src/errors.js'
-import {temporaryDirectory} from '../support/duckdb.js'
+import {temporaryDirectory} from '../support/temporary.js'
 
 /** One INSERT the loader ran: what its file held when it started, and how to end it. */
 interface Load {

@@ -14,7 +14,6 @@ import {copyFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {type CliResult, runMpx} from '../support/cli.js'
-import {temporaryDirectory} from '../support/duckdb.js'
 import {
   type Endpoint,
   type FakeMixpanelOptions,
@@ -23,6 +22,7 @@ import {
   startFakeMixpanel,
 } from '../support/fake-mixpanel.js'
 import {dayStartSeconds, generateEvents, generateProfiles} from '../support/generate.js'
+import {temporaryDirectory} from '../support/temporary.js'
 import {
   databaseBytes,
   type DatabaseSnapshot,

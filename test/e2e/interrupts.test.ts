@@ -13,9 +13,9 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {binRun, runMpx} from '../support/cli.js'
-import {temporaryDirectory} from '../support/duckdb.js'
 import {type FakeMixpanel, type FakeMixpanelOptions, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
+import {temporaryDirectory} from '../support/temporary.js'
 import {
   type DatabaseSnapshot,
   E2E_ACCOUNT,

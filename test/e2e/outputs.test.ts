@@ -13,9 +13,9 @@ import {promisify} from 'node:util'
 
 import {normalizeProfileLine} from '../../src/records/profiles.js'
 import {runMpx} from '../support/cli.js'
-import {temporaryDirectory} from '../support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
+import {temporaryDirectory} from '../support/temporary.js'
 import {
   E2E_ACCOUNT,
   e2eEnv,

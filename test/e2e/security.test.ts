@@ -15,9 +15,9 @@ import {MixpanelClient} from '../../src/mixpanel/client.js'
 import {endpointsFor, regions} from '../../src/mixpanel/regions.js'
 import {parseLossless} from '../../src/records/json.js'
 import {type CliResult, runMpx} from '../support/cli.js'
-import {temporaryDirectory} from '../support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {dayStartSeconds, generateEvents, generateProfiles} from '../support/generate.js'
+import {temporaryDirectory} from '../support/temporary.js'
 import {
   databaseBytes,
   E2E_ACCOUNT,

@@ -9,8 +9,9 @@ import type {Sink, SinkResult, SinkTarget} from '../../src/sinks/sink.js'
 import {recordBatch} from '../../src/records/batch.js'
 import {normalizeEventLine} from '../../src/records/events.js'
 import {parseLossless} from '../../src/records/json.js'
-import {target, temporaryDirectory} from '../support/duckdb.js'
+import {target} from '../support/duckdb.js'
 import {generateEvents} from '../support/generate.js'
+import {temporaryDirectory} from '../support/temporary.js'
 import {byIdentity, parquetPluginDir, query, readParquetEvents} from './support.js'
 
 type ParquetSinkFactory = (settings?: {fileBytes?: number}) => Sink

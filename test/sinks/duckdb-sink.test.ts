@@ -14,8 +14,9 @@ import {parseLossless} from '../../src/records/json.js'
 import {normalizeProfileLine} from '../../src/records/profiles.js'
 import {duckdbSink} from '../../src/sinks/duckdb-sink.js'
 import {validateSinkOptions} from '../../src/sinks/options.js'
-import {queryLines, queryValue, store, target, temporaryDirectory} from '../support/duckdb.js'
+import {queryLines, queryValue, store, target} from '../support/duckdb.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
+import {temporaryDirectory} from '../support/temporary.js'
 
 const eventLines = [...generateEvents({count: 1500, from: '2024-03-01', seed: 5, to: '2024-03-04'}).lines()].map(
   (line) => normalizeEventLine(line),

@@ -1,9 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 
-import {mkdtemp, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-
 import type {RecordKind} from '../../src/records/types.js'
 import type {SinkResult, SinkTarget} from '../../src/sinks/sink.js'
 
@@ -11,12 +7,6 @@ import {openDatabase} from '../../src/duckdb/database.js'
 import {openTableWriter} from '../../src/duckdb/table-writer.js'
 import {jsonText} from '../../src/duckdb/values.js'
 import {recordBatch} from '../../src/records/batch.js'
-
-/** A fresh temporary directory, removed by the returned function. */
-export async function temporaryDirectory(): Promise<{path: string; remove: () => Promise<void>}> {
-  const path = await mkdtemp(join(tmpdir(), 'mpx-test-'))
-  return {path, remove: () => rm(path, {force: true, recursive: true})}
-}
 
 export function target(overrides: Partial<SinkTarget> & {kind?: RecordKind} = {}): SinkTarget {
   return {

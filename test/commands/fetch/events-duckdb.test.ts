@@ -7,9 +7,9 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {parseLossless} from '../../../src/records/json.js'
 import {binRun, runMpx} from '../../support/cli.js'
-import {temporaryDirectory} from '../../support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'
+import {temporaryDirectory} from '../../support/temporary.js'
 
 const events = generateEvents({count: 400, from: '2024-01-01', seed: 21, to: '2024-01-10'})
 const parsedLines = (text: string): unknown[] =>

@@ -3,9 +3,9 @@ import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {runMpx} from '../../support/cli.js'
-import {temporaryDirectory} from '../../support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'
+import {temporaryDirectory} from '../../support/temporary.js'
 
 describe('fetch:events --output FILE', () => {
   let server: FakeMixpanel

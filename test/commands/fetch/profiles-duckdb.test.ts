@@ -3,9 +3,9 @@ import {join} from 'node:path'
 
 import {parseLossless} from '../../../src/records/json.js'
 import {runMpx} from '../../support/cli.js'
-import {temporaryDirectory} from '../../support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateProfiles} from '../../support/generate.js'
+import {temporaryDirectory} from '../../support/temporary.js'
 
 const profiles = generateProfiles({count: 250, seed: 51})
 const parsedLines = (text: string): unknown[] =>

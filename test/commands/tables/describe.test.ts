@@ -3,8 +3,9 @@ import {join} from 'node:path'
 
 import {normalizeEventLine} from '../../../src/records/events.js'
 import {runMpx} from '../../support/cli.js'
-import {store, target, temporaryDirectory} from '../../support/duckdb.js'
+import {store, target} from '../../support/duckdb.js'
 import {generateEvents} from '../../support/generate.js'
+import {temporaryDirectory} from '../../support/temporary.js'
 
 const events = [...generateEvents({count: 300, from: '2024-06-01', seed: 43, to: '2024-06-03'}).lines()].map((line) =>
   normalizeEventLine(line),

@@ -4,8 +4,9 @@ import {join} from 'node:path'
 import {normalizeEventLine} from '../../../src/records/events.js'
 import {normalizeProfileLine} from '../../../src/records/profiles.js'
 import {runMpx} from '../../support/cli.js'
-import {store, target, temporaryDirectory} from '../../support/duckdb.js'
+import {store, target} from '../../support/duckdb.js'
 import {generateEvents, generateProfiles} from '../../support/generate.js'
+import {temporaryDirectory} from '../../support/temporary.js'
 
 const events = [...generateEvents({count: 120, from: '2024-06-01', seed: 41, to: '2024-06-03'}).lines()].map((line) =>
   normalizeEventLine(line),
