@@ -6,7 +6,7 @@ import {AuthError, Mixpanel, type NormalizedEvent, NotFoundError, type RawEvent}
 import {type FakeMixpanel, startFakeMixpanel} from './support/fake-mixpanel.js'
 import {generateEvents} from './support/generate.js'
 import {LIBRARY_ACCOUNT, libraryFor} from './support/library.js'
-import {temporaryDirectory} from './support/temporary.js'
+import {setEnvironment, temporaryDirectory} from './support/temporary.js'
 
 const events = generateEvents({count: 120, from: '2024-02-01', seed: 11, to: '2024-02-03'})
 
@@ -57,15 +57,21 @@ describe('library: Mixpanel.streamEvents', () => {
   })
 
   describe('credentials from the config file that mpx auth:add writes', () => {
-    const names = ['MPX_CONFIG', 'MP_API_SECRET', 'MP_PROJECT_ID', 'MP_REGION', 'MP_SECRET', 'MP_USERNAME']
-    const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]))
     let directory: Awaited<ReturnType<typeof temporaryDirectory>>
+    let restoreEnvironment: () => void
 
     beforeEach(async () => {
       directory = await temporaryDirectory()
-      for (const name of names) delete process.env[name]
-      process.env.MPX_CONFIG = join(directory.path, 'config.json')
-      await writeConfig(process.env.MPX_CONFIG, {
+      const config = join(directory.path, 'config.json')
+      restoreEnvironment = setEnvironment({
+        MP_API_SECRET: undefined,
+        MP_PROJECT_ID: undefined,
+        MP_REGION: undefined,
+        MP_SECRET: undefined,
+        MP_USERNAME: undefined,
+        MPX_CONFIG: config,
+      })
+      await writeConfig(config, {
         accounts: {
           lib: {projectId: '7', secret: 'lib-secret', type: 'service-account', username: 'lib'},
           other: {projectId: '7', secret: 'wrong', type: 'service-account', username: 'lib'},
@@ -75,11 +81,7 @@ describe('library: Mixpanel.streamEvents', () => {
     })
 
     afterEach(async () => {
-      for (const name of names) {
-        if (saved[name] === undefined) delete process.env[name]
-        else process.env[name] = saved[name]
-      }
-
+      restoreEnvironment()
       await directory.remove()
     })
 

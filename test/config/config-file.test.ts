@@ -15,6 +15,7 @@ import {
 } from '../../src/config/config-file.js'
 import {MpxError, UsageError} from '../../src/errors.js'
 import {rejection} from '../support/rejection.js'
+import {setEnvironment} from '../support/temporary.js'
 
 /** Permission bits as octal text, e.g. `600`. */
 async function permissions(path: string): Promise<string> {
@@ -52,20 +53,15 @@ describe('config file', () => {
   describe('defaultConfigDir', () => {
     /** oclif's configDir for the CLI, loaded with exactly these variables set. */
     async function oclifConfigDir(env: Record<string, string | undefined>): Promise<string> {
-      const names = ['HOME', 'MPX_CONFIG_DIR', 'XDG_CONFIG_HOME']
-      const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]))
+      const restore = setEnvironment({
+        HOME: env.HOME,
+        MPX_CONFIG_DIR: env.MPX_CONFIG_DIR,
+        XDG_CONFIG_HOME: env.XDG_CONFIG_HOME,
+      })
       try {
-        for (const name of names) {
-          if (env[name] === undefined) delete process.env[name]
-          else process.env[name] = env[name]
-        }
-
         return (await Config.load(fileURLToPath(new URL('../..', import.meta.url)))).configDir
       } finally {
-        for (const name of names) {
-          if (saved[name] === undefined) delete process.env[name]
-          else process.env[name] = saved[name]
-        }
+        restore()
       }
     }
 

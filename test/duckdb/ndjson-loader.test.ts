@@ -8,7 +8,7 @@ import {setImmediate} from 'node:timers/promises'
 import {FIRST_FILE_BYTES, NdjsonLoader, QUEUED_FILES} from '../../src/duckdb/ndjson-loader.js'
 import {schemas} from '../../src/duckdb/schemas.js'
 import {MpxError} from '../../src/errors.js'
-import {temporaryDirectory} from '../support/temporary.js'
+import {setEnvironment, temporaryDirectory} from '../support/temporary.js'
 
 /** One INSERT the loader ran: what its file held when it started, and how to end it. */
 interface Load {
@@ -76,7 +76,7 @@ const line = (n: number, bytes = 100): string => JSON.stringify({event_name: `e$
 describe('NdjsonLoader', () => {
   let directory: Awaited<ReturnType<typeof temporaryDirectory>>
   let connection: FakeConnection
-  const temporary = process.env.TMPDIR
+  let restoreEnvironment: () => void
 
   const loader = (fileBytes?: number, threadsOnceFetched?: number) =>
     new NdjsonLoader({
@@ -91,13 +91,12 @@ describe('NdjsonLoader', () => {
 
   beforeEach(async () => {
     directory = await temporaryDirectory()
-    process.env.TMPDIR = directory.path
+    restoreEnvironment = setEnvironment({TMPDIR: directory.path})
     connection = new FakeConnection()
   })
 
   afterEach(async () => {
-    if (temporary === undefined) delete process.env.TMPDIR
-    else process.env.TMPDIR = temporary
+    restoreEnvironment()
     await directory.remove()
   })
 

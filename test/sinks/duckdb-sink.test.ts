@@ -16,7 +16,7 @@ import {duckdbSink} from '../../src/sinks/duckdb-sink.js'
 import {validateSinkOptions} from '../../src/sinks/options.js'
 import {queryLines, queryValue, store, target} from '../support/duckdb.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
-import {temporaryDirectory} from '../support/temporary.js'
+import {setEnvironment, temporaryDirectory} from '../support/temporary.js'
 
 const eventLines = [...generateEvents({count: 1500, from: '2024-03-01', seed: 5, to: '2024-03-04'}).lines()].map(
   (line) => normalizeEventLine(line),
@@ -32,19 +32,17 @@ async function loadFiles(): Promise<string[]> {
 describe('duckdb sink', () => {
   let directory: Awaited<ReturnType<typeof temporaryDirectory>>
   let path: string
-
-  const temporary = process.env.TMPDIR
+  let restoreEnvironment: () => void
 
   beforeEach(async () => {
     directory = await temporaryDirectory()
     path = join(directory.path, 'nested', 'dir', 'test.duckdb')
     // Load files go to a directory of this test's own, where nothing else runs.
-    process.env.TMPDIR = directory.path
+    restoreEnvironment = setEnvironment({TMPDIR: directory.path})
   })
 
   afterEach(async () => {
-    if (temporary === undefined) delete process.env.TMPDIR
-    else process.env.TMPDIR = temporary
+    restoreEnvironment()
     await directory.remove()
   })
 
