@@ -40,7 +40,7 @@ export function loadThreads(cores = availableParallelism()): number {
 export async function openTableWriter(
   target: SinkTarget,
   options: TableWriterOptions,
-  context: Pick<SinkContext, 'warn'>,
+  context: Partial<Pick<SinkContext, 'signal'>> & Pick<SinkContext, 'warn'>,
 ): Promise<SinkWriter> {
   if (target.format !== 'normalized') {
     throw new MpxError(`DuckDB tables store normalized records, not ${target.format} ones`)
@@ -97,7 +97,13 @@ export async function openTableWriter(
 
     async commit(): Promise<SinkResult> {
       let committed = false
+      // An interrupt while the last loads, the duplicate check and the bookkeeping run stops
+      // DuckDB at once and rolls back, as anywhere else in the fetch; not once COMMIT has begun.
+      const {signal} = context
+      const interrupt = () => connection.interrupt()
+      signal?.addEventListener('abort', interrupt, {once: true})
       try {
+        signal?.throwIfAborted()
         await loader.finish()
         const written = await plan.complete()
         await recordFetch(connection, {
@@ -110,12 +116,16 @@ export async function openTableWriter(
           startedAt,
           table: plan.table,
         })
+        signal?.removeEventListener('abort', interrupt)
+        signal?.throwIfAborted()
         await connection.run('COMMIT')
         committed = true
         await close(false)
         return {location: `${plan.table} in ${options.path}`, written}
       } catch (error) {
+        signal?.removeEventListener('abort', interrupt)
         await close(!committed)
+        if (signal?.aborted) throw signal.reason
         if (error instanceof MpxError) throw error
         throw new MpxError(`Could not store the ${target.kind}: ${duckdbMessage(error)}`, undefined, {cause: error})
       }

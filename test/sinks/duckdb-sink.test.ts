@@ -6,8 +6,8 @@ import {join} from 'node:path'
 
 import {quoteIdentifier} from '../../src/duckdb/database.js'
 import {replaceLoneSurrogates} from '../../src/duckdb/ndjson-loader.js'
-import {loadThreads} from '../../src/duckdb/table-writer.js'
-import {ExitCode, MpxError} from '../../src/errors.js'
+import {loadThreads, openTableWriter} from '../../src/duckdb/table-writer.js'
+import {ExitCode, InterruptedError, MpxError} from '../../src/errors.js'
 import {recordBatch} from '../../src/records/batch.js'
 import {normalizeEventLine} from '../../src/records/events.js'
 import {parseLossless} from '../../src/records/json.js'
@@ -115,6 +115,28 @@ describe('duckdb sink', () => {
     expect(parsed(await queryLines(path, 'SELECT mode, row_count FROM _mpx_fetches'))).to.deep.equal([
       {mode: 'replace', row_count: 200},
     ])
+  })
+
+  it('an interrupt while saving (loads still queued, before COMMIT) rolls back: the old table stays', async () => {
+    await store(path, eventLines.slice(0, 100), target())
+    const controller = new AbortController()
+    const writer = await openTableWriter(
+      target({mode: 'replace'}),
+      {fileBytes: 50_000, path},
+      {signal: controller.signal, warn() {}},
+    )
+    for (let start = 100; start < 1500; start += 100) {
+      await writer.write(recordBatch('events', 'normalized', eventLines.slice(start, start + 100)))
+    }
+
+    const committing = writer.commit()
+    controller.abort(new InterruptedError())
+    const error = await committing.catch((error_: unknown) => error_)
+    expect(error).to.be.instanceOf(InterruptedError)
+    expect(parsed(await queryLines(path, 'SELECT * FROM events ORDER BY rowid'))).to.deep.equal(
+      parsed(eventLines.slice(0, 100)),
+    )
+    expect(await loadFiles()).to.deep.equal([])
   })
 
   it('appends only records not already stored; an aborted append adds nothing', async () => {
