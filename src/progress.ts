@@ -28,7 +28,10 @@ export class Progress {
 
   static async start(options: ProgressOptions): Promise<Progress> {
     const progress = new Progress(options)
-    if (!options.quiet && progress.stream.isTTY) {
+    // A terminal that reports no width (a pseudo-terminal opened without a size, as by `script` or
+    // `docker run -t` in a pipeline) gets none: ora would count every line as infinitely many
+    // and clear lines forever.
+    if (!options.quiet && progress.stream.isTTY && (progress.stream.columns ?? 80) > 0) {
       // ora is loaded only when there is a terminal to draw on.
       const {default: ora} = await import('ora')
       progress.spinner = ora({discardStdin: false, stream: progress.stream, text: `Fetching ${options.noun}…`}).start()
