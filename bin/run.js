@@ -7,6 +7,14 @@ import module from 'node:module'
 // eslint-disable-next-line n/no-unsupported-features/node-builtins -- optional call, feature-detected
 module.enableCompileCache?.()
 
+// A reader that leaves early (`mpx --help | head -1`) ends mpx quietly: oclif swallows the EPIPE
+// but then waits for a 'drain' that never comes, and Node exits 13 with a warning. Commands that
+// stream records replace this listener with their own (src/sinks/jsonl-sink.ts).
+process.stdout.on('error', (error) => {
+  // eslint-disable-next-line n/no-process-exit
+  if (error.code === 'EPIPE') process.exit(0)
+})
+
 const {execute} = await import('@oclif/core')
 
 await execute({dir: import.meta.url})
