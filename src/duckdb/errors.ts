@@ -3,8 +3,8 @@ import {MpxError, NotFoundError, UsageError} from '../errors.js'
 /**
  * A DuckDB error from user SQL as an mpx error: a missing table is "not found" (exit 4), SQL that
  * does not parse or bind is a usage error (exit 3), a write on a read-only database says how to
- * allow it, and anything else is a failure (exit 1). DuckDB's message is kept whole: its caret
- * under the offending spot is the most useful part.
+ * allow it in one line, and anything else is a failure (exit 1). DuckDB's message for SQL that
+ * does not parse is kept whole: its caret under the offending spot is the most useful part.
  */
 export function sqlError(error: unknown, writable: boolean): Error {
   if (error instanceof MpxError || !(error instanceof Error))
@@ -12,7 +12,13 @@ export function sqlError(error: unknown, writable: boolean): Error {
   if (error.name === 'OutputClosedError') return error
   const message = error.message.trim()
   if (!writable && /read-only mode|read only mode/i.test(message)) {
-    return new UsageError(`${message}\nmpx sql opens the database read-only: pass --write to change it`, {cause: error})
+    // DuckDB's "Cannot execute statement of type "DROP" on database ... read-only mode!" says what
+    // was refused; mpx's own words say why and what to do, on one line.
+    const statement = /statement of type "(\w+)"/i.exec(message)?.[1]
+    return new UsageError(
+      `mpx sql opens the database read-only${statement ? `, so ${statement} was refused` : ''}: pass --write to change it`,
+      {cause: error},
+    )
   }
 
   if (/Catalog Error: (Table|View|Schema) with name .* does not exist/.test(message)) {

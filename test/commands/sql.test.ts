@@ -84,7 +84,9 @@ describe('sql', () => {
   it('opens the database read-only: a write is refused with exit 3 unless --write', async () => {
     const refused = await sql('CREATE TABLE scratch AS SELECT 1 AS x')
     expect(refused.code).to.equal(3)
-    expect(refused.stderr).to.include('pass --write')
+    expect(refused.stderr).to.equal(
+      'Error: mpx sql opens the database read-only, so CREATE was refused: pass --write to change it\n',
+    )
 
     const written = await sql('CREATE TABLE scratch AS SELECT 42 AS x; SELECT x FROM scratch', '--write')
     expect(written.code, written.stderr).to.equal(0)
