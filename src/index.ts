@@ -102,6 +102,12 @@ function toCredentials(input: CredentialsInput): Credentials {
   return {kind: 'service-account', projectId: String(input.projectId), secret: input.secret, username: input.username}
 }
 
+/** The accounts `mpx auth:add` saved, from the CLI's config file; loaded only when needed. */
+async function readSavedAccounts() {
+  const {configPath, defaultConfigDir, readConfig} = await import('./config/config-file.js')
+  return readConfig(configPath(defaultConfigDir()))
+}
+
 export class Mixpanel {
   constructor(private readonly options: MixpanelOptions = {}) {}
 
@@ -111,15 +117,9 @@ export class Mixpanel {
    */
   protected async client(): Promise<MixpanelClient> {
     const {account, region} = this.options
-    let resolved
-    if (this.options.credentials) {
-      resolved = {credentials: toCredentials(this.options.credentials), region: region ?? 'us'}
-    } else {
-      const {configPath, defaultConfigDir, readConfig} = await import('./config/config-file.js')
-      resolved = resolveAccount(await readConfig(configPath(defaultConfigDir())), {account, region})
-    }
-
-    const {credentials, region: resolvedRegion} = resolved
+    const {credentials, region: resolvedRegion} = this.options.credentials
+      ? {credentials: toCredentials(this.options.credentials), region: region ?? 'us'}
+      : resolveAccount(await readSavedAccounts(), {account, region})
     return new MixpanelClient({
       apiUrl: this.options.apiUrl ?? process.env.MPX_API_URL,
       credentials,

@@ -107,15 +107,18 @@ export class NdjsonLoader {
   private fileCount = 0
   /** Set by finish: no record is coming any more. */
   private finishing = false
-  /** The last load queued: each load starts when the one before it has settled. */
-  private lastLoad: Promise<void> = Promise.resolve()
-  /** Loads queued or running, oldest first. */
+  /** Loads queued or running, oldest first: each starts when the one before it has settled. */
   private readonly loads: Promise<void>[] = []
   private running = false
   private threadsRaised = false
 
   constructor(private readonly options: NdjsonLoaderOptions) {
     this.fileBytes = options.fileBytes ?? DEFAULT_FILE_BYTES
+  }
+
+  /** Settles once every load queued so far has. */
+  private get lastLoad(): Promise<void> {
+    return this.loads.at(-1) ?? Promise.resolve()
   }
 
   /** Stops: interrupts the load in flight, forgets what is queued and removes the files. */
@@ -219,7 +222,6 @@ export class NdjsonLoader {
         await rm(file.path, {force: true}).catch(() => {})
       }
     })
-    this.lastLoad = load
     this.loads.push(load)
     load.finally(() => this.loads.splice(this.loads.indexOf(load), 1)).catch(() => {})
     while (this.loads.length > QUEUED_FILES) await this.loads[0]
