@@ -8,6 +8,8 @@ export const ExitCode = {
   Interrupted: 130,
   NotFound: 4,
   Ok: 0,
+  /** The fetch finished and committed, but quarantined records it could not store. */
+  Quarantined: 6,
   RateLimited: 5,
   Usage: 3,
 } as const

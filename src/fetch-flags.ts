@@ -1,5 +1,7 @@
 import {Flags} from '@oclif/core'
 
+import {type BadRecordsPolicy, parseBadRecordsPolicy} from './records/rejects.js'
+
 /** Flags fetch:events and fetch:profiles share: where records go and how they are written. */
 export const fetchFlags = {
   append: Flags.boolean({
@@ -7,6 +9,17 @@ export const fetchFlags = {
     exclusive: ['replace'],
     helpGroup: 'OUTPUT',
   }),
+  'bad-records': Flags.custom<BadRecordsPolicy>({
+    default: 'quarantine',
+    description:
+      'Records mpx cannot store (not an event, a bad time): quarantine them beside the output and exit 6, fail at the first (exit 1), or a number N: fail past N',
+    helpValue: 'quarantine|fail|N',
+    async parse(input) {
+      const policy = parseBadRecordsPolicy(input)
+      if (policy === undefined) throw new Error(`Expected quarantine, fail or a number of records, not "${input}"`)
+      return policy
+    },
+  })(),
   db: Flags.string({
     description: 'DuckDB database file [default: $MPX_DB, else <data dir>/<project id>.duckdb]',
     helpGroup: 'OUTPUT',

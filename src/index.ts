@@ -7,6 +7,7 @@
 import type {Credentials} from './config/credentials.js'
 import type {Region} from './mixpanel/regions.js'
 import type {RetryOptions} from './mixpanel/retry.js'
+import type {RejectedRecord} from './records/rejects.js'
 import type {NormalizedEvent, NormalizedProfile, RawEvent, RawProfile, RecordFormat} from './records/types.js'
 
 import {resolveAccount} from './config/resolve.js'
@@ -20,6 +21,7 @@ export {AuthError, ExitCode, InterruptedError, MpxError, NotFoundError, RateLimi
 export type {Region} from './mixpanel/regions.js'
 export type {RetryOptions} from './mixpanel/retry.js'
 export {parseLossless, stringifyLossless} from './records/json.js'
+export {BadRecordError, type RejectedRecord} from './records/rejects.js'
 export type * from './records/types.js'
 export type * from './sinks/hooks.js'
 export type * from './sinks/sink.js'
@@ -59,6 +61,13 @@ export interface StreamEventsOptions {
   from: string
   /** At most this many events (1 to 100000). */
   limit?: number
+  /**
+   * Takes each line Mixpanel sent that is JSON but not a usable event (`null`, no properties, a
+   * `time` that is not seconds in the years 0000 to 9999), with the reason; the stream goes on
+   * without it. Without `onReject`, the stream throws a BadRecordError at the first such line:
+   * a bad record is never dropped silently.
+   */
+  onReject?: (reject: RejectedRecord) => void
   /** Stops the stream (the iterator then throws an AbortError). */
   signal?: AbortSignal
   /** Last day, YYYY-MM-DD, inclusive. */
@@ -82,6 +91,11 @@ export interface StreamProfilesOptions {
   includeAllUsers?: boolean
   /** At most this many profiles. */
   limit?: number
+  /**
+   * Takes each engage result that is not a usable profile (not an object, no `$distinct_id`), with
+   * the reason; the stream goes on without it. Without it, the stream throws a BadRecordError.
+   */
+  onReject?: (reject: RejectedRecord) => void
   /** Only these properties of each profile. */
   outputProperties?: string[]
   /** Stops the stream (the iterator then throws an AbortError). */
@@ -147,6 +161,7 @@ export class Mixpanel {
             chunkDays: options.chunkDays ?? DEFAULT_CHUNK_DAYS,
             concurrency: options.concurrency,
             format: options.format ?? 'normalized',
+            onReject: options.onReject,
             signal: options.signal,
           },
         )
@@ -165,8 +180,8 @@ export class Mixpanel {
     const client = () => this.client()
     return {
       async *[Symbol.asyncIterator]() {
-        const {format, signal, ...query} = options
-        yield* profileRecords(await client(), query, {format: format ?? 'normalized', signal})
+        const {format, onReject, signal, ...query} = options
+        yield* profileRecords(await client(), query, {format: format ?? 'normalized', onReject, signal})
       },
     }
   }

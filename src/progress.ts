@@ -44,6 +44,17 @@ export class Progress {
     return (performance.now() - this.started) / 1000
   }
 
+  /** A warning that --quiet does not silence (what a script must not miss). */
+  alert(message: string): void {
+    if (this.spinner) {
+      this.spinner.clear()
+      this.stream.write(`Warning: ${message}\n`)
+      this.spinner.render()
+    } else {
+      this.stream.write(`Warning: ${message}\n`)
+    }
+  }
+
   /** Marks the end: the summary line replaces the spinner. */
   done(summary: string): void {
     if (this.spinner) this.spinner.succeed(summary)
@@ -67,13 +78,7 @@ export class Progress {
 
   warn(message: string): void {
     if (this.options.quiet) return
-    if (this.spinner) {
-      this.spinner.clear()
-      this.stream.write(`Warning: ${message}\n`)
-      this.spinner.render()
-    } else {
-      this.stream.write(`Warning: ${message}\n`)
-    }
+    this.alert(message)
   }
 
   private render(force: boolean): void {

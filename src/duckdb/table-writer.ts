@@ -1,15 +1,18 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 
 import {existsSync} from 'node:fs'
-import {rm} from 'node:fs/promises'
-import {availableParallelism} from 'node:os'
+import {mkdtemp, rm} from 'node:fs/promises'
+import {availableParallelism, tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import type {RecordBatch, SinkContext, SinkResult, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
 import {MpxError} from '../errors.js'
+import {RejectsFile} from '../sinks/rejects-file.js'
 import {type Database, duckdbMessage, findTable, openDatabase, quoteIdentifier, tableColumns} from './database.js'
 import {createFetchesTableSql, recordFetch} from './fetches.js'
 import {NdjsonLoader} from './ndjson-loader.js'
+import {REJECTS_TABLE, storeRejects} from './rejects.js'
 import {columnList, createTableSql, keyMatch, schemas, type TableSchema} from './schemas.js'
 
 export interface TableWriterOptions {
@@ -56,12 +59,17 @@ export async function openTableWriter(
   })
   const {connection} = database
   let loader: NdjsonLoader | undefined
+  /** Rejected records wait in a file (there may be many) and go into the rejects table at commit. */
+  let rejects: RejectsFile | undefined
+  let rejectsDirectory: string | undefined
   let finished = false
 
   const close = async (rollback: boolean): Promise<void> => {
     if (finished) return
     finished = true
     await loader?.abort()
+    await rejects?.abort()
+    if (rejectsDirectory) await rm(rejectsDirectory, {force: true, recursive: true})
     if (rollback) await connection.run('ROLLBACK').catch(() => {})
     database.close()
     // A database file this fetch created and did not fill is not left behind.
@@ -106,6 +114,8 @@ export async function openTableWriter(
         signal?.throwIfAborted()
         await loader.finish()
         const written = await plan.complete()
+        const rejectsFile = await rejects?.commit()
+        await storeRejects(connection, {file: rejectsFile, mode: target.mode, table: plan.table})
         await recordFetch(connection, {
           dateRange: target.dateRange,
           deduplicated: target.dedupe || target.kind === 'profiles',
@@ -121,7 +131,13 @@ export async function openTableWriter(
         await connection.run('COMMIT')
         committed = true
         await close(false)
-        return {location: `${plan.table} in ${options.path}`, written}
+        return {
+          location: `${plan.table} in ${options.path}`,
+          ...(rejects && rejects.count > 0
+            ? {rejected: {count: rejects.count, location: `${REJECTS_TABLE} in ${options.path}`}}
+            : {}),
+          written,
+        }
       } catch (error) {
         signal?.removeEventListener('abort', interrupt)
         await close(!committed)
@@ -129,6 +145,16 @@ export async function openTableWriter(
         if (error instanceof MpxError) throw error
         throw new MpxError(`Could not store the ${target.kind}: ${duckdbMessage(error)}`, undefined, {cause: error})
       }
+    },
+
+    async reject(records): Promise<void> {
+      if (!rejects) {
+        // Named as the loader's directories are, so that a killed fetch's are removed the same way.
+        rejectsDirectory = await mkdtemp(join(tmpdir(), `mpx-load-${process.pid}-`))
+        rejects = new RejectsFile(join(rejectsDirectory, 'rejects.jsonl'), 'create', {startedAt, table: plan.table})
+      }
+
+      await rejects.add(records)
     },
 
     async write(batch: RecordBatch): Promise<void> {

@@ -9,6 +9,7 @@ import {isUtf8} from 'node:buffer'
 import {createHash} from 'node:crypto'
 
 import {ascii, isNull, scanObject, skipString} from './canonical.js'
+import {checkEventSeconds} from './event-time.js'
 import {JsonLines} from './json-lines.js'
 
 const NEWLINE = 10
@@ -184,12 +185,10 @@ function spliceLine(text: Uint8Array, start: number, end: number, out: Output): 
   // The time: a number (a string or anything else takes the general path, with its errors).
   const timeFirst = text[timeStart]
   if (timeFirst !== 0x2d && (timeFirst < 0x30 || timeFirst > 0x39)) return false
-  let eventTime: string
-  try {
-    eventTime = secondsToIso(numberAt(text, timeStart, timeEnd))
-  } catch {
-    return false
-  }
+  // A time mpx cannot store takes the general path, which says why.
+  const seconds = numberAt(text, timeStart, timeEnd)
+  if (checkEventSeconds(seconds) !== undefined) return false
+  const eventTime = secondsToIso(seconds)
 
   // Ids that are objects or arrays take the general path.
   const distinctIdFirst = distinctIdStart === -1 ? 0 : text[distinctIdStart]
@@ -231,23 +230,41 @@ function spliceLine(text: Uint8Array, start: number, end: number, out: Output): 
 /**
  * Normalizes a block of raw export lines. `general` is the general path for the lines the fast
  * path does not take (and for every line of text that is not valid UTF-8, as decoding would
- * replace its bad bytes).
+ * replace its bad bytes). A line whose error `skip` accepts (a bad record, handed elsewhere) is
+ * left out; any other error is thrown.
  */
-export function normalizeEventBlock(block: JsonLines, general: LineNormalizer): JsonLines {
+export function normalizeEventBlock(
+  block: JsonLines,
+  general: LineNormalizer,
+  skip?: (error: unknown) => boolean,
+): JsonLines {
   const text = block.bytes
   const out = new Output(text.length + block.count * GROWTH_PER_LINE)
   const valid = isUtf8(text)
+  let count = 0
   for (let start = 0; start < text.length;) {
     let end = text.indexOf(NEWLINE, start)
     if (end === -1) end = text.length
-    if (!valid || !spliceLine(text, start, end, out)) {
-      const normalized = Buffer.from(`${general(text.toString('utf8', start, end))}\n`)
-      out.ensure(normalized.length)
-      out.put(normalized)
+    if (valid && spliceLine(text, start, end, out)) {
+      count++
+    } else {
+      let line: string | undefined
+      try {
+        line = general(text.toString('utf8', start, end))
+      } catch (error) {
+        if (!skip?.(error)) throw error
+      }
+
+      if (line !== undefined) {
+        const normalized = Buffer.from(`${line}\n`)
+        out.ensure(normalized.length)
+        out.put(normalized)
+        count++
+      }
     }
 
     start = end + 1
   }
 
-  return new JsonLines(out.bytes.subarray(0, out.length), block.count)
+  return new JsonLines(out.bytes.subarray(0, out.length), count)
 }

@@ -4,15 +4,32 @@ import type {NormalizedEvent, RawEvent} from './types.js'
 
 import {MpxError} from '../errors.js'
 import {normalizeEventBlock, secondsToIso} from './event-block.js'
+import {checkEventSeconds} from './event-time.js'
 import {JsonLines} from './json-lines.js'
 import {mayHoldBigIntegers, parseLossless, stringifyLossless} from './json.js'
+import {BadRecordError, type RejectedRecord} from './rejects.js'
 
 function malformed(line: string, why: string): MpxError {
   const preview = line.length > 80 ? `${line.slice(0, 80)}…` : line
   return new MpxError(`Mixpanel sent an export record that mpx cannot read (${why}): ${preview}`)
 }
 
-/** Parses one raw export line, keeping big integers exact. */
+function badEvent(line: string, reason: string, insertId?: unknown): BadRecordError {
+  return new BadRecordError({
+    insertId: typeof insertId === 'string' && insertId !== '' ? insertId : undefined,
+    kind: 'events',
+    line,
+    reason,
+  })
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * Parses one raw export line, keeping big integers exact. A line that is not JSON is an MpxError
+ * (the response is not an export); JSON that is not an event is a BadRecordError.
+ */
 export function parseRawEvent(line: string): RawEvent {
   let value: unknown
   try {
@@ -21,18 +38,30 @@ export function parseRawEvent(line: string): RawEvent {
     throw malformed(line, 'not JSON')
   }
 
-  const event = value as null | Partial<RawEvent>
-  if (!event || typeof event !== 'object' || typeof event.event !== 'string' || typeof event.properties !== 'object') {
-    throw malformed(line, 'no event name or properties')
-  }
-
-  return event as RawEvent
+  if (!isObject(value))
+    throw badEvent(
+      line,
+      `not an object but ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+    )
+  if (typeof value.event !== 'string') throw badEvent(line, 'no event name')
+  if (value.properties === undefined) throw badEvent(line, 'no properties')
+  if (!isObject(value.properties)) throw badEvent(line, 'properties is not an object')
+  return value as unknown as RawEvent
 }
 
-function epochToIso(time: unknown, line: string): string {
-  const seconds = typeof time === 'bigint' ? Number(time) : typeof time === 'string' ? Number(time) : time
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) throw malformed(line, 'no numeric properties.time')
-  return secondsToIso(seconds)
+/** Seconds as a number: numbers, big integers and numeric strings (Mixpanel has sent all three). */
+function secondsOf(time: unknown): number {
+  if (typeof time === 'number') return time
+  if (typeof time === 'bigint') return Number(time)
+  if (typeof time === 'string' && time.trim() !== '') return Number(time)
+  return Number.NaN
+}
+
+function epochToIso(time: unknown, line: string, insertId: unknown): string {
+  if (time === undefined || time === null) throw badEvent(line, 'no properties.time', insertId)
+  const reason = checkEventSeconds(secondsOf(time))
+  if (reason) throw badEvent(line, reason, insertId)
+  return secondsToIso(secondsOf(time))
 }
 
 /**
@@ -50,7 +79,7 @@ export function normalizeEvent(raw: RawEvent, line: string): NormalizedEvent {
   /* eslint-disable perfectionist/sort-objects */
   return {
     event_name: raw.event,
-    event_time: epochToIso(time, line),
+    event_time: epochToIso(time, line, insertId),
     distinct_id: distinctId === undefined || distinctId === null ? '' : String(distinctId),
     insert_id:
       typeof insertId === 'string' && insertId.length > 0
@@ -69,9 +98,18 @@ export function normalizeEventLine(line: string): string {
   return normalizeEventLines(JsonLines.fromLines([line])).lines[0]
 }
 
-/** Raw export lines → normalized lines, as blocks of bytes: the fast path, same result as normalizeEventLine. */
-export function normalizeEventLines(block: JsonLines): JsonLines {
-  return normalizeEventBlock(block, slowNormalizeEventLine)
+/**
+ * Raw export lines → normalized lines, as blocks of bytes: the fast path, same result as
+ * normalizeEventLine. With `onReject`, bad records go to it and are left out; without, the first
+ * one is thrown (a BadRecordError).
+ */
+export function normalizeEventLines(block: JsonLines, onReject?: (reject: RejectedRecord) => void): JsonLines {
+  if (!onReject) return normalizeEventBlock(block, slowNormalizeEventLine)
+  return normalizeEventBlock(block, slowNormalizeEventLine, (error) => {
+    if (!(error instanceof BadRecordError)) return false
+    onReject(error.reject)
+    return true
+  })
 }
 
 /** The general path: parse, normalize, serialize. */

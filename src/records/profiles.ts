@@ -1,14 +1,20 @@
 import type {NormalizedProfile, RawProfile} from './types.js'
 
 import {MpxError} from '../errors.js'
+import {END_EVENT_SECONDS, MIN_EVENT_SECONDS} from './event-time.js'
 import {mayHoldBigIntegers, parseLossless, stringifyLossless} from './json.js'
+import {BadRecordError, type RejectedRecord} from './rejects.js'
 
 function malformed(text: string, why: string): MpxError {
   const preview = text.length > 80 ? `${text.slice(0, 80)}…` : text
   return new MpxError(`Mixpanel sent an engage profile that mpx cannot read (${why}): ${preview}`)
 }
 
-/** Parses one engage result, keeping big integers exact. */
+function badProfile(line: string, reason: string): BadRecordError {
+  return new BadRecordError({kind: 'profiles', line, reason})
+}
+
+/** Parses one engage result, keeping big integers exact; one that is not a profile is a BadRecordError. */
 export function parseRawProfile(text: string): RawProfile {
   let value: unknown
   try {
@@ -18,14 +24,15 @@ export function parseRawProfile(text: string): RawProfile {
   }
 
   const profile = value as Partial<RawProfile> | undefined
-  if (!profile || typeof profile !== 'object' || Array.isArray(profile)) throw malformed(text, 'not an object')
-  if (profile.$distinct_id === undefined || profile.$distinct_id === null) throw malformed(text, 'no $distinct_id')
+  if (!profile || typeof profile !== 'object' || Array.isArray(profile)) throw badProfile(text, 'not an object')
+  if (profile.$distinct_id === undefined || profile.$distinct_id === null) throw badProfile(text, 'no $distinct_id')
+  if (typeof profile.$distinct_id === 'object') throw badProfile(text, '$distinct_id is not a string or number')
   const properties = profile.$properties
   if (
     properties !== undefined &&
     (properties === null || typeof properties !== 'object' || Array.isArray(properties))
   ) {
-    throw malformed(text, '$properties is not an object')
+    throw badProfile(text, '$properties is not an object')
   }
 
   return profile as RawProfile
@@ -49,7 +56,10 @@ export function engageDateToIso(value: unknown): string | undefined {
     return undefined
   }
 
-  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : undefined
+  // Only the years 0000 to 9999, which every reader of the ISO text (DuckDB, Parquet) understands.
+  return Number.isFinite(ms) && ms >= MIN_EVENT_SECONDS * 1000 && ms < END_EVENT_SECONDS * 1000
+    ? new Date(ms).toISOString()
+    : undefined
 }
 
 /**
@@ -72,4 +82,20 @@ export function normalizeProfile(raw: RawProfile): NormalizedProfile {
 /** Engage result text → normalized JSON line: the CLI's and the sinks' path. */
 export function normalizeProfileLine(text: string): string {
   return stringifyLossless(normalizeProfile(parseRawProfile(text)), mayHoldBigIntegers(text))
+}
+
+/** Engage results → normalized lines; with `onReject`, bad profiles go to it and are left out. */
+export function normalizeProfileLines(texts: readonly string[], onReject?: (reject: RejectedRecord) => void): string[] {
+  if (!onReject) return texts.map((text) => normalizeProfileLine(text))
+  const lines: string[] = []
+  for (const text of texts) {
+    try {
+      lines.push(normalizeProfileLine(text))
+    } catch (error) {
+      if (!(error instanceof BadRecordError)) throw error
+      onReject(error.reject)
+    }
+  }
+
+  return lines
 }

@@ -3,6 +3,7 @@ import type {Config} from '@oclif/core'
 import {join} from 'node:path'
 
 import type {ResolvedAccount} from '../config/credentials.js'
+import type {type BadRecordsPolicy,RejectedRecord, RejectQueue} from '../records/rejects.js'
 import type {RecordFormat, RecordKind} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
@@ -16,6 +17,8 @@ import {runFetch} from './fetch.js'
 
 export interface FetchCommandInput {
   readonly account: ResolvedAccount
+  /** --bad-records: quarantine records mpx cannot store (default), fail at the first, or past a number. */
+  readonly badRecords?: BadRecordsPolicy
   readonly config: Config
   readonly dateRange?: {from: string; to: string}
   /** --db: the DuckDB file (the built-in sink only). */
@@ -30,8 +33,15 @@ export interface FetchCommandInput {
   readonly retries?: number
   readonly sinkName: string
   readonly sinkOptions: readonly string[]
-  /** Builds the record source once the client exists; nothing is requested before iteration. */
-  readonly source: (client: MixpanelClient, signal: AbortSignal) => AsyncIterable<JsonLines | readonly string[]>
+  /**
+   * Builds the record source once the client exists; nothing is requested before iteration. The
+   * source hands the records it cannot normalize to `onReject`.
+   */
+  readonly source: (
+    client: MixpanelClient,
+    signal: AbortSignal,
+    onReject: (reject: RejectedRecord) => void,
+  ) => AsyncIterable<JsonLines | readonly string[]>
   readonly table: string
 }
 
@@ -105,6 +115,7 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
         ...(environment.minDelayMs === undefined ? {} : {minDelayMs: environment.minDelayMs}),
       },
     })
+    const rejects = new RejectQueue(input.badRecords ?? 'quarantine')
     const result = await runFetch({
       context: {dataDir: input.config.dataDir, signal: controller.signal, warn: (message) => progress.warn(message)},
       format: input.format,
@@ -112,8 +123,9 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
       // A database may still be loading what it was given: say so rather than look stuck.
       onFinishing: () => progress.note(`all ${input.kind} received, saving`),
       onProgress: (count) => progress.update(count),
+      rejects,
       sink,
-      source: input.source(client, controller.signal),
+      source: input.source(client, controller.signal, rejects.add),
       target: {
         dateRange: input.dateRange,
         dedupe: input.dedupe,
@@ -127,7 +139,16 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
     })
     const seconds = progress.elapsedSeconds.toFixed(1)
     const where = result.location ? ` to ${result.location}` : ''
-    progress.done(`Fetched ${formatCount(result.written)} ${input.kind}${where} in ${seconds}s`)
+    const {rejected} = result
+    const quarantined = rejected ? `; ${formatCount(rejected.count)} quarantined in ${rejected.location}` : ''
+    progress.done(`Fetched ${formatCount(result.written)} ${input.kind}${where} in ${seconds}s${quarantined}`)
+    // Even with --quiet: the fetch exits 6 for it, and a script must be able to tell why.
+    if (rejected) {
+      progress.alert(
+        `${formatCount(rejected.count)} ${input.kind} could not be stored and were quarantined: see ${rejected.location}`,
+      )
+    }
+
     return result
   } catch (error) {
     progress.fail()

@@ -2,6 +2,7 @@ import type {Config} from '@oclif/core'
 
 import type {ResolvedAccount} from '../config/credentials.js'
 import type {Progress} from '../progress.js'
+import type {BadRecordsPolicy} from '../records/rejects.js'
 import type {RecordFormat} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
@@ -13,6 +14,7 @@ import {fetchToSink} from './fetch-command.js'
 
 export interface FetchEventsInput {
   readonly account: ResolvedAccount
+  readonly badRecords?: BadRecordsPolicy
   readonly chunkDays: number
   /** Date chunks fetched at once (default 1). */
   readonly concurrency?: number
@@ -60,13 +62,14 @@ export async function fetchEvents(input: FetchEventsInput): Promise<SinkResult> 
     dateRange: {from: input.from, to: input.to},
     filters: {events: input.events ?? [], limit: input.limit ?? null, where: input.where ?? null},
     kind: 'events',
-    source: (client, signal) =>
+    source: (client, signal, onReject) =>
       eventBlocks(client, query, {
         chunkDays: input.chunkDays,
         concurrency: input.concurrency,
         format: input.format,
         onChunk: (chunk, index, count) =>
           input.progress.note(count > 1 ? `${chunk.from}..${chunk.to} (${index + 1}/${count})` : ''),
+        onReject,
         signal,
       }),
   })

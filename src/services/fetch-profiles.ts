@@ -2,6 +2,7 @@ import type {Config} from '@oclif/core'
 
 import type {ResolvedAccount} from '../config/credentials.js'
 import type {Progress} from '../progress.js'
+import type {BadRecordsPolicy} from '../records/rejects.js'
 import type {RecordFormat} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
@@ -11,6 +12,7 @@ import {profileBatches} from './profiles.js'
 
 export type FetchProfilesInput = {
   readonly account: ResolvedAccount
+  readonly badRecords?: BadRecordsPolicy
   readonly config: Config
   readonly db?: string
   readonly format: RecordFormat
@@ -43,12 +45,13 @@ export async function fetchProfiles(input: FetchProfilesInput): Promise<SinkResu
       where: query.where ?? null,
     },
     kind: 'profiles',
-    source: (client, signal) =>
+    source: (client, signal, onReject) =>
       profileBatches(client, query, {
         format: input.format,
         onPage(page, pages) {
           input.progress.note(pages === undefined ? `page ${page + 1}` : `page ${page + 1}/${pages}`)
         },
+        onReject,
         onRestart(message) {
           input.progress.warn(message)
         },

@@ -2,6 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 
 import {findTable, openDatabase, quoteIdentifier, quoteLiteral, tableColumns} from '../duckdb/database.js'
 import {FETCHES_TABLE, forgetFetches} from '../duckdb/fetches.js'
+import {forgetRejects, rejectCounts, REJECTS_TABLE} from '../duckdb/rejects.js'
 import {plainText} from '../duckdb/values.js'
 import {NotFoundError, UsageError} from '../errors.js'
 
@@ -15,6 +16,10 @@ export interface TableSummary {
   readonly from: null | string
   readonly kind: null | string
   readonly name: string
+  /** Records fetches for this table quarantined (could not store): they are in `rejectedIn`. */
+  readonly rejected: number
+  /** The table holding them (`_mpx_rejects`, one row each, `table_name` this table), or null when none. */
+  readonly rejectedIn: null | string
   readonly rows: number
   /** Last day fetched (events). */
   readonly to: null | string
@@ -64,7 +69,8 @@ async function summaries(connection: DuckDBConnection, only?: string): Promise<T
   const names = (
     await connection.runAndReadAll(
       `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'
-         AND NOT temporary AND NOT internal AND table_name <> '${FETCHES_TABLE}' ORDER BY table_name`,
+         AND NOT temporary AND NOT internal AND table_name NOT IN ('${FETCHES_TABLE}', '${REJECTS_TABLE}')
+         ORDER BY table_name`,
     )
   )
     .getRows()
@@ -100,14 +106,18 @@ async function summaries(connection: DuckDBConnection, only?: string): Promise<T
     }
   }
 
+  const rejected = await rejectCounts(connection)
   return names.map((name) => {
     const fetch = fetchesByName.get(name.toLowerCase())
+    const rejects = rejected.get(name.toLowerCase()) ?? 0
     return {
       fetchedAt: fetch?.fetchedAt ?? null,
       fetches: fetch?.fetches ?? 0,
       from: fetch?.from ?? null,
       kind: fetch?.kind ?? null,
       name,
+      rejected: rejects,
+      rejectedIn: rejects > 0 ? REJECTS_TABLE : null,
       rows: rowsByName.get(name) ?? 0,
       to: fetch?.to ?? null,
     }
@@ -192,6 +202,7 @@ export async function dropTable(path: string, name: string): Promise<TableSummar
     try {
       await connection.run(`DROP TABLE ${quoteIdentifier(table)}`)
       await forgetFetches(connection, table)
+      await forgetRejects(connection, table)
       await connection.run('COMMIT')
     } catch (error) {
       await connection.run('ROLLBACK').catch(() => {})

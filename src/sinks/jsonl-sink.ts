@@ -4,10 +4,12 @@ import {once} from 'node:events'
 import {createWriteStream} from 'node:fs'
 import {copyFile, rename, rm, stat} from 'node:fs/promises'
 
+import type {RejectedRecord} from '../records/rejects.js'
 import type {RecordBatch, Sink, SinkResult, SinkTarget, SinkWriter, WriteMode} from './sink.js'
 
 import {MpxError} from '../errors.js'
 import {recordFormats} from '../records/types.js'
+import {RejectsFile} from './rejects-file.js'
 
 /** Thrown when whoever reads stdout has gone (`| head -3`): not a failure of mpx. */
 export class OutputClosedError extends Error {
@@ -145,8 +147,24 @@ export interface JsonlSinkOptions {
   output?: string
 }
 
-/** JSONL to stdout or a file: one record per line, in the fetch's format, byte for byte for raw. */
-export function jsonlSink(stdout: Writable = process.stdout): Sink {
+/**
+ * A reject as one line of stderr: what, the reason, and the record as received as a JSON string
+ * (last on the line: everything from `): "` on is JSON), e.g.
+ * `Rejected event of 2024-01-02 (no properties): "{\"event\":\"X\"}"`.
+ */
+export function rejectStderrLine(reject: RejectedRecord): string {
+  const what = reject.kind === 'events' ? 'event' : 'profile'
+  const range = reject.range && reject.range.from !== reject.range.to ? `${reject.range.from}..${reject.range.to}` : ''
+  const day = reject.day ?? range
+  return `Rejected ${what}${day ? ` of ${day}` : ''} (${reject.reason}): ${JSON.stringify(reject.line)}`
+}
+
+/**
+ * JSONL to stdout or a file: one record per line, in the fetch's format, byte for byte for raw.
+ * Rejects go to `<file>.rejects.jsonl` beside a file, or as lines on stderr beside stdout (which
+ * carries data only).
+ */
+export function jsonlSink(stdout: Writable = process.stdout, stderr: Writable = process.stderr): Sink {
   return {
     description: 'JSON Lines to stdout, or to a file with --sink-option output=FILE',
     formats: recordFormats,
@@ -158,6 +176,10 @@ export function jsonlSink(stdout: Writable = process.stdout): Sink {
       const stream = temporary ? createWriteStream(temporary, {flags: 'a', mode: 0o644}) : stdout
       const writer = new LineWriter(stream)
       let written = 0
+      const rejects = output
+        ? new RejectsFile(`${output}.rejects.jsonl`, target.mode, {startedAt: new Date(), table: output})
+        : undefined
+      let rejectedOnStderr = 0
 
       const close = async (committing: boolean) => {
         if (committing) await writer.flush()
@@ -175,11 +197,29 @@ export function jsonlSink(stdout: Writable = process.stdout): Sink {
         async abort(): Promise<void> {
           await close(false).catch(() => {})
           if (temporary) await rm(temporary, {force: true})
+          await rejects?.abort()
         },
         async commit(): Promise<SinkResult> {
           await close(true)
           if (temporary && output) await rename(temporary, output)
-          return {location: output ?? 'stdout', written}
+          // The rejects file follows the output: a failure here leaves the output whole and says so.
+          const rejectsPath = await rejects?.commit()
+          const rejected =
+            rejects && rejectsPath
+              ? {count: rejects.count, location: rejectsPath}
+              : rejectedOnStderr > 0
+                ? {count: rejectedOnStderr, location: 'stderr'}
+                : undefined
+          return {location: output ?? 'stdout', written, ...(rejected ? {rejected} : {})}
+        },
+        async reject(records): Promise<void> {
+          if (rejects) {
+            await rejects.add(records)
+            return
+          }
+
+          stderr.write(records.map((record) => `${rejectStderrLine(record)}\n`).join(''))
+          rejectedOnStderr += records.length
         },
         async write(batch: RecordBatch): Promise<void> {
           // Bytes when the source has them (the event export): nothing to decode or encode.

@@ -1,3 +1,4 @@
+import type {RejectedRecord} from '../records/rejects.js'
 import type {RecordFormat, RecordKind} from '../records/types.js'
 
 /**
@@ -53,6 +54,8 @@ export interface SinkContext {
 export interface SinkResult {
   /** Where the records went, for the summary line, e.g. `events in ~/.local/share/mpx/42.duckdb`. */
   readonly location?: string
+  /** The records this fetch quarantined (see SinkWriter.reject), and where they are kept. */
+  readonly rejected?: {readonly count: number; readonly location: string}
   /** Records written (after deduplication, where the sink dedupes). */
   readonly written: number
 }
@@ -67,6 +70,12 @@ export interface SinkResult {
 export interface SinkWriter {
   abort(reason: unknown): Promise<void>
   commit(): Promise<SinkResult>
+  /**
+   * Keeps records that could not be normalized (quarantined: never in a batch), beside the target
+   * and committed or aborted with it; `commit` then reports them in `rejected`. Optional: for a
+   * writer without it, mpx keeps them in a file of its data directory.
+   */
+  reject?(rejects: readonly RejectedRecord[]): Promise<void>
   write(batch: RecordBatch): Promise<void>
 }
 

@@ -163,23 +163,38 @@ const isRawLines = (input: EventsInput | ProfilesInput): input is RawLines => Ar
 function eventStore(input: EventsInput | undefined): EventStore {
   if (input === undefined) return {lineAt: () => '', select: () => []}
   if (isRawLines(input)) {
-    // Explicit lines may come in any order: read time and name once, then scan.
-    const meta = input.map((line, i) => {
-      const parsed: unknown = JSON.parse(line)
-      const record = parsed as {event?: unknown; properties?: {time?: unknown}}
-      const {time} = record.properties ?? {}
-      if (typeof time !== 'number' || typeof record.event !== 'string') {
-        throw new TypeError(`event line ${i} needs "event" and a numeric "properties.time"`)
+    // Explicit lines may come in any order: read time and name once, then scan. A line whose time
+    // cannot be read (JSON that is not an event, a time in no day: as Mixpanel may send them) is
+    // sent with the line before it (the first readable one, for lines at the start).
+    const read = input.map((line) => {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(line)
+      } catch {
+        throw new TypeError(`event line is not JSON: ${line.slice(0, 80)}`)
       }
 
+      const record = (parsed ?? {}) as {event?: unknown; properties?: {time?: unknown}}
+      const {time} = (typeof record.properties === 'object' && record.properties) || {}
       // Lines written with time_in_ms carry milliseconds; filter on seconds either way.
-      return {event: record.event, time: time > 1e11 ? time / 1000 : time}
+      const seconds = typeof time === 'number' ? (time > 1e11 ? time / 1000 : time) : Number.NaN
+      return {
+        event: typeof record.event === 'string' ? record.event : undefined,
+        time: Number.isFinite(seconds) && seconds >= 0 && seconds < 1e11 ? seconds : undefined,
+      }
+    })
+    const firstTime = read.find((entry) => entry.time !== undefined)?.time
+    if (firstTime === undefined) throw new TypeError('no event line has a numeric "properties.time"')
+    let previous = firstTime
+    const meta = read.map(({event, time}) => {
+      previous = time ?? previous
+      return {event, time: previous}
     })
     return {
       lineAt: (i) => input[i],
       *select(fromSec, toSec, names) {
         for (const [i, {event, time}] of meta.entries()) {
-          if (time >= fromSec && time < toSec && (!names || names.has(event))) yield i
+          if (time >= fromSec && time < toSec && (!names || (event !== undefined && names.has(event)))) yield i
         }
       },
     }
@@ -217,10 +232,11 @@ interface ProfileStore {
 function profileStore(input: ProfilesInput | undefined): ProfileStore {
   if (input === undefined) return {count: 0, distinctIdAt: () => '', lineAt: () => ''}
   if (isRawLines(input)) {
+    // A line that is not a profile (as Mixpanel may send one) goes out as it is, under an id of its own.
     const ids = input.map((line, i) => {
-      const parsed = JSON.parse(line) as {$distinct_id?: unknown}
-      if (parsed.$distinct_id === undefined) throw new TypeError(`profile line ${i} has no "$distinct_id"`)
-      return String(parsed.$distinct_id)
+      const parsed = JSON.parse(line) as null | {$distinct_id?: unknown}
+      const id = typeof parsed === 'object' && parsed !== null ? parsed.$distinct_id : undefined
+      return id === undefined || id === null ? `(line ${i})` : String(id)
     })
     return {count: input.length, distinctIdAt: (i) => ids[i], lineAt: (i) => input[i]}
   }

@@ -1,9 +1,18 @@
-import type {RecordBatch, RecordKind, SinkContext, SinkResult, SinkTarget, SinkWriter} from 'mpx'
+import type {
+  RecordBatch,
+  RecordKind,
+  RejectedRecord,
+  SinkContext,
+  SinkResult,
+  SinkTarget,
+  SinkWriter,
+  WriteMode,
+} from 'mpx'
 
 import {type DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
 import {once} from 'node:events'
 import {createWriteStream, type WriteStream} from 'node:fs'
-import {mkdir, mkdtemp, rename, rm} from 'node:fs/promises'
+import {appendFile, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 
 import type {ParquetOptions, ParquetSinkSettings} from './parquet-sink.js'
@@ -38,6 +47,53 @@ const DEFAULT_MEMORY_LIMIT = '256MB'
 /** `\udXXX` escapes of lone surrogates, which DuckDB's JSON reader refuses (JavaScript allows them). */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][\dA-Fa-f]{2}/
 const SURROGATE_ESCAPES = /(?<!\\)((?:\\\\)*)\\u[dD][89a-fA-F][\dA-Fa-f]{2}/g
+
+/**
+ * A reject as mpx writes it beside its own files (see mpx's rejectJsonLine): the columns of its
+ * rejects table, `line` (the record exactly as received) last.
+ */
+function rejectJsonLine(reject: RejectedRecord, table: string, startedAt: Date): string {
+  // Key order is the column order of mpx's rejects table: keep it as written.
+  /* eslint-disable perfectionist/sort-objects */
+  return JSON.stringify({
+    table_name: table,
+    kind: reject.kind,
+    fetch_started_at: startedAt.toISOString(),
+    from_date: reject.range?.from ?? null,
+    to_date: reject.range?.to ?? null,
+    day: reject.day ?? null,
+    insert_id: reject.insertId ?? null,
+    reason: reject.reason,
+    line: reject.line,
+  })
+  /* eslint-enable perfectionist/sort-objects */
+}
+
+/**
+ * The fetch's rejects (in `staged`, when it has some) to `<dir>/<table>.rejects.jsonl`, following
+ * the write mode: appended to the earlier fetches' rejects, or instead of them (a create or replace
+ * that rejected nothing removes them: they described records that are gone). Written under a
+ * temporary name, then renamed.
+ */
+async function publishRejects(staged: string | undefined, path: string, mode: WriteMode, work: string): Promise<void> {
+  if (!staged) {
+    if (mode !== 'append') await rm(path, {force: true})
+    return
+  }
+
+  const exists = await stat(path).then(
+    () => true,
+    () => false,
+  )
+  if (mode === 'append' && exists) {
+    const combined = join(work, 'rejects-combined.jsonl')
+    await copyFile(path, combined)
+    await appendFile(combined, await readFile(staged))
+    staged = combined
+  }
+
+  await rename(staged, path)
+}
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
@@ -122,6 +178,11 @@ export async function openParquetWriter(
       context.warn(`${lines} ${target.kind} had invalid Unicode (a lone surrogate), stored as U+FFFD`),
   })
 
+  // Rejected records wait in the working directory and go beside the table's directory at commit.
+  const rejectsStaged = join(work, 'rejects.jsonl')
+  const rejectsPath = join(options.dir, `${target.table}.rejects.jsonl`)
+  let rejected = 0
+
   return {
     async abort(): Promise<void> {
       if (finished) return
@@ -147,13 +208,27 @@ export async function openParquetWriter(
                 target,
               })
         await publish(out, destination, target, work)
+        // After the table: a failure here leaves the records published, and says so.
+        await publishRejects(rejected > 0 ? rejectsStaged : undefined, rejectsPath, target.mode, work)
         await cleanUp()
-        return {location: `${target.kind} in ${destination}`, written}
+        return {
+          location: `${target.kind} in ${destination}`,
+          ...(rejected > 0 ? {rejected: {count: rejected, location: rejectsPath}} : {}),
+          written,
+        }
       } catch (error) {
         await stager.abort()
         await cleanUp()
         throw error
       }
+    },
+
+    async reject(records: readonly RejectedRecord[]): Promise<void> {
+      await appendFile(
+        rejectsStaged,
+        records.map((record) => `${rejectJsonLine(record, target.table, startedAt)}\n`).join(''),
+      )
+      rejected += records.length
     },
 
     async write(batch: RecordBatch): Promise<void> {

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {ExitCode} from '../../errors.js'
 import {fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
 import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export-source.js'
 import {MAX_CONCURRENT_REQUESTS} from '../../mixpanel/scheduler.js'
@@ -68,8 +69,9 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
     const {fetchEvents} = await import('../../services/fetch-events.js')
     const progress = await Progress.start({noun: 'events', quiet: flags.quiet})
     if (flags.stdout && args.table) progress.warn(`TABLE "${args.table}" is ignored with --stdout`)
-    await fetchEvents({
+    const result = await fetchEvents({
       account: await this.resolveAccount(),
+      badRecords: flags['bad-records'],
       chunkDays: flags['chunk-days'],
       concurrency: flags.concurrency,
       config: this.config,
@@ -88,5 +90,7 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
       to: args.to,
       where: flags.where,
     })
+    // Committed, with records quarantined: a distinct exit status, so that cron notices.
+    if (result.rejected) this.exit(ExitCode.Quarantined)
   }
 }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {UsageError} from '../../errors.js'
+import {ExitCode, UsageError} from '../../errors.js'
 import {fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
 import {Progress} from '../../progress.js'
 
@@ -65,8 +65,9 @@ Pages are read with one engage session: once the first page has said how many th
     const {fetchProfiles} = await import('../../services/fetch-profiles.js')
     const progress = await Progress.start({noun: 'profiles', quiet: flags.quiet})
     if (flags.stdout && args.table) progress.warn(`TABLE "${args.table}" is ignored with --stdout`)
-    await fetchProfiles({
+    const result = await fetchProfiles({
       account: await this.resolveAccount(),
+      badRecords: flags['bad-records'],
       config: this.config,
       db: flags.db,
       format: flags.raw ? 'raw' : 'normalized',
@@ -87,5 +88,7 @@ Pages are read with one engage session: once the first page has said how many th
       ...sinkChoice(flags),
       table: args.table ?? 'profiles',
     })
+    // Committed, with records quarantined: a distinct exit status, so that cron notices.
+    if (result.rejected) this.exit(ExitCode.Quarantined)
   }
 }

@@ -4,7 +4,7 @@ import {formatCount} from '../../progress.js'
 export default class Tables extends DatabaseCommand<typeof Tables> {
   static description = `List the tables of the local DuckDB database: rows, the days fetched, and when.
 
-The fetch details come from mpx's record of the fetches that made each table (_mpx_fetches); tables made otherwise (mpx sql --write) show their row count only.`
+The fetch details come from mpx's record of the fetches that made each table (_mpx_fetches); tables made otherwise (mpx sql --write) show their row count only. REJECTED counts the records fetches quarantined because mpx could not store them: they are in _mpx_rejects (mpx sql "SELECT * FROM _mpx_rejects").`
   static enableJsonFlag = true
   static examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Tables of the current project’s database'},
@@ -26,6 +26,7 @@ The fetch details come from mpx's record of the fetches that made each table (_m
       return tables
     }
 
+    const rejected = tables.some((table) => table.rejected > 0)
     this.log(
       renderTable(
         [
@@ -35,6 +36,7 @@ The fetch details come from mpx's record of the fetches that made each table (_m
           {header: 'FROM'},
           {header: 'TO'},
           {header: 'FETCHED'},
+          ...(rejected ? [{align: 'right' as const, header: 'REJECTED'}] : []),
         ],
         tables.map((table) => [
           table.name,
@@ -43,9 +45,11 @@ The fetch details come from mpx's record of the fetches that made each table (_m
           table.from ?? '',
           table.to ?? '',
           table.fetchedAt ? table.fetchedAt.slice(0, 19).replace('T', ' ') + ' UTC' : '',
+          ...(rejected ? [table.rejected > 0 ? formatCount(table.rejected) : ''] : []),
         ]),
       ),
     )
+    if (rejected) this.log('Rejected records are in _mpx_rejects: mpx sql "SELECT * FROM _mpx_rejects"')
     return tables
   }
 }
