@@ -1,7 +1,8 @@
 /**
  * Which `time` values an event may have: a finite number of seconds since the epoch whose UTC time
  * falls in the years 0000 to 9999, the range every reader of `event_time` (ISO 8601 text, DuckDB,
- * Parquet) understands. A value that looks like milliseconds is refused rather than guessed at.
+ * Parquet) understands. A value that looks like milliseconds (from 1e11, the year 5138, on) is
+ * refused rather than guessed at: so in effect seconds are taken from the year 0000 to 5138.
  */
 
 /** 0000-01-01T00:00:00Z, in seconds. */

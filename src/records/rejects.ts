@@ -82,7 +82,7 @@ export class RejectQueue {
   }
   /** Records rejected so far in the fetch. */
   count = 0
-private pending: RejectedRecord[] = []
+  private pending: RejectedRecord[] = []
 
   constructor(private readonly policy: BadRecordsPolicy = 'quarantine') {}
 

@@ -58,6 +58,9 @@ describe('profile records', () => {
     expect(engageDateToIso('2024-13-45T99:00:00')).to.equal(undefined)
     expect(engageDateToIso('')).to.equal(undefined)
     expect(engageDateToIso(true)).to.equal(undefined)
+    // Only the years 0000 to 9999, which DuckDB and Parquet readers understand: the rest stays in properties.
+    expect(engageDateToIso(1e15)).to.equal(undefined)
+    expect(engageDateToIso('10000-01-01T00:00:00')).to.equal(undefined)
   })
 
   it('turns numeric distinct ids into exact strings', () => {
@@ -71,7 +74,7 @@ describe('profile records', () => {
       '{"distinct_id":"u5","last_seen":null,"properties":{}}',
     )
     for (const bad of ['{"$distinct_id":"u1"', '[]', '{"$properties":{}}', '{"$distinct_id":"u1","$properties":[1]}']) {
-      expect(() => normalizeProfileLine(bad), bad).to.throw(MpxError, /engage profile/)
+      expect(() => normalizeProfileLine(bad), bad).to.throw(MpxError, /profile/)
     }
   })
 })

@@ -43,6 +43,8 @@ describe('tables', () => {
       from: null,
       kind: null,
       name: 'notes',
+      rejected: 0,
+      rejectedIn: null,
       rows: 1,
       to: null,
     })
