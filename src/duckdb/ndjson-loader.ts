@@ -1,6 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 
-import {closeSync, openSync, writeSync} from 'node:fs'
+import {closeSync, openSync, readFileSync, writeSync} from 'node:fs'
 import {mkdtemp, readdir, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -73,6 +73,46 @@ async function removeAbandonedLoads(directory: string): Promise<void> {
       }
     }),
   )
+}
+
+/** `in file "/tmp/mpx-load-.../0.jsonl", in line 12: ` in DuckDB's JSON reader's errors. */
+const FILE_AND_LINE = /\s*in file "[^"]*",?(?: in line \d+)?:?\s*/
+
+/**
+ * A failed load's error, in terms of the record rather than mpx's temporary file: DuckDB's reason
+ * without the file, and the record's event, day and id when the reason quotes a value that one
+ * record of the file holds (DuckDB's line numbers are approximate: they are not relied on).
+ */
+export function loadFailure(error: unknown, path: string): string {
+  const message = duckdbMessage(error)
+  const reason = message
+    .replace(FILE_AND_LINE, ': ')
+    .replaceAll(path, 'the load')
+    .replace(/^Invalid Input Error: /, '')
+  const quoted = /"((?:[^"\\]|\\.)+)"/.exec(reason)?.[0]
+  let record: Record<string, unknown> | undefined
+  if (quoted && reason !== message) {
+    try {
+      const line = readFileSync(path, 'utf8')
+        .split('\n')
+        .find((text) => text.includes(quoted))
+      if (line) record = JSON.parse(line) as Record<string, unknown>
+    } catch {
+      // The record cannot be found: the reason alone.
+    }
+  }
+
+  if (!record) return `DuckDB could not load the records: ${reason}`
+  const time = record.event_time ?? record.last_seen
+  const day = typeof time === 'string' && /^\d{4}-\d\d-\d\d/.test(time) ? ` of ${time.slice(0, 10)}` : ''
+  const id =
+    typeof record.insert_id === 'string'
+      ? ` (insert id ${record.insert_id})`
+      : typeof record.distinct_id === 'string'
+        ? ` (distinct id ${record.distinct_id})`
+        : ''
+  const what = 'event_name' in record ? `the event ${JSON.stringify(record.event_name)}` : 'a record'
+  return `DuckDB could not store ${what}${day}${id}: ${reason}`
 }
 
 export interface NdjsonLoaderOptions {
@@ -201,9 +241,7 @@ export class NdjsonLoader {
 
       await connection.run(sql)
     } catch (error) {
-      this.failure ??= new MpxError(`DuckDB could not load the records: ${duckdbMessage(error)}`, undefined, {
-        cause: error,
-      })
+      this.failure ??= new MpxError(loadFailure(error, path), undefined, {cause: error})
     } finally {
       this.running = false
     }

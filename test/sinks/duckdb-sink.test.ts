@@ -139,6 +139,46 @@ describe('duckdb sink', () => {
     expect(await loadFiles()).to.deep.equal([])
   })
 
+  it('a record DuckDB refuses fails the fetch naming the record, not mpx’s temporary file', async () => {
+    const refused =
+      '{"event_name":"Odd","event_time":"+055969-09-28T03:03:20.000Z","distinct_id":"u","insert_id":"odd-1","properties":{}}'
+    const error = await store(path, [...eventLines.slice(0, 50), refused], target()).catch((error_: unknown) => error_)
+    expect(error).to.be.instanceOf(MpxError)
+    const {message} = error as MpxError
+    expect(message).to.match(
+      /^DuckDB could not store the event "Odd" \(insert id odd-1\): JSON transform error: invalid timestamp/,
+    )
+    expect(message).to.not.match(/mpx-load|\.jsonl|in line/)
+    expect(existsSync(path)).to.equal(false)
+    expect(await loadFiles()).to.deep.equal([])
+  })
+
+  it('keeps rejected records in _mpx_rejects, in the fetch’s transaction: none after an abort', async () => {
+    const reject = {
+      kind: 'events' as const,
+      line: '{"event":"X"}',
+      range: {from: '2024-03-01', to: '2024-03-04'},
+      reason: 'no properties',
+    }
+    const writer = await openTableWriter(target(), {path}, {warn() {}})
+    await writer.write(recordBatch('events', 'normalized', eventLines.slice(0, 10)))
+    await writer.reject!([reject, {...reject, line: 'null', reason: 'not an object but null'}])
+    const result = await writer.commit()
+    expect(result.rejected).to.deep.equal({count: 2, location: `_mpx_rejects in ${path}`})
+    expect(
+      await queryLines(path, 'SELECT table_name, from_date, day, line, reason FROM _mpx_rejects ORDER BY rowid'),
+    ).to.deep.equal([
+      String.raw`{"table_name":"events","from_date":"2024-03-01","day":null,"line":"{\"event\":\"X\"}","reason":"no properties"}`,
+      '{"table_name":"events","from_date":"2024-03-01","day":null,"line":"null","reason":"not an object but null"}',
+    ])
+
+    const aborted = await openTableWriter(target({mode: 'append'}), {path}, {warn() {}})
+    await aborted.reject!([reject])
+    await aborted.abort(new Error('test abort'))
+    expect(await queryValue(path, 'SELECT count(*) FROM _mpx_rejects')).to.equal(2n)
+    expect(await loadFiles()).to.deep.equal([])
+  })
+
   it('appends only records not already stored; an aborted append adds nothing', async () => {
     await store(path, eventLines.slice(0, 300), target())
     await store(path, eventLines.slice(200, 900), target({mode: 'append'}), {abort: true, fileBytes: 50_000})
