@@ -15,12 +15,8 @@ function malformed(line: string, why: string): MpxError {
 }
 
 function badEvent(line: string, reason: string, insertId?: unknown): BadRecordError {
-  return new BadRecordError({
-    insertId: typeof insertId === 'string' && insertId !== '' ? insertId : undefined,
-    kind: 'events',
-    line,
-    reason,
-  })
+  const id = typeof insertId === 'string' && insertId !== '' ? {insertId} : {}
+  return new BadRecordError({...id, kind: 'events', line, reason})
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
