@@ -195,7 +195,17 @@ function guardSink(sink: Sink, plugin: string): Sink {
         throw wrap(error)
       }
 
+      const {reject} = writer
       return {
+        ...(reject && {
+          async reject(rejects): Promise<void> {
+            try {
+              await reject.call(writer, rejects)
+            } catch (error) {
+              throw wrap(error)
+            }
+          },
+        }),
         async abort(reason: unknown): Promise<void> {
           try {
             await writer.abort(reason)

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
-import {readdir, stat} from 'node:fs/promises'
+import {readdir, readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {parseLossless} from '../../src/records/json.js'
@@ -123,6 +123,43 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     expect(codecs).to.deep.equal([{compression: 'ZSTD'}])
     // Nothing else was left in the directory: no working directory, no load files.
     expect(await readdir(dir)).to.deep.equal(['events'])
+  })
+
+  it('quarantines bad records in <dir>/<table>.rejects.jsonl beside the table, byte for byte, and exits 6', async () => {
+    const good = [...events.lines()]
+    const bad = [
+      'null',
+      '{"event":"X"}',
+      '{"event":"Y","properties":null}',
+      '{"event":"M","properties":{"time":1704153600000}}',
+    ]
+    server.setEvents([...good.slice(0, 300), bad[0], bad[1], ...good.slice(300), bad[2], bad[3]])
+    try {
+      const sink = ['--sink', 'parquet', '--sink-option', `dir=${dir}`]
+      const result = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink])
+      expect(result.code, result.stderr).to.equal(6)
+      const rejectsFile = join(dir, 'events.rejects.jsonl')
+      expect(result.stderr, result.stderr).to.include(`4 events could not be stored and were quarantined: see ${rejectsFile}`)
+      expect(await readParquetEvents(`${dir}/events/**/*.parquet`)).to.have.length(600)
+      const rejects = (await readFile(rejectsFile, 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as {line: string; reason: string; table_name: string})
+      expect(rejects.map((reject) => reject.line)).to.deep.equal(bad)
+      expect(rejects[3].reason).to.match(/looks like milliseconds/)
+      expect((await readdir(dir)).sort()).to.deep.equal(['events', 'events.rejects.jsonl'])
+
+      // Appending adds to the rejects; a replace without any removes them (they described what is gone).
+      const appended = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink, '--append', '--quiet'])
+      expect(appended.code, appended.stderr).to.equal(6)
+      expect((await readFile(rejectsFile, 'utf8')).trimEnd().split('\n')).to.have.length(8)
+      server.setEvents(events)
+      const replaced = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink, '--replace', '--quiet'])
+      expect(replaced.code, replaced.stderr).to.equal(0)
+      expect(await readdir(dir)).to.deep.equal(['events'])
+    } finally {
+      server.setEvents(events)
+    }
   })
 
   it('refuses an existing table, appends files without touching the old ones, and replaces all at once', async () => {
