@@ -12,8 +12,7 @@ export const fetchFlags = {
   'bad-records': Flags.custom<BadRecordsPolicy>({
     default: 'quarantine',
     description:
-      'Records mpx cannot store (not an event, a bad time): quarantine them beside the output and exit 6, fail at the first (exit 1), or a number N: fail past N',
-    helpValue: 'quarantine|fail|N',
+      'Records mpx cannot store (not an event, a bad time): quarantine (kept beside the output, exit 6), fail (exit 1 at the first), or N (fail past N)',
     async parse(input) {
       const policy = parseBadRecordsPolicy(input)
       if (policy === undefined) throw new Error(`Expected quarantine, fail or a number of records, not "${input}"`)
