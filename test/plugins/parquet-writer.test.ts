@@ -159,6 +159,24 @@ describe('the Parquet sink writer', () => {
     expect(await readdir(join(dir.path, 'events'))).to.deep.equal([])
   })
 
+  it('a record DuckDB refuses fails the commit without naming the working file; an abort keeps no rejects', async () => {
+    const refused =
+      '{"event_name":"Odd","event_time":"+055969-09-28T03:03:20.000Z","distinct_id":"u","insert_id":"odd","properties":{}}'
+    const error = await store([...eventLines.slice(0, 10), refused]).catch((error_: unknown) => error_)
+    expect((error as Error).message).to.match(/^DuckDB could not read the records: .*invalid timestamp/)
+    expect((error as Error).message).to.not.match(/\.mpx-tmp|load-\d+\.jsonl|in line/)
+
+    const sinkTarget = target({options: {compression: 'zstd', dir: dir.path}})
+    const writer = await parquetSink().open(sinkTarget, {
+      dataDir: dir.path,
+      signal: new AbortController().signal,
+      warn() {},
+    })
+    await writer.reject!([{kind: 'events', line: 'null', reason: 'not an object but null'}])
+    await writer.abort(new Error('interrupted'))
+    expect(await readdir(dir.path)).to.deep.equal([])
+  })
+
   it('removes the working directories of fetches that were killed', async () => {
     const stale = join(dir.path, '.mpx-tmp-events-999999999-abc123')
     const live = join(dir.path, `.mpx-tmp-events-${process.pid}-abc123`)

@@ -416,7 +416,9 @@ class Stager {
       .then(
         () => {},
         (error: unknown) => {
-          this.failure ??= new Error(`DuckDB could not read the records: ${message(error)}`, {cause: error})
+          // Not the working file's name and line (approximate): they mean nothing to the user.
+          const reason = message(error).replace(/\s*in file "[^"]*",?(?: in line \d+)?:?\s*/, ': ')
+          this.failure ??= new Error(`DuckDB could not read the records: ${reason}`, {cause: error})
         },
       )
       .finally(() => rm(file.path, {force: true}))
