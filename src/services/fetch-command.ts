@@ -141,7 +141,7 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
     const seconds = progress.elapsedSeconds.toFixed(1)
     const where = result.location ? ` to ${result.location}` : ''
     const {rejected} = result
-    const quarantined = rejected ? `; ${formatCount(rejected.count)} quarantined in ${rejected.location}` : ''
+    const quarantined = rejected ? ` (${formatCount(rejected.count)} quarantined: see ${rejected.location})` : ''
     progress.done(`Fetched ${formatCount(result.written)} ${input.kind}${where} in ${seconds}s${quarantined}`)
     // Even with --quiet: the fetch exits 6 for it, and a script must be able to tell why.
     if (rejected) {

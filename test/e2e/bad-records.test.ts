@@ -81,7 +81,7 @@ describe('bad records are quarantined, not fatal (real binary)', function () {
     expect(result.stderr).to.include('Rejected event of 2024-01-01..2024-01-03 (properties is not an object): ')
     expect(result.stderr).to.match(/looks like milliseconds, not seconds\): "\{\\"event\\":\\"Millis/)
     expect(result.stderr).to.match(/Warning: 10 events could not be stored and were quarantined: see stderr\n/)
-    expect(result.stderr).to.match(/Fetched 3,000 events to stdout in [\d.]+s; 10 quarantined in stderr/)
+    expect(result.stderr).to.match(/Fetched 3,000 events to stdout in [\d.]+s \(10 quarantined: see stderr\)\n/)
   })
 
   it('--quiet still says what was quarantined (and exits 6)', async () => {
