@@ -10,6 +10,7 @@ import {createHash} from 'node:crypto'
 
 import {ascii, isNull, scanObject, skipString} from './canonical.js'
 import {JsonLines} from './json-lines.js'
+import {trueSeconds, type WallClock} from './wall-clock.js'
 
 const NEWLINE = 10
 const QUOTE = 0x22
@@ -39,6 +40,8 @@ let distinctIdStart = -1
 let distinctIdEnd = -1
 let insertIdStart = -1
 let insertIdEnd = -1
+/** The block's wall clock, when its times are a legacy project's (see normalizeEventBlock). */
+let blockClock: undefined | WallClock
 /** Where the kept members start and end, in pairs: a run of adjacent members is one pair. */
 const kept: number[] = []
 
@@ -186,7 +189,7 @@ function spliceLine(text: Uint8Array, start: number, end: number, out: Output): 
   if (timeFirst !== 0x2d && (timeFirst < 0x30 || timeFirst > 0x39)) return false
   let eventTime: string
   try {
-    eventTime = secondsToIso(numberAt(text, timeStart, timeEnd))
+    eventTime = secondsToIso(trueSeconds(numberAt(text, timeStart, timeEnd), blockClock))
   } catch {
     return false
   }
@@ -231,12 +234,13 @@ function spliceLine(text: Uint8Array, start: number, end: number, out: Output): 
 /**
  * Normalizes a block of raw export lines. `general` is the general path for the lines the fast
  * path does not take (and for every line of text that is not valid UTF-8, as decoding would
- * replace its bad bytes).
+ * replace its bad bytes). With `clock`, times are a legacy project's wall clock, converted to UTC.
  */
-export function normalizeEventBlock(block: JsonLines, general: LineNormalizer): JsonLines {
+export function normalizeEventBlock(block: JsonLines, general: LineNormalizer, clock?: WallClock): JsonLines {
   const text = block.bytes
   const out = new Output(text.length + block.count * GROWTH_PER_LINE)
   const valid = isUtf8(text)
+  blockClock = clock
   for (let start = 0; start < text.length;) {
     let end = text.indexOf(NEWLINE, start)
     if (end === -1) end = text.length
