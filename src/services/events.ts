@@ -4,6 +4,10 @@ import type {NormalizedEvent, RawEvent, RecordFormat} from '../records/types.js'
 
 import {exportBlocks, type ExportOptions, type ExportQuery} from '../mixpanel/export-source.js'
 import {normalizeEvent, normalizeEventLines, parseRawEvent} from '../records/events.js'
+import {projectClock, type TimeOptions} from '../records/project-time.js'
+
+/** How events are exported and what they are turned into. */
+export type EventOptions = ExportOptions & TimeOptions & {format: RecordFormat}
 
 /**
  * Export blocks of JSON lines in `format`: raw lines untouched, or normalized.
@@ -13,11 +17,15 @@ import {normalizeEvent, normalizeEventLines, parseRawEvent} from '../records/eve
 export async function* eventBlocks(
   client: MixpanelClient,
   query: ExportQuery,
-  options: ExportOptions & {format: RecordFormat},
+  options: EventOptions,
 ): AsyncGenerator<JsonLines, void, undefined> {
+  const {check, clock} = projectClock(options)
   for await (const block of exportBlocks(client, query, options)) {
-    yield options.format === 'raw' ? block : normalizeEventLines(block)
+    check?.add(block)
+    yield options.format === 'raw' ? block : normalizeEventLines(block, clock)
   }
+
+  check?.finish()
 }
 
 /**
@@ -28,7 +36,7 @@ export async function* eventBlocks(
 export async function* eventLines(
   client: MixpanelClient,
   query: ExportQuery,
-  options: ExportOptions & {format: RecordFormat},
+  options: EventOptions,
 ): AsyncGenerator<string[], void, undefined> {
   for await (const block of eventBlocks(client, query, options)) yield block.lines
 }
@@ -41,12 +49,16 @@ export async function* eventLines(
 export async function* eventRecords(
   client: MixpanelClient,
   query: ExportQuery,
-  options: ExportOptions & {format: RecordFormat},
+  options: EventOptions,
 ): AsyncGenerator<NormalizedEvent | RawEvent, void, undefined> {
+  const {check, clock} = projectClock(options)
   for await (const block of exportBlocks(client, query, options)) {
+    check?.add(block)
     for (const line of block.lines) {
       const raw = parseRawEvent(line)
-      yield options.format === 'raw' ? raw : normalizeEvent(raw, line)
+      yield options.format === 'raw' ? raw : normalizeEvent(raw, line, clock)
     }
   }
+
+  check?.finish()
 }
