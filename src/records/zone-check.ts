@@ -13,7 +13,7 @@ import {trueSeconds, type WallClock} from './wall-clock.js'
 /** Events with both times looked at: the first ones of a fetch. */
 export const SAMPLE_SIZE = 1000
 /** Fewer than this and nothing is said: too little to tell. */
-const MIN_SAMPLES = 10
+const MIN_SAMPLES = 20
 const QUARTER_HOUR_MS = 15 * 60_000
 /** How late after their time most events are processed, at most: a cluster is this wide. */
 const PROCESSING_DELAY_MS = 60 * 60_000
@@ -39,26 +39,36 @@ export function formatOffset(minutes: number): string {
   return `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`
 }
 
-/** The value at quantile `q` of sorted numbers. */
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+/** How many of the numbers are in [low, high] (at most SAMPLE_SIZE of them: a scan is cheap). */
+function countBetween(numbers: readonly number[], low: number, high: number): number {
+  let count = 0
+  for (const value of numbers) if (value >= low && value <= high) count++
+  return count
 }
 
-function roundToQuarterHour(ms: number): number {
-  return Math.round(ms / QUARTER_HOUR_MS) * QUARTER_HOUR_MS
+/** Events that an offset explains: their difference is the offset less up to an hour of processing delay. */
+function explained(differences: readonly number[], offset: number): number {
+  return countBetween(differences, offset - PROCESSING_DELAY_MS - QUARTER_HOUR_MS / 2, offset + QUARTER_HOUR_MS / 2)
 }
 
 /**
- * Where differences (ms) cluster: near the top, since processing comes after the event (the 90th
- * percentile, rounded to a quarter-hour, as zone offsets are); undefined when they do not cluster
- * (at least half within the hour of processing delay below it).
+ * The zone offset (ms, a whole quarter-hour, as zone offsets are) that explains most of the
+ * differences (time minus processing time), when it explains at least half of them. Among offsets
+ * that explain as many, the lowest: events processed at once sit at the offset itself, and the
+ * offsets up to an hour above it explain them too.
  */
-function clusterOf(sorted: readonly number[]): number | undefined {
-  const estimate = roundToQuarterHour(quantile(sorted, 0.9))
-  const inside = sorted.filter(
-    (d) => d >= estimate - PROCESSING_DELAY_MS - QUARTER_HOUR_MS / 2 && d <= estimate + QUARTER_HOUR_MS / 2,
-  ).length
-  return inside * 2 >= sorted.length ? estimate : undefined
+function clusterOf(differences: readonly number[]): number | undefined {
+  let best: number | undefined
+  let bestCount = 0
+  for (let offset = -MAX_OFFSET_MS; offset <= MAX_OFFSET_MS; offset += QUARTER_HOUR_MS) {
+    const count = explained(differences, offset)
+    if (count > bestCount) {
+      best = offset
+      bestCount = count
+    }
+  }
+
+  return bestCount * 2 >= differences.length ? best : undefined
 }
 
 /**
@@ -96,9 +106,10 @@ export class TimezoneCheck {
     if (this.decided) return
     this.decided = true
     if (this.shifts.length < MIN_SAMPLES) return
-    const residual = clusterOf([...this.residuals].sort((a, b) => a - b))
-    if (residual === undefined || residual === 0 || Math.abs(residual) > MAX_OFFSET_MS) return
-    const observed = clusterOf([...this.shifts].sort((a, b) => a - b)) ?? residual
+    // Times as the fetch takes them are processed within the hour (offset 0), or no offset stands out.
+    const residual = clusterOf(this.residuals)
+    if (residual === undefined || residual === 0) return
+    const observed = clusterOf(this.shifts) ?? residual
     const observedMinutes = observed / 60_000
     const samples = this.shifts.length
     const seen = `in the first ${samples} events, time is ${formatOffset(observedMinutes)} from mp_processing_time_ms (which Mixpanel stamps in UTC)`

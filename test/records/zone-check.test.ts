@@ -59,6 +59,16 @@ describe('timezone check (time against mp_processing_time_ms)', () => {
     expect(check(utcLines('2024-07-01', '2024-07-03'), LA)[0]).to.include({observedMinutes: 0})
   })
 
+  it('tells an hour apart when events are processed at once, and quarter-hour zones too', () => {
+    const start = Date.parse('2024-07-01T00:00:00Z') / 1000
+    const prompt = (offsetSeconds: number) =>
+      Array.from({length: 200}, (_, i) => event(start + i * 60 + offsetSeconds, (start + i * 60 + 3) * 1000))
+    // Paris' summer wall clock read as London's: an hour off.
+    expect(check(prompt(2 * 3600), 'Europe/London')[0]).to.include({observedMinutes: 120})
+    expect(check(prompt(2 * 3600), 'Europe/Paris')).to.deep.equal([])
+    expect(check(prompt(5 * 3600 + 45 * 60))[0]).to.include({observedMinutes: 345})
+  })
+
   it('says nothing on too few events, or on times that do not cluster (events imported long after)', () => {
     const start = Date.parse('2024-01-01T00:00:00Z') / 1000
     const few = Array.from({length: 5}, (_, i) => event(start + i * 60 - 8 * 3600, (start + i * 60) * 1000))
