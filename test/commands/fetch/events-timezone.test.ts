@@ -162,56 +162,60 @@ describe('fetch:events of a legacy project (timezone)', () => {
     expect(environment.stderr).to.include('Unknown timezone "Nowhere" in MP_TIMEZONE')
     expect(server.requests).to.have.length(0)
   })
-})
 
-describe("fetch:events and the project's today", () => {
-  let server: FakeMixpanel | undefined
+  describe("fetch:events and the project's today", () => {
+    let server: FakeMixpanel | undefined
 
-  afterEach(async () => server?.close())
+    afterEach(async () => server?.close())
 
-  async function fake(today?: string): Promise<Record<string, string>> {
-    server = await startFakeMixpanel({auth: account, events: trueLines, timezone: LA, today})
-    return serviceAccountEnv(server.url, account)
-  }
+    async function fake(today?: string): Promise<Record<string, string>> {
+      server = await startFakeMixpanel({auth: account, events: trueLines, timezone: LA, today})
+      return serviceAccountEnv(server.url, account)
+    }
 
-  it("clamps TO after the project's today (in its zone) to today, with a one-line note", async () => {
-    // 05:00 UTC on 2024-03-12: already the 12th in UTC, still the 11th in Los Angeles.
-    const env = {...(await fake()), MPX_NOW: '2024-03-12T05:00:00Z'}
-    const result = await runMpx(['fetch:events', '2024-03-10', '9999-12-31', '--stdout', '--timezone', LA], {env})
-    expect(result.code, result.stderr).to.equal(0)
-    expect(result.stderr).to.include(
-      "TO 9999-12-31 is after the project's today (2024-03-11 in America/Los_Angeles): fetching up to 2024-03-11",
-    )
-    expect(server!.requests.map((request) => request.params.to_date)).to.deep.equal(['2024-03-11'])
-    const utc = await runMpx(['fetch:events', '2024-03-10', '9999-12-31', '--stdout', '--quiet'], {env})
-    expect(utc.code).to.equal(0)
-    expect(server!.requests.at(-1)!.params.to_date).to.equal('2024-03-12')
-  })
+    it("clamps TO after the project's today (in its zone) to today, with a one-line note", async () => {
+      // 05:00 UTC on 2024-03-12: already the 12th in UTC, still the 11th in Los Angeles.
+      const env = {...(await fake()), MPX_NOW: '2024-03-12T05:00:00Z'}
+      const result = await runMpx(['fetch:events', '2024-03-10', '9999-12-31', '--stdout', '--timezone', LA], {env})
+      expect(result.code, result.stderr).to.equal(0)
+      expect(result.stderr).to.include(
+        "TO 9999-12-31 is after the project's today (2024-03-11 in America/Los_Angeles): fetching up to 2024-03-11",
+      )
+      expect(server!.requests.map((request) => request.params.to_date)).to.deep.equal(['2024-03-11'])
+      const utc = await runMpx(['fetch:events', '2024-03-10', '9999-12-31', '--stdout', '--quiet'], {env})
+      expect(utc.code).to.equal(0)
+      expect(server!.requests.at(-1)!.params.to_date).to.equal('2024-03-12')
+    })
 
-  it("refuses FROM after the project's today (exit 3), before any request", async () => {
-    const env = {...(await fake()), MPX_NOW: '2024-03-12T05:00:00Z'}
-    const result = await runMpx(['fetch:events', '2024-03-12', '2024-03-12', '--stdout', '--timezone', LA], {env})
-    expect(result.code).to.equal(3)
-    expect(result.stderr).to.include("FROM 2024-03-12 is after the project's today (2024-03-11 in America/Los_Angeles)")
-    expect(server!.requests).to.have.length(0)
-  })
+    it("refuses FROM after the project's today (exit 3), before any request", async () => {
+      const env = {...(await fake()), MPX_NOW: '2024-03-12T05:00:00Z'}
+      const result = await runMpx(['fetch:events', '2024-03-12', '2024-03-12', '--stdout', '--timezone', LA], {env})
+      expect(result.code).to.equal(3)
+      expect(result.stderr).to.include(
+        "FROM 2024-03-12 is after the project's today (2024-03-11 in America/Los_Angeles)",
+      )
+      expect(server!.requests).to.have.length(0)
+    })
 
-  it('retries once with the day before when Mixpanel answers that to_date is after its today', async () => {
-    const env = {...(await fake('2024-03-11')), MPX_NOW: '2024-03-12T20:00:00Z'}
-    const result = await runMpx(['fetch:events', '2024-03-10', '2024-03-12', '--stdout', '--timezone', LA], {env})
-    expect(result.code, result.stderr).to.equal(0)
-    expect(server!.requests.map((request) => request.params.to_date)).to.deep.equal(['2024-03-12', '2024-03-11'])
-    expect(result.stderr).to.include("Mixpanel says 2024-03-12 is after the project's today: fetching up to 2024-03-11")
-    expect((jsonLines(result.stdout) as Event[]).map((event) => event.event_time)).to.deep.equal(
-      laDays('2024-03-10', '2024-03-11').map((line) => expectedInstant(trueSeconds(line))),
-    )
-  })
+    it('retries once with the day before when Mixpanel answers that to_date is after its today', async () => {
+      const env = {...(await fake('2024-03-11')), MPX_NOW: '2024-03-12T20:00:00Z'}
+      const result = await runMpx(['fetch:events', '2024-03-10', '2024-03-12', '--stdout', '--timezone', LA], {env})
+      expect(result.code, result.stderr).to.equal(0)
+      expect(server!.requests.map((request) => request.params.to_date)).to.deep.equal(['2024-03-12', '2024-03-11'])
+      expect(result.stderr).to.include(
+        "Mixpanel says 2024-03-12 is after the project's today: fetching up to 2024-03-11",
+      )
+      expect((jsonLines(result.stdout) as Event[]).map((event) => event.event_time)).to.deep.equal(
+        laDays('2024-03-10', '2024-03-11').map((line) => expectedInstant(trueSeconds(line))),
+      )
+    })
 
-  it('fails with a usage error (exit 3) when Mixpanel refuses the day before too', async () => {
-    const env = {...(await fake('2024-03-10')), MPX_NOW: '2024-03-12T20:00:00Z'}
-    const result = await runMpx(['fetch:events', '2024-03-10', '2024-03-12', '--stdout', '--timezone', LA], {env})
-    expect(result.code).to.equal(3)
-    expect(result.stderr).to.include('to_date cannot be later than today')
-    expect(server!.requests).to.have.length(2)
+    it('fails with a usage error (exit 3) when Mixpanel refuses the day before too', async () => {
+      const env = {...(await fake('2024-03-10')), MPX_NOW: '2024-03-12T20:00:00Z'}
+      const result = await runMpx(['fetch:events', '2024-03-10', '2024-03-12', '--stdout', '--timezone', LA], {env})
+      expect(result.code).to.equal(3)
+      expect(result.stderr).to.include('to_date cannot be later than today')
+      expect(server!.requests).to.have.length(2)
+    })
   })
 })
