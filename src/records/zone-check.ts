@@ -17,7 +17,7 @@ const MIN_SAMPLES = 20
 const QUARTER_HOUR_MS = 15 * 60_000
 /** How late after their time most events are processed, at most: a cluster is this wide. */
 const PROCESSING_DELAY_MS = 60 * 60_000
-/** The widest offsets zones have: UTC-12 to UTC+14. */
+/** Offsets looked for: zones lie within UTC-12 to UTC+14. */
 const MAX_OFFSET_MS = 14 * 3_600_000
 
 /** A fetch whose event times are shifted from UTC by what looks like a zone's offset. */
