@@ -74,13 +74,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as CommandArgs<T>
   }
 
-  /** Credentials and region, resolved from flags, then environment, then the config file. */
-  protected async resolveAccount(): Promise<ResolvedAccount> {
+  /**
+   * Credentials, region and timezone, resolved from flags, then environment, then the config file.
+   * `timezone`: the --timezone flag of the commands that have one.
+   */
+  protected async resolveAccount(timezone?: string): Promise<ResolvedAccount> {
     const config = await readConfig(this.configFile, (message) => this.warn(message))
     return resolveAccount(config, {
       account: this.flags.account,
       projectId: this.flags['project-id'],
       region: this.flags.region,
+      timezone,
     })
   }
 }

@@ -12,7 +12,10 @@ import type {NormalizedEvent, NormalizedProfile, RawEvent, RawProfile, RecordFor
 
 import {resolveAccount} from './config/resolve.js'
 import {MixpanelClient} from './mixpanel/client.js'
+import {checkRange} from './mixpanel/dates.js'
 import {DEFAULT_CHUNK_DAYS} from './mixpanel/export-source.js'
+import {clampToToday} from './mixpanel/today.js'
+import {checkTimezone} from './records/wall-clock.js'
 import {eventRecords} from './services/events.js'
 import {profileRecords} from './services/profiles.js'
 
@@ -43,9 +46,22 @@ export interface MixpanelOptions {
   credentials?: CredentialsInput
   /** Allow a plain-http apiUrl on a non-loopback host. */
   insecure?: boolean
+  /**
+   * Told of what the caller should know but is not an error, one line each: event times that look
+   * shifted by a timezone offset not accounted for, a `to` after the project's today fetched up to
+   * today. Default: `process.emitWarning`.
+   */
+  onWarning?: (message: string) => void
   /** Data residency region: `us` (default), `eu` or `in`. */
   region?: Region
   retry?: Partial<RetryOptions>
+  /**
+   * The project's timezone, an IANA name such as `America/Los_Angeles`, for a project created
+   * before 2023: `from`/`to` are its days and `time` its wall clock, which normalized events turn
+   * into the true UTC instant. Default: MP_TIMEZONE or the saved account's (when `credentials`
+   * are not given), else UTC.
+   */
+  timezone?: string
 }
 
 export interface StreamEventsOptions {
@@ -130,17 +146,27 @@ export class Mixpanel {
    * reading the config file).
    */
   protected async client(): Promise<MixpanelClient> {
-    const {account, region} = this.options
-    const {credentials, region: resolvedRegion} = this.options.credentials
-      ? {credentials: toCredentials(this.options.credentials), region: region ?? 'us'}
-      : resolveAccount(await readSavedAccounts(), {account, region})
-    return new MixpanelClient({
+    return (await this.project()).client
+  }
+
+  /** The client and the project's timezone. */
+  protected async project(): Promise<{client: MixpanelClient; timezone: string}> {
+    const {account, region, timezone} = this.options
+    const resolved = this.options.credentials
+      ? {
+          credentials: toCredentials(this.options.credentials),
+          region: region ?? 'us',
+          timezone: timezone === undefined ? 'UTC' : checkTimezone(timezone, 'the timezone option'),
+        }
+      : resolveAccount(await readSavedAccounts(), {account, region, timezone})
+    const client = new MixpanelClient({
       apiUrl: this.options.apiUrl ?? process.env.MPX_API_URL,
-      credentials,
+      credentials: resolved.credentials,
       insecure: this.options.insecure,
-      region: resolvedRegion,
+      region: resolved.region,
       retry: this.options.retry,
     })
+    return {client, timezone: resolved.timezone ?? 'UTC'}
   }
 
   /**
@@ -151,18 +177,26 @@ export class Mixpanel {
   streamEvents(options: StreamEventsOptions & {format?: 'normalized'}): AsyncIterable<NormalizedEvent>
   streamEvents(options: StreamEventsOptions): AsyncIterable<NormalizedEvent | RawEvent>
   streamEvents(options: StreamEventsOptions): AsyncIterable<NormalizedEvent | RawEvent> {
-    const client = () => this.client()
+    const project = () => this.project()
+    const warn = this.options.onWarning ?? ((message: string) => process.emitWarning(message, 'MpxWarning'))
     return {
       async *[Symbol.asyncIterator]() {
+        checkRange(options.from, options.to)
+        const {client, timezone} = await project()
+        const {note, range} = clampToToday({from: options.from, to: options.to}, timezone)
+        if (note) warn(note)
         yield* eventRecords(
-          await client(),
-          {events: options.events, from: options.from, limit: options.limit, to: options.to, where: options.where},
+          client,
+          {events: options.events, from: range.from, limit: options.limit, to: range.to, where: options.where},
           {
             chunkDays: options.chunkDays ?? DEFAULT_CHUNK_DAYS,
             concurrency: options.concurrency,
             format: options.format ?? 'normalized',
+            onNote: warn,
             onReject: options.onReject,
+            onTimezoneMismatch: (mismatch) => warn(mismatch.message),
             signal: options.signal,
+            timezone,
           },
         )
       },

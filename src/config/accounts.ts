@@ -1,6 +1,7 @@
 import type {Region} from '../mixpanel/regions.js'
 
 import {NotFoundError, UsageError} from '../errors.js'
+import {checkTimezone} from '../records/wall-clock.js'
 import {
   type AccountEntry,
   type AccountType,
@@ -18,6 +19,8 @@ export type AccountDraft = {
   readonly name: string
   readonly projectId?: string
   readonly region?: string
+  /** The project's timezone (IANA name), for a legacy project. */
+  readonly timezone?: string
   readonly type: AccountType
   readonly username?: string
 }
@@ -42,6 +45,8 @@ export type AccountSummary = {
   readonly region: Region
   /** Masked with maskSecret: never the secret itself. */
   readonly secret: string
+  /** The project's timezone: UTC unless the account says otherwise. */
+  readonly timezone: string
   readonly type: AccountType
   readonly username?: string
 }
@@ -50,6 +55,7 @@ const flagOfField: Record<string, string> = {
   projectId: '--project-id',
   region: '--region',
   secret: 'The secret',
+  timezone: '--timezone',
   type: 'The account type',
   username: '--username',
 }
@@ -75,6 +81,7 @@ function entryOf(draft: AccountDraft, secret: string): AccountEntry {
   if (draft.username !== undefined) fields.username = draft.username
   if (draft.projectId !== undefined) fields.projectId = draft.projectId
   if (draft.region !== undefined) fields.region = draft.region
+  if (draft.timezone !== undefined) fields.timezone = checkTimezone(draft.timezone, '--timezone')
   const checked = checkAccountEntry(fields)
   if ('problems' in checked) throw draftError(checked.problems)
   return checked.entry
@@ -143,6 +150,7 @@ export async function listAccounts(
       projectId: entry.projectId,
       region: entry.region ?? 'us',
       secret: maskSecret(entry.secret),
+      timezone: entry.timezone ?? 'UTC',
       type: entry.type,
       username: entry.username,
     }))

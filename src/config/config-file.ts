@@ -5,6 +5,7 @@ import {dirname, join} from 'node:path'
 
 import {MpxError, UsageError} from '../errors.js'
 import {type Region, regions} from '../mixpanel/regions.js'
+import {isTimezone} from '../records/wall-clock.js'
 
 export type AccountType = 'api-secret' | 'service-account'
 
@@ -12,6 +13,8 @@ export type AccountEntry = {
   projectId?: string
   region?: Region
   secret: string
+  /** The project's timezone (IANA name), for legacy projects whose dates and times are local. */
+  timezone?: string
   type: AccountType
   username?: string
 }
@@ -37,6 +40,7 @@ const accountSchema = {
     region: {enum: regions},
     // One line, no blanks: a secret with a space or line break was pasted or piped wrongly.
     secret: {minLength: 1, pattern: String.raw`^\S+$`, type: 'string'},
+    timezone: {format: 'timezone', type: 'string'},
     type: {enum: ['service-account', 'api-secret']},
     username: {minLength: 1, type: 'string'},
   },
@@ -59,6 +63,8 @@ const schema = {
 } as const
 
 const ajv = new Ajv({allErrors: true})
+// An IANA timezone name that Intl knows.
+ajv.addFormat('timezone', isTimezone)
 const validateConfig = ajv.compile<ConfigFile>(schema)
 const validateAccount = ajv.compile<AccountEntry>(accountSchema)
 
@@ -102,6 +108,14 @@ function problemOf(error: ErrorObject): ConfigProblem {
     case 'enum': {
       const allowed = (error.params.allowedValues as unknown[]).join(', ')
       return {field: field(path), keyword: error.keyword, message: `must be one of ${allowed}`}
+    }
+
+    case 'format': {
+      return {
+        field: field(path),
+        keyword: error.keyword,
+        message: 'is not a timezone: use an IANA name such as America/Los_Angeles',
+      }
     }
 
     case 'pattern':

@@ -10,6 +10,8 @@ export type ResolvedAccount = {
   readonly region: Region
   /** Where the credentials came from, for messages: `flags`, `environment` or `account "NAME"`. */
   readonly source: string
+  /** The project's timezone (IANA name); absent: UTC. */
+  readonly timezone?: string
 }
 
 /** The HTTP Basic header for a set of credentials. */

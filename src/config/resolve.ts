@@ -3,6 +3,7 @@ import type {Credentials, ResolvedAccount} from './credentials.js'
 
 import {NotFoundError, UsageError} from '../errors.js'
 import {isRegion, type Region} from '../mixpanel/regions.js'
+import {checkTimezone} from '../records/wall-clock.js'
 
 export type AccountOverrides = {
   /** `--account NAME`: a named account from the config file. */
@@ -11,6 +12,8 @@ export type AccountOverrides = {
   projectId?: string
   /** `--region`. */
   region?: string
+  /** `--timezone`. */
+  timezone?: string
 }
 
 function checkRegion(value: string, from: string): Region {
@@ -52,9 +55,10 @@ function fromEnvironment(env: NodeJS.ProcessEnv, projectId?: string): Credential
 }
 
 /**
- * Resolves credentials and region: flags first (`--account`, `--project-id`, `--region`), then the
- * environment (MP_USERNAME/MP_SECRET/MP_PROJECT_ID/MP_REGION, or MP_API_SECRET), then the config
- * file's default account.
+ * Resolves credentials, region and timezone: flags first (`--account`, `--project-id`, `--region`,
+ * `--timezone`), then the environment (MP_USERNAME/MP_SECRET/MP_PROJECT_ID/MP_REGION/MP_TIMEZONE,
+ * or MP_API_SECRET), then the config file's default account; the timezone is UTC when none of them
+ * names one.
  */
 export function resolveAccount(
   config: ConfigFile,
@@ -65,6 +69,8 @@ export function resolveAccount(
   const envProjectId = env.MP_PROJECT_ID ? checkProjectId(env.MP_PROJECT_ID, 'MP_PROJECT_ID') : undefined
   const flagRegion = overrides.region ? checkRegion(overrides.region, '--region') : undefined
   const envRegion = env.MP_REGION ? checkRegion(env.MP_REGION, 'MP_REGION') : undefined
+  const flagTimezone = overrides.timezone ? checkTimezone(overrides.timezone, '--timezone') : undefined
+  const envTimezone = env.MP_TIMEZONE ? checkTimezone(env.MP_TIMEZONE, 'MP_TIMEZONE') : undefined
 
   const fromConfig = (name: string, source: string): ResolvedAccount => {
     // hasOwn: an account called "constructor" must not find Object.prototype's.
@@ -84,13 +90,23 @@ export function resolveAccount(
 
     // An account named on the command line keeps its own region over MP_REGION; a default one does not.
     const region = source === 'flags' ? (entry.region ?? envRegion) : (envRegion ?? entry.region)
-    return {credentials, region: flagRegion ?? region ?? 'us', source: `account "${name}"`}
+    // The timezone is the project's, as the region is: the same precedence.
+    const timezone = source === 'flags' ? (entry.timezone ?? envTimezone) : (envTimezone ?? entry.timezone)
+    return {
+      credentials,
+      region: flagRegion ?? region ?? 'us',
+      source: `account "${name}"`,
+      timezone: flagTimezone ?? timezone ?? 'UTC',
+    }
   }
 
   if (overrides.account) return fromConfig(overrides.account, 'flags')
 
   const credentials = fromEnvironment(env, flagProjectId ?? envProjectId)
-  if (credentials) return {credentials, region: flagRegion ?? envRegion ?? 'us', source: 'environment'}
+  if (credentials) {
+    const timezone = flagTimezone ?? envTimezone ?? 'UTC'
+    return {credentials, region: flagRegion ?? envRegion ?? 'us', source: 'environment', timezone}
+  }
 
   if (config.defaultAccount) return fromConfig(config.defaultAccount, 'config')
 

@@ -9,6 +9,12 @@ export interface RequestContext {
   readonly where?: string
 }
 
+/**
+ * Mixpanel's 400 for a to_date after the project's today (its clock or timezone differs from
+ * ours): the export retries its chunk once with the day before (see export-source.ts).
+ */
+export class ToDateAfterTodayError extends UsageError {}
+
 function mixpanelMessage(body: string): string {
   const text = body.trim()
   try {
@@ -59,6 +65,13 @@ export function errorForResponse(
           (context.what.startsWith('export') ? ' or use a smaller --chunk-days' : ''),
       ),
       retryAfterMs,
+    )
+  }
+
+  if (status === 400 && /to_date cannot be later than today/i.test(message)) {
+    return new ToDateAfterTodayError(
+      `Mixpanel refused ${context.what}, which ends after the project's today${said}: ` +
+        "check the project's timezone, or fetch up to an earlier day",
     )
   }
 

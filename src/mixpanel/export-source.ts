@@ -6,9 +6,11 @@ import type {MixpanelClient} from './client.js'
 import {MpxError, UsageError} from '../errors.js'
 import {countLines, JsonLines, nthLineEnd} from '../records/json-lines.js'
 import {checkRange, type DateRange, daysIn, splitRange} from './dates.js'
+import {ToDateAfterTodayError} from './errors.js'
 import {inOrder} from './ordered-chunks.js'
 import {RetryableError} from './retry.js'
 import {MAX_CONCURRENT_REQUESTS, pacerFor, type RequestPacer, REQUESTS_PER_HOUR} from './scheduler.js'
+import {dayBefore} from './today.js'
 import {noteBufferBytes} from './young-gc.js'
 
 export interface ExportQuery {
@@ -40,6 +42,8 @@ export interface ExportOptions {
   readonly concurrency?: number
   /** Told when a chunk's records start being delivered, e.g. for progress. */
   readonly onChunk?: (chunk: DateRange, index: number, count: number) => void
+  /** Told, in one line, when the range is changed on Mixpanel's word (a to_date after its today). */
+  readonly onNote?: (message: string) => void
   /** Paces the start of every request, retries included (default: 3 a second for each client, Mixpanel's limit). */
   readonly pacer?: RequestPacer
   readonly signal?: AbortSignal
@@ -138,7 +142,7 @@ export async function* exportBlocks(
       // Chunks before this one still running may bring fewer records than the limit allows.
       const remaining = limit - fetched
       if (index >= chunks.length || remaining <= 0) return
-      return exportChunk(paced, query, chunks[index], {remaining, signal})
+      return exportChunk(paced, query, chunks[index], {onNote: options.onNote, remaining, signal})
     },
     {
       bufferBytes: options.bufferBytes ?? DEFAULT_BUFFER_BYTES,
@@ -361,13 +365,14 @@ async function* exportChunk(
   client: ExportClient,
   query: ExportQuery,
   chunk: DateRange,
-  request: {remaining: number; signal?: AbortSignal},
+  request: {onNote?: (message: string) => void; remaining: number; signal?: AbortSignal},
 ): AsyncGenerator<JsonLines, void, undefined> {
   const range = `${chunk.from}..${chunk.to}`
   const context = {what: `export ${range}`, where: query.where}
   const params = chunkParams(query, chunk, request.remaining)
   const {signal} = request
   const delivery = new Delivery(chunk)
+  let endedBeforeToday = false
   for (let attempt = 1; ; attempt++) {
     const {done, release} = delivery.attempt()
     try {
@@ -384,8 +389,19 @@ async function* exportChunk(
       done()
       return
     } catch (error) {
-      await client.retryOrThrow(error, attempt, context, signal)
+      if (error instanceof ToDateAfterTodayError && !endedBeforeToday && delivery.count === 0) {
+        // Mixpanel's today is behind ours (clocks, or the timezone): once, one day less.
+        endedBeforeToday = true
+        const to = dayBefore(params.to_date)
+        request.onNote?.(`Mixpanel says ${params.to_date} is after the project's today: fetching up to ${to}`)
+        params.to_date = to
+      } else {
+        await client.retryOrThrow(error, attempt, context, signal)
+      }
     }
+
+    // The chunk was only today, which Mixpanel does not have yet.
+    if (params.to_date < chunk.from) return
   }
 }
 

@@ -11,6 +11,7 @@ import {createHash} from 'node:crypto'
 import {ascii, isNull, scanObject, skipString} from './canonical.js'
 import {checkEventSeconds} from './event-time.js'
 import {JsonLines} from './json-lines.js'
+import {trueSeconds, type WallClock} from './wall-clock.js'
 
 const NEWLINE = 10
 const QUOTE = 0x22
@@ -40,6 +41,8 @@ let distinctIdStart = -1
 let distinctIdEnd = -1
 let insertIdStart = -1
 let insertIdEnd = -1
+/** The block's wall clock, when its times are a legacy project's (see normalizeEventBlock). */
+let blockClock: undefined | WallClock
 /** Where the kept members start and end, in pairs: a run of adjacent members is one pair. */
 const kept: number[] = []
 
@@ -188,7 +191,12 @@ function spliceLine(text: Uint8Array, start: number, end: number, out: Output): 
   // A time mpx cannot store takes the general path, which says why.
   const seconds = numberAt(text, timeStart, timeEnd)
   if (checkEventSeconds(seconds) !== undefined) return false
-  const eventTime = secondsToIso(seconds)
+  let eventTime: string
+  try {
+    eventTime = secondsToIso(trueSeconds(seconds, blockClock))
+  } catch {
+    return false
+  }
 
   // Ids that are objects or arrays take the general path.
   const distinctIdFirst = distinctIdStart === -1 ? 0 : text[distinctIdStart]
@@ -231,17 +239,20 @@ function spliceLine(text: Uint8Array, start: number, end: number, out: Output): 
  * Normalizes a block of raw export lines. `general` is the general path for the lines the fast
  * path does not take (and for every line of text that is not valid UTF-8, as decoding would
  * replace its bad bytes). A line whose error `skip` accepts (a bad record, handed elsewhere) is
- * left out; any other error is thrown.
+ * left out; any other error is thrown. With `clock`, times are a legacy project's wall clock,
+ * converted to UTC.
  */
 export function normalizeEventBlock(
   block: JsonLines,
   general: LineNormalizer,
-  skip?: (error: unknown) => boolean,
+  options: {clock?: WallClock; skip?: (error: unknown) => boolean} = {},
 ): JsonLines {
+  const {clock, skip} = options
   const text = block.bytes
   const out = new Output(text.length + block.count * GROWTH_PER_LINE)
   const valid = isUtf8(text)
   let count = 0
+  blockClock = clock
   for (let start = 0; start < text.length;) {
     let end = text.indexOf(NEWLINE, start)
     if (end === -1) end = text.length

@@ -8,6 +8,7 @@ import {checkEventSeconds} from './event-time.js'
 import {JsonLines} from './json-lines.js'
 import {mayHoldBigIntegers, parseLossless, stringifyLossless} from './json.js'
 import {BadRecordError, type RejectedRecord} from './rejects.js'
+import {trueSeconds, type WallClock} from './wall-clock.js'
 
 function malformed(line: string, why: string): MpxError {
   const preview = line.length > 80 ? `${line.slice(0, 80)}…` : line
@@ -53,11 +54,12 @@ function secondsOf(time: unknown): number {
   return Number.NaN
 }
 
-function epochToIso(time: unknown, line: string, insertId: unknown): string {
+function epochToIso(time: unknown, line: string, insertId: unknown, clock?: WallClock): string {
   if (time === undefined || time === null) throw badEvent(line, 'no properties.time', insertId)
-  const reason = checkEventSeconds(secondsOf(time))
+  const seconds = secondsOf(time)
+  const reason = checkEventSeconds(seconds)
   if (reason) throw badEvent(line, reason, insertId)
-  return secondsToIso(secondsOf(time))
+  return secondsToIso(trueSeconds(seconds, clock))
 }
 
 /**
@@ -68,14 +70,17 @@ export function derivedInsertId(line: string): string {
   return `mpx-${createHash('sha256').update(line).digest('hex').slice(0, 32)}`
 }
 
-/** The normalized event for a raw export line. */
-export function normalizeEvent(raw: RawEvent, line: string): NormalizedEvent {
+/**
+ * The normalized event for a raw export line. With `clock`, `time` is a legacy project's wall
+ * clock (see wall-clock.ts), converted to the true instant.
+ */
+export function normalizeEvent(raw: RawEvent, line: string, clock?: WallClock): NormalizedEvent {
   const {$insert_id: insertId, distinct_id: distinctId, time, ...properties} = raw.properties
   // Key order is the output's column order: keep it as written.
   /* eslint-disable perfectionist/sort-objects */
   return {
     event_name: raw.event,
-    event_time: epochToIso(time, line, insertId),
+    event_time: epochToIso(time, line, insertId, clock),
     distinct_id: distinctId === undefined || distinctId === null ? '' : String(distinctId),
     insert_id:
       typeof insertId === 'string' && insertId.length > 0
@@ -89,26 +94,33 @@ export function normalizeEvent(raw: RawEvent, line: string): NormalizedEvent {
 }
 
 /** Raw export line → normalized JSON line: the CLI's and the sinks' path (see event-block.ts). */
-export function normalizeEventLine(line: string): string {
-  if (line.length === 0 || line.includes('\n')) return slowNormalizeEventLine(line)
-  return normalizeEventLines(JsonLines.fromLines([line])).lines[0]
+export function normalizeEventLine(line: string, clock?: WallClock): string {
+  if (line.length === 0 || line.includes('\n')) return slowNormalizeEventLine(line, clock)
+  return normalizeEventLines(JsonLines.fromLines([line]), {clock}).lines[0]
 }
 
-/**
- * Raw export lines → normalized lines, as blocks of bytes: the fast path, same result as
- * normalizeEventLine. With `onReject`, bad records go to it and are left out; without, the first
- * one is thrown (a BadRecordError).
- */
-export function normalizeEventLines(block: JsonLines, onReject?: (reject: RejectedRecord) => void): JsonLines {
-  if (!onReject) return normalizeEventBlock(block, slowNormalizeEventLine)
-  return normalizeEventBlock(block, slowNormalizeEventLine, (error) => {
-    if (!(error instanceof BadRecordError)) return false
-    onReject(error.reject)
-    return true
-  })
+export interface EventLineOptions {
+  /** A legacy project's wall clock: times are converted from it to UTC. */
+  readonly clock?: WallClock
+  /** Bad records go here and are left out; without it, the first one is thrown (a BadRecordError). */
+  readonly onReject?: (reject: RejectedRecord) => void
+}
+
+/** Raw export lines → normalized lines, as blocks of bytes: the fast path, same result as normalizeEventLine. */
+export function normalizeEventLines(block: JsonLines, options: EventLineOptions = {}): JsonLines {
+  const {clock, onReject} = options
+  const general = clock === undefined ? slowNormalizeEventLine : (line: string) => slowNormalizeEventLine(line, clock)
+  const skip =
+    onReject &&
+    ((error: unknown) => {
+      if (!(error instanceof BadRecordError)) return false
+      onReject(error.reject)
+      return true
+    })
+  return normalizeEventBlock(block, general, {clock, skip})
 }
 
 /** The general path: parse, normalize, serialize. */
-export function slowNormalizeEventLine(line: string): string {
-  return stringifyLossless(normalizeEvent(parseRawEvent(line), line), mayHoldBigIntegers(line))
+export function slowNormalizeEventLine(line: string, clock?: WallClock): string {
+  return stringifyLossless(normalizeEvent(parseRawEvent(line), line, clock), mayHoldBigIntegers(line))
 }

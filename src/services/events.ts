@@ -5,19 +5,22 @@ import type {NormalizedEvent, RawEvent, RecordFormat} from '../records/types.js'
 
 import {exportBlocks, type ExportOptions, type ExportQuery} from '../mixpanel/export-source.js'
 import {normalizeEvent, normalizeEventLines, parseRawEvent} from '../records/events.js'
+import {projectClock, type TimeOptions} from '../records/project-time.js'
 import {BadRecordError, type RejectedRecord} from '../records/rejects.js'
 
-export interface EventSourceOptions extends ExportOptions {
-  readonly format: RecordFormat
-  /** Takes the bad records (normalized format), which are then left out; without it the first one is thrown. */
-  readonly onReject?: (reject: RejectedRecord) => void
-}
+/** How events are exported and what they are turned into. */
+export type EventOptions = ExportOptions &
+  TimeOptions & {
+    readonly format: RecordFormat
+    /** Takes the bad records (normalized format), which are then left out; without it the first one is thrown. */
+    readonly onReject?: (reject: RejectedRecord) => void
+  }
 
 /**
  * Export blocks with a note of the chunk being delivered: a bad record is told with the export
  * request's days (and its day, when the request was for one day).
  */
-function chunkTracking(options: EventSourceOptions) {
+function chunkTracking(options: EventOptions) {
   let chunk: DateRange | undefined
   const exportOptions: ExportOptions = {
     ...options,
@@ -45,25 +48,29 @@ function chunkTracking(options: EventSourceOptions) {
 export async function* eventBlocks(
   client: MixpanelClient,
   query: ExportQuery,
-  options: EventSourceOptions,
+  options: EventOptions,
 ): AsyncGenerator<JsonLines, void, undefined> {
+  const {check, clock} = projectClock(options)
   const {exportOptions, located} = chunkTracking(options)
   const {onReject} = options
   const reject = onReject ? (bad: RejectedRecord) => onReject(located(bad)) : undefined
   for await (const block of exportBlocks(client, query, exportOptions)) {
+    check?.add(block)
     if (options.format === 'raw') {
       yield block
       continue
     }
 
     try {
-      yield normalizeEventLines(block, reject)
+      yield normalizeEventLines(block, {clock, onReject: reject})
     } catch (error) {
       // The first bad record, thrown: with the days it came from.
       if (!reject && error instanceof BadRecordError) throw new BadRecordError(located(error.reject))
       throw error
     }
   }
+
+  check?.finish()
 }
 
 /**
@@ -74,7 +81,7 @@ export async function* eventBlocks(
 export async function* eventLines(
   client: MixpanelClient,
   query: ExportQuery,
-  options: EventSourceOptions,
+  options: EventOptions,
 ): AsyncGenerator<string[], void, undefined> {
   for await (const block of eventBlocks(client, query, options)) yield block.lines
 }
@@ -88,15 +95,17 @@ export async function* eventLines(
 export async function* eventRecords(
   client: MixpanelClient,
   query: ExportQuery,
-  options: EventSourceOptions,
+  options: EventOptions,
 ): AsyncGenerator<NormalizedEvent | RawEvent, void, undefined> {
+  const {check, clock} = projectClock(options)
   const {exportOptions, located} = chunkTracking(options)
   for await (const block of exportBlocks(client, query, exportOptions)) {
+    check?.add(block)
     for (const line of block.lines) {
       let record: NormalizedEvent | RawEvent
       try {
         const raw = parseRawEvent(line)
-        record = options.format === 'raw' ? raw : normalizeEvent(raw, line)
+        record = options.format === 'raw' ? raw : normalizeEvent(raw, line, clock)
       } catch (error) {
         if (!(error instanceof BadRecordError)) throw error
         if (!options.onReject) throw new BadRecordError(located(error.reject))
@@ -107,4 +116,6 @@ export async function* eventRecords(
       yield record
     }
   }
+
+  check?.finish()
 }

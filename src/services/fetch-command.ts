@@ -136,6 +136,9 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
         mode: input.mode,
         options,
         table,
+        ...(input.kind === 'events' && input.account.timezone && input.account.timezone !== 'UTC'
+          ? {timezone: input.account.timezone}
+          : {}),
       },
     })
     const seconds = progress.elapsedSeconds.toFixed(1)

@@ -8,9 +8,11 @@ import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
 import {checkConcurrency, checkExportQuery, estimateQueries, type ExportQuery} from '../mixpanel/export-source.js'
 import {REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
+import {clampToToday} from '../mixpanel/today.js'
 import {enableYoungCollections} from '../mixpanel/young-gc.js'
 import {eventBlocks} from './events.js'
 import {fetchToSink} from './fetch-command.js'
+import {timezoneHint} from './timezone-hint.js'
 
 export interface FetchEventsInput {
   readonly account: ResolvedAccount
@@ -38,11 +40,16 @@ export interface FetchEventsInput {
 
 /** `mpx fetch:events`: the export source into the chosen sink. */
 export async function fetchEvents(input: FetchEventsInput): Promise<SinkResult> {
+  checkExportQuery({from: input.from, to: input.to})
+  const timezone = input.account.timezone ?? 'UTC'
+  // TO after the project's today: Mixpanel would refuse it.
+  const {note, range} = clampToToday({from: input.from, to: input.to}, timezone)
+  if (note) input.progress.warn(note)
   const query: ExportQuery = {
     events: input.events,
-    from: input.from,
+    from: range.from,
     limit: input.limit,
-    to: input.to,
+    to: range.to,
     where: input.where,
   }
   checkExportQuery(query)
@@ -59,7 +66,7 @@ export async function fetchEvents(input: FetchEventsInput): Promise<SinkResult> 
   enableYoungCollections()
   return fetchToSink({
     ...input,
-    dateRange: {from: input.from, to: input.to},
+    dateRange: range,
     filters: {events: input.events ?? [], limit: input.limit ?? null, where: input.where ?? null},
     kind: 'events',
     source: (client, signal, onReject) =>
@@ -69,8 +76,11 @@ export async function fetchEvents(input: FetchEventsInput): Promise<SinkResult> 
         format: input.format,
         onChunk: (chunk, index, count) =>
           input.progress.note(count > 1 ? `${chunk.from}..${chunk.to} (${index + 1}/${count})` : ''),
+        onNote: (message) => input.progress.warn(message),
         onReject,
+        onTimezoneMismatch: (mismatch) => input.progress.warn(`${mismatch.message}: ${timezoneHint(mismatch)}`),
         signal,
+        timezone,
       }),
   })
 }

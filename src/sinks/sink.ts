@@ -39,6 +39,12 @@ export interface SinkTarget {
   readonly options: Readonly<Record<string, unknown>>
   /** Table (or dataset) name, already validated by mpx. */
   readonly table: string
+  /**
+   * Events: the project's timezone (IANA name), when the fetch was made with one other than UTC.
+   * The days of `dateRange` are that zone's (a project created before 2023): a sink that splits
+   * events by day should use the zone's days. `event_time` is the true instant either way.
+   */
+  readonly timezone?: string
 }
 
 /** Services mpx lends a sink while it writes. */

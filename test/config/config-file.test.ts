@@ -107,6 +107,11 @@ describe('config file', () => {
         /accounts\.prod\.region must be one of us, eu, in/,
       ],
       [
+        'an unknown timezone',
+        {accounts: {prod: {...validConfig.accounts.prod, timezone: 'Mars/Olympus'}}},
+        /accounts\.prod\.timezone is not a timezone: use an IANA name/,
+      ],
+      [
         'an unknown field',
         {accounts: {prod: {...validConfig.accounts.prod, password: 'x'}}},
         /accounts\.prod\.password: unknown field|accounts\.prod\.password unknown field "password"/,

@@ -10,6 +10,7 @@ const config: ConfigFile = {
     legacy: {secret: 'legacy-api-secret', type: 'api-secret'},
     prod: {projectId: '111', region: 'eu', secret: 'prod-secret', type: 'service-account', username: 'prod-user'},
     staging: {projectId: '222', secret: 'staging-secret', type: 'service-account', username: 'staging-user'},
+    west: {secret: 'west-secret', timezone: 'America/Los_Angeles', type: 'api-secret'},
   },
   defaultAccount: 'prod',
 }
@@ -33,6 +34,7 @@ describe('resolveAccount', () => {
         credentials: {kind: 'service-account', projectId: '111', secret: 'prod-secret', username: 'prod-user'},
         region: 'eu',
         source: 'account "prod"',
+        timezone: 'UTC',
       })
     })
 
@@ -70,6 +72,7 @@ describe('resolveAccount', () => {
         credentials: {kind: 'service-account', projectId: '333', secret: 'env-secret', username: 'env-user'},
         region: 'us',
         source: 'environment',
+        timezone: 'UTC',
       })
     })
 
@@ -136,6 +139,7 @@ describe('resolveAccount', () => {
         credentials: {kind: 'service-account', projectId: '222', secret: 'staging-secret', username: 'staging-user'},
         region: 'us',
         source: 'account "staging"',
+        timezone: 'UTC',
       })
     })
 
@@ -162,6 +166,42 @@ describe('resolveAccount', () => {
     it('refuses a non-numeric --project-id and an unknown --region', () => {
       expect(thrown(() => resolveAccount(config, {projectId: '12a'}, {}))).to.be.instanceOf(UsageError)
       expect(thrown(() => resolveAccount(config, {region: 'mars'}, {}))).to.be.instanceOf(UsageError)
+    })
+  })
+
+  describe('the timezone', () => {
+    it('is UTC unless something names one; the account names its own', () => {
+      expect(resolveAccount(config, {}, {}).timezone).to.equal('UTC')
+      expect(resolveAccount(config, {}, serviceAccountEnv).timezone).to.equal('UTC')
+      expect(resolveAccount({...config, defaultAccount: 'west'}, {}, {}).timezone).to.equal('America/Los_Angeles')
+    })
+
+    it('--timezone wins over MP_TIMEZONE, which wins over the default account', () => {
+      const west = {...config, defaultAccount: 'west'}
+      expect(resolveAccount(west, {}, {MP_TIMEZONE: 'Europe/Paris'}).timezone).to.equal('Europe/Paris')
+      expect(resolveAccount(west, {timezone: 'Asia/Tokyo'}, {MP_TIMEZONE: 'Europe/Paris'}).timezone).to.equal(
+        'Asia/Tokyo',
+      )
+      expect(resolveAccount(config, {}, {...serviceAccountEnv, MP_TIMEZONE: 'Europe/Paris'}).timezone).to.equal(
+        'Europe/Paris',
+      )
+    })
+
+    it('an account named with --account keeps its own timezone over MP_TIMEZONE, as it does its region', () => {
+      expect(resolveAccount(config, {account: 'west'}, {MP_TIMEZONE: 'Europe/Paris'}).timezone).to.equal(
+        'America/Los_Angeles',
+      )
+      expect(resolveAccount(config, {account: 'prod'}, {MP_TIMEZONE: 'Europe/Paris'}).timezone).to.equal('Europe/Paris')
+    })
+
+    it('spells a zone as the IANA database does, and refuses an unknown one naming it and where it came from', () => {
+      expect(resolveAccount(config, {timezone: 'america/los_angeles'}, {}).timezone).to.equal('America/Los_Angeles')
+      const flag = thrown(() => resolveAccount(config, {timezone: 'Mars/Olympus'}, {}))
+      expect(flag).to.be.instanceOf(UsageError)
+      expect(flag.message).to.include('"Mars/Olympus"').and.to.include('--timezone')
+      const env = thrown(() => resolveAccount(config, {}, {MP_TIMEZONE: 'PST8PDT-nope'}))
+      expect(env).to.be.instanceOf(UsageError)
+      expect(env.message).to.include('"PST8PDT-nope"').and.to.include('MP_TIMEZONE')
     })
   })
 })

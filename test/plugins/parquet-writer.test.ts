@@ -91,6 +91,17 @@ describe('the Parquet sink writer', () => {
     expect(await readdir(dir.path)).to.deep.equal(['events'])
   })
 
+  it("partitions events by the project's days when the fetch has a timezone", async () => {
+    // 07:30 UTC on 2024-03-02 is still the 1st in Los Angeles.
+    const line = (time: string, id: string) =>
+      normalizeEventLine(`{"event":"E","properties":{"time":${Date.parse(time) / 1000},"$insert_id":"${id}"}}`)
+    const lines = [line('2024-03-02T07:30:00Z', 'a'), line('2024-03-02T08:30:00Z', 'b')]
+    await store(lines, {timezone: 'America/Los_Angeles'})
+    expect(await readdir(join(dir.path, 'events'))).to.deep.equal(['event_date=2024-03-01', 'event_date=2024-03-02'])
+    const stored = await readParquetEvents(`${dir.path}/events/**/*.parquet`)
+    expect(stored).to.have.length(2)
+  })
+
   it('keeps the first of duplicate events, or all of them with dedupe off', async () => {
     const lines = [...eventLines.slice(0, 100), ...eventLines.slice(0, 30)]
     expect(await store(lines)).to.include({written: 100})

@@ -162,6 +162,31 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     }
   })
 
+  it("partitions by the project's days, those FROM and TO mean, with --timezone", async () => {
+    const zone = 'America/Los_Angeles'
+    const result = await run([
+      'fetch:events',
+      '2024-01-02',
+      '2024-01-03',
+      '--sink',
+      'parquet',
+      '--sink-option',
+      `dir=${dir}`,
+      '--timezone',
+      zone,
+    ])
+    expect(result.code, result.stderr).to.equal(0)
+    const stored = await readParquetEvents(`${dir}/**/*.parquet`)
+    expect(stored.length).to.be.greaterThan(100)
+    const dayIn = new Intl.DateTimeFormat('en-CA', {day: '2-digit', month: '2-digit', timeZone: zone, year: 'numeric'})
+    for (const row of stored) {
+      const {event_time: time} = row.record as {event_time: string}
+      expect(row.event_date, time).to.equal(dayIn.format(new Date(time)))
+    }
+
+    expect([...new Set(stored.map((row) => row.event_date))].sort()).to.deep.equal(['2024-01-02', '2024-01-03'])
+  })
+
   it('refuses an existing table, appends files without touching the old ones, and replaces all at once', async () => {
     const sink = ['--sink', 'parquet', '--sink-option', `dir=${dir}`, '--quiet']
     const first = await run(['fetch:events', '2024-01-01', '2024-01-03', ...sink])

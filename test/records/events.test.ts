@@ -127,14 +127,14 @@ describe('event records', () => {
     ]
     const bad = ['null', '{"event":"X"}', '{"event":"A","properties":{"time":1704067211000}}']
     const rejects: RejectedRecord[] = []
-    const block = normalizeEventLines(JsonLines.fromLines([bad[0], good[0], bad[1], bad[2], good[1]]), (reject) => {
-      rejects.push(reject)
+    const block = normalizeEventLines(JsonLines.fromLines([bad[0], good[0], bad[1], bad[2], good[1]]), {
+      onReject: (reject) => rejects.push(reject),
     })
     expect(block.count).to.equal(2)
     expect(block.lines).to.deep.equal(good.map((line) => slowNormalizeEventLine(line)))
     expect(rejects.map((reject) => reject.line)).to.deep.equal(bad)
     // Without onReject the first bad record is thrown; a line that is not JSON always is.
     expect(() => normalizeEventLines(JsonLines.fromLines(bad))).to.throw(BadRecordError)
-    expect(() => normalizeEventLines(JsonLines.fromLines(['{"event"']), () => {})).to.throw(/not JSON/)
+    expect(() => normalizeEventLines(JsonLines.fromLines(['{"event"']), {onReject() {}})).to.throw(/not JSON/)
   })
 })

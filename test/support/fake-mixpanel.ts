@@ -17,6 +17,7 @@ import {setImmediate as nextTurn, setTimeout as sleep} from 'node:timers/promise
 import {crc32, deflateRaw, constants as zlibConstants} from 'node:zlib'
 
 import {dayStartSeconds, type GeneratedEvents, type GeneratedProfiles} from './generate.js'
+import {legacyLine, zoneDayStart} from './legacy-time.js'
 
 export type Endpoint = 'engage' | 'export'
 
@@ -46,6 +47,12 @@ export interface FakeMixpanelOptions {
   /** Delay before the first byte of every response. */
   latencyMs?: number
   profiles?: ProfilesInput
+  /**
+   * A legacy project (created before 2023) in this timezone (IANA name): the events given carry
+   * true UTC `time`s; the export selects the zone's days and sends `time` as the zone's wall clock
+   * (`mp_processing_time_ms` stays UTC), as Mixpanel does for such projects (see legacy-time.ts).
+   */
+  timezone?: string
   /** When set, export answers 400 `to_date cannot be later than today` for a later `to_date` (`YYYY-MM-DD`). */
   today?: string
   /** Engage sends `total` and `page_size` on page 0 only (default true), as Mixpanel may. */
@@ -790,11 +797,15 @@ class FakeMixpanelServer implements FakeMixpanel {
     }
 
     const {events} = this
+    const zone = this.options.timezone
+    // A legacy project: the zone's days, and its wall clock in `time`.
+    const first = zone ? zoneDayStart(zone, params.from_date) : from
+    const end = zone ? zoneDayStart(zone, new Date((to + 86_400) * 1000).toISOString().slice(0, 10)) : to + 86_400
     function* lines(): Generator<string> {
       let n = 0
-      for (const i of events.select(from, to + 86_400, names ? new Set(names) : undefined)) {
+      for (const i of events.select(first, end, names ? new Set(names) : undefined)) {
         if (n++ >= limit) return
-        yield events.lineAt(i)
+        yield zone ? legacyLine(zone, events.lineAt(i)) : events.lineAt(i)
       }
     }
 

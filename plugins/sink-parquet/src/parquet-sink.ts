@@ -36,8 +36,8 @@ function parquetOptions(target: SinkTarget, context: SinkContext): ParquetOption
 }
 
 /**
- * Events and profiles as Parquet files, in a directory per table: events partitioned by UTC day
- * (`<dir>/<table>/event_date=YYYY-MM-DD/*.parquet`), profiles as one file set
+ * Events and profiles as Parquet files, in a directory per table: events partitioned by the
+ * project's day, UTC unless the fetch has a timezone (`<dir>/<table>/event_date=YYYY-MM-DD/*.parquet`), profiles as one file set
  * (`<dir>/<table>/*.parquet`), with the columns of mpx's DuckDB tables. This module stays light:
  * DuckDB loads when a fetch opens the sink.
  */

@@ -160,7 +160,8 @@ export async function openParquetWriter(
       ...(options.threads === undefined ? {} : {threads: String(options.threads)}),
     })
     connection = await instance.connect()
-    // Stored times are instants: UTC makes event_date the UTC day, as mpx's event_time is.
+    // Stored times are instants: UTC makes event_date the UTC day, as mpx's event_time is (or the
+    // project's day when the fetch has a timezone, see the COPY).
     await connection.run(`SET TimeZone = 'UTC'`)
     await mkdir(join(work, 'stage'))
   } catch (error) {
@@ -287,9 +288,12 @@ async function writeParquet(connection: DuckDBConnection, plan: CopyPlan): Promi
   const list = columns.map(([name]) => `s.${quote(name)}`).join(', ')
   const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''
   const compression = `COMPRESSION ${literal(plan.compression)}`
+  // The project's days: those of its timezone, for a project created before 2023.
+  const zone = plan.target.timezone
+  const day = zone ? `timezone(${literal(zone)}, s.event_time)` : 's.event_time'
   const sql =
     kind === 'events'
-      ? `COPY (SELECT ${list}, strftime(s.event_time, '%Y-%m-%d') AS event_date FROM ${staged} AS s${filter})
+      ? `COPY (SELECT ${list}, strftime(${day}, '%Y-%m-%d') AS event_date FROM ${staged} AS s${filter})
            TO ${literal(plan.out)} (FORMAT parquet, ${compression}, PARTITION_BY (event_date),
            FILENAME_PATTERN ${literal(`${plan.prefix}-{i}`)}, OVERWRITE_OR_IGNORE)`
       : `COPY (SELECT ${list} FROM ${staged} AS s${filter})

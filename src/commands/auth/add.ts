@@ -6,6 +6,7 @@ import {type AccountDraft, addAccount, checkAccountDraft} from '../../config/acc
 import {promptHidden, readSecretFromStream, type TerminalInput} from '../../config/secret-input.js'
 import {UsageError} from '../../errors.js'
 import {regions} from '../../mixpanel/regions.js'
+import {checkTimezone} from '../../records/wall-clock.js'
 
 export default class AuthAdd extends BaseCommand<typeof AuthAdd> {
   static args = {
@@ -30,6 +31,11 @@ A service account (--username, --project-id; the supported way) or, with --api-s
         'pass show mixpanel/legacy | <%= config.bin %> <%= command.id %> legacy --api-secret --secret-stdin --default',
       description: 'Add a project API secret from a password manager and make it the default',
     },
+    {
+      command:
+        '<%= config.bin %> <%= command.id %> legacy --username mpx.1a2b3c.mp-service-account --project-id 123456 --timezone America/Los_Angeles',
+      description: 'A project created before 2023, whose timezone is Los Angeles (see its Project Settings)',
+    },
   ]
   static flags = {
     'api-secret': Flags.boolean({
@@ -42,6 +48,10 @@ A service account (--username, --project-id; the supported way) or, with --api-s
     'secret-stdin': Flags.boolean({
       description: 'Read the secret from stdin (all of it, minus the trailing newline) instead of prompting',
     }),
+    timezone: Flags.string({
+      description:
+        "The project's timezone, an IANA name such as America/Los_Angeles: for projects created before 2023, whose dates and times are the zone's [default: UTC]",
+    }),
     username: Flags.string({description: 'Service account username (required unless --api-secret)'}),
   }
 
@@ -52,6 +62,7 @@ A service account (--username, --project-id; the supported way) or, with --api-s
       name: args.name,
       projectId: flags['project-id'],
       region: flags.region,
+      timezone: flags.timezone,
       type: flags['api-secret'] ? 'api-secret' : 'service-account',
       username: flags.username,
     }
@@ -63,9 +74,10 @@ A service account (--username, --project-id; the supported way) or, with --api-s
 
     const kind = draft.type === 'api-secret' ? 'project API secret' : 'service account'
     const project = draft.projectId ? `, project ${draft.projectId}` : ''
+    const zone = draft.timezone ? `, timezone ${checkTimezone(draft.timezone, '--timezone')}` : ''
     const role = isDefault ? ' (the default account)' : ''
     this.log(
-      `${replaced ? 'Replaced' : 'Added'} account "${args.name}": ${kind}${project}, region ${draft.region ?? 'us'}${role}`,
+      `${replaced ? 'Replaced' : 'Added'} account "${args.name}": ${kind}${project}, region ${draft.region ?? 'us'}${zone}${role}`,
     )
     this.log(`Saved in ${this.configFile}. Check it with: ${this.config.bin} auth:test --account ${args.name}`)
   }

@@ -37,7 +37,7 @@ Credentials in the environment (MP_USERNAME/MP_SECRET or MP_API_SECRET) take pre
       return result
     }
 
-    const header = ['', 'NAME', 'TYPE', 'USERNAME', 'PROJECT', 'REGION', 'SECRET']
+    const header = ['', 'NAME', 'TYPE', 'USERNAME', 'PROJECT', 'REGION', 'TIMEZONE', 'SECRET']
     const rows = accounts.map((account) => [
       account.isDefault ? '*' : '',
       account.name,
@@ -45,6 +45,7 @@ Credentials in the environment (MP_USERNAME/MP_SECRET or MP_API_SECRET) take pre
       account.username ?? '-',
       account.projectId ?? '-',
       account.region,
+      account.timezone,
       account.secret,
     ])
     const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)))

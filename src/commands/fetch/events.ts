@@ -19,7 +19,9 @@ export default class FetchEvents extends BaseCommand<typeof FetchEvents> {
   static description = `Export events from Mixpanel's raw export API into DuckDB, or as JSONL to stdout.
 
 Long ranges are fetched in chunks of --chunk-days days, in date order; failed requests are retried
-(429, 5xx, resets) without losing or repeating a record.`
+(429, 5xx, resets) without losing or repeating a record. FROM and TO are the project's days: in its
+timezone (--timezone) for a project created before 2023, else UTC; a TO after the project's today is
+fetched up to today.`
   static examples = [
     {
       command: '<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-31',
@@ -33,6 +35,10 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
       command:
         '<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-07 --stdout --raw -e \'Signed up\' -w \'properties["plan"] == "pro"\'',
       description: 'Raw records of one event, filtered',
+    },
+    {
+      command: '<%= config.bin %> <%= command.id %> 2024-03-01 2024-03-31 --timezone America/Los_Angeles',
+      description: "A project created before 2023 in Los Angeles' timezone: its days, and true UTC event times",
     },
   ]
   static flags = {
@@ -61,6 +67,11 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
       max: MAX_EXPORT_LIMIT,
       min: 1,
     }),
+    timezone: Flags.string({
+      description:
+        "The project's timezone, an IANA name (overrides MP_TIMEZONE and the account) [default: UTC]: for projects created before 2023, whose days and times are the zone's",
+      helpGroup: 'ACCOUNT',
+    }),
     where: Flags.string({char: 'w', description: 'Segmentation expression, e.g. properties["plan"] == "pro"'}),
   }
 
@@ -70,7 +81,7 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
     const progress = await Progress.start({noun: 'events', quiet: flags.quiet})
     if (flags.stdout && args.table) progress.warn(`TABLE "${args.table}" is ignored with --stdout`)
     const result = await fetchEvents({
-      account: await this.resolveAccount(),
+      account: await this.resolveAccount(flags.timezone),
       badRecords: flags['bad-records'],
       chunkDays: flags['chunk-days'],
       concurrency: flags.concurrency,

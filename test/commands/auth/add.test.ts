@@ -91,6 +91,17 @@ describe('auth:add', () => {
     expect(result.stderr).not.to.include(SECRET)
   })
 
+  it('saves the project timezone given with --timezone, spelled as the IANA database does', async () => {
+    const result = await runMpx(
+      ['auth:add', 'west', '--api-secret', '--timezone', 'america/los_angeles', '--secret-stdin'],
+      {env, stdin: SECRET},
+    )
+    expect(result.code).to.equal(0)
+    expect(result.stdout).to.include('region us, timezone America/Los_Angeles')
+    const config = await readConfig(env.MPX_CONFIG)
+    expect(config.accounts.west).to.deep.equal({secret: SECRET, timezone: 'America/Los_Angeles', type: 'api-secret'})
+  })
+
   it('checks the flags before reading the secret, with messages that name the flag (exit 3)', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['auth:add', 'prod', '--project-id', '1', '--secret-stdin'], /needs --username/],
@@ -102,6 +113,10 @@ describe('auth:add', () => {
       [['auth:add', 'x', '--api-secret', '--username', 'svc', '--secret-stdin'], /--username is for service accounts/],
       [['auth:add', 'x', '--api-secret', '--account', 'y', '--secret-stdin'], /--account does not apply/],
       [['auth:add', 'x', '--api-secret', '--region', 'mars', '--secret-stdin'], /--region/],
+      [
+        ['auth:add', 'x', '--api-secret', '--timezone', 'Mars/Olympus', '--secret-stdin'],
+        /Unknown timezone "Mars\/Olympus" in --timezone/,
+      ],
     ]
     for (const [args, message] of cases) {
       const result = await runMpx(args, {env, stdin: SECRET})

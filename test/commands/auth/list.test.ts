@@ -28,7 +28,11 @@ describe('auth:list', () => {
       {name: 'prod', projectId: '123', type: 'service-account', username: 'svc'},
       PROD_SECRET,
     )
-    await addAccount(env.MPX_CONFIG, {name: 'legacy', region: 'eu', type: 'api-secret'}, LEGACY_SECRET)
+    await addAccount(
+      env.MPX_CONFIG,
+      {name: 'legacy', region: 'eu', timezone: 'America/Los_Angeles', type: 'api-secret'},
+      LEGACY_SECRET,
+    )
   }
 
   it('shows a table with masked secrets and a * on the default; no secret in any output', async () => {
@@ -36,9 +40,9 @@ describe('auth:list', () => {
     const result = await runMpx(['auth:list'], {env})
     expect(result.code).to.equal(0)
     expect(result.stdout.split('\n')).to.deep.equal([
-      '   NAME    TYPE             USERNAME  PROJECT  REGION  SECRET',
-      '   legacy  api-secret       -         -        eu      le********54',
-      '*  prod    service-account  svc       123      us      pr********89',
+      '   NAME    TYPE             USERNAME  PROJECT  REGION  TIMEZONE             SECRET',
+      '   legacy  api-secret       -         -        eu      America/Los_Angeles  le********54',
+      '*  prod    service-account  svc       123      us      UTC                  pr********89',
       '',
     ])
     for (const secret of [PROD_SECRET, LEGACY_SECRET]) {
@@ -53,13 +57,21 @@ describe('auth:list', () => {
     expect(result.code).to.equal(0)
     expect(JSON.parse(result.stdout)).to.deep.equal({
       accounts: [
-        {isDefault: false, name: 'legacy', region: 'eu', secret: 'le********54', type: 'api-secret'},
+        {
+          isDefault: false,
+          name: 'legacy',
+          region: 'eu',
+          secret: 'le********54',
+          timezone: 'America/Los_Angeles',
+          type: 'api-secret',
+        },
         {
           isDefault: true,
           name: 'prod',
           projectId: '123',
           region: 'us',
           secret: 'pr********89',
+          timezone: 'UTC',
           type: 'service-account',
           username: 'svc',
         },
