@@ -8,6 +8,7 @@ import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
 import {InterruptedError, UsageError} from '../errors.js'
 import {MixpanelClient} from '../mixpanel/client.js'
+import {objectStorage} from '../object-storage/index.js'
 import {formatCount, type Progress} from '../progress.js'
 import {type JsonLines} from '../records/json-lines.js'
 import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/options.js'
@@ -106,7 +107,12 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
       },
     })
     const result = await runFetch({
-      context: {dataDir: input.config.dataDir, signal: controller.signal, warn: (message) => progress.warn(message)},
+      context: {
+        dataDir: input.config.dataDir,
+        objectStorage: objectStorage(),
+        signal: controller.signal,
+        warn: (message) => progress.warn(message),
+      },
       format: input.format,
       kind: input.kind,
       // A database may still be loading what it was given: say so rather than look stuck.

@@ -1,0 +1,108 @@
+/**
+ * A real S3 protocol server on 127.0.0.1 for tests: s3rver (npm), on a temporary directory. It
+ * speaks enough of S3 for mpx (multipart upload, CopyObject, ListObjectsV2, DeleteObjects,
+ * NoSuchBucket, InvalidAccessKeyId for an unknown key id) but not AbortMultipartUpload, which is
+ * added here and counted; it does not check SigV4 signatures, so a denied credential is an unknown
+ * access key id.
+ */
+import {readdir} from 'node:fs/promises'
+import {createRequire} from 'node:module'
+import {join} from 'node:path'
+
+import {temporaryDirectory} from './temporary.js'
+
+/** The access key pair s3rver knows (any other key id is refused with InvalidAccessKeyId). */
+export const S3_ACCESS_KEY = 'S3RVER'
+export const S3_SECRET_KEY = 'S3RVER'
+export const S3_BUCKET = 'lake'
+
+interface KoaContext {
+  method: string
+  path: string
+  query: Record<string, string | undefined>
+  status: number
+}
+type Middleware = (context: KoaContext, next: () => Promise<void>) => Promise<void>
+
+interface S3rverServer {
+  close(): Promise<void>
+  middleware: Middleware[]
+  run(): Promise<{port: number}>
+  store: {getResourcePath(bucket: string, key: string | undefined, resource: string): string}
+}
+
+type S3rverClass = new (options: Record<string, unknown>) => S3rverServer
+
+export interface FakeS3 {
+  /** Multipart uploads aborted so far. */
+  readonly aborts: number
+  close(): Promise<void>
+  /** The environment mpx needs to use it: endpoint, region, credentials, and no shared files or instance roles. */
+  env(overrides?: Record<string, string>): Record<string, string>
+  /** Multipart uploads started and neither completed nor aborted. */
+  openUploads(bucket?: string): Promise<string[]>
+  /** Requests seen, `METHOD /bucket/key?query`. */
+  readonly requests: string[]
+  readonly url: string
+}
+
+export async function startFakeS3(buckets: readonly string[] = [S3_BUCKET]): Promise<FakeS3> {
+  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass
+  const directory = await temporaryDirectory()
+  const server = new S3rver({
+    address: '127.0.0.1',
+    configureBuckets: buckets.map((name) => ({name})),
+    directory: directory.path,
+    port: 0,
+    silent: true,
+    vhostBuckets: false,
+  })
+  const requests: string[] = []
+  let aborts = 0
+  // First in the chain: sees every request, and answers AbortMultipartUpload as S3 does.
+  server.middleware.unshift(async (context, next) => {
+    const query = new URLSearchParams(context.query as Record<string, string>).toString()
+    requests.push(`${context.method} ${context.path}${query ? `?${query}` : ''}`)
+    const {uploadId} = context.query
+    if (context.method === 'DELETE' && uploadId) {
+      const bucket = context.path.split('/')[1]
+      const {rm} = await import('node:fs/promises')
+      await rm(join(server.store.getResourcePath(bucket, undefined, 'uploads'), uploadId), {
+        force: true,
+        recursive: true,
+      })
+      aborts++
+      context.status = 204
+      return
+    }
+
+    await next()
+  })
+  const {port} = await server.run()
+  const url = `http://127.0.0.1:${port}`
+  return {
+    get aborts() {
+      return aborts
+    },
+    async close() {
+      await server.close()
+      await directory.remove()
+    },
+    env: (overrides = {}) => ({
+      AWS_ACCESS_KEY_ID: S3_ACCESS_KEY,
+      AWS_CONFIG_FILE: join(directory.path, 'no-aws-config'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL: url,
+      AWS_REGION: 'us-east-1',
+      AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY,
+      AWS_SHARED_CREDENTIALS_FILE: join(directory.path, 'no-aws-credentials'),
+      ...overrides,
+    }),
+    async openUploads(bucket = S3_BUCKET) {
+      const uploads = server.store.getResourcePath(bucket, undefined, 'uploads')
+      return readdir(uploads).catch(() => [])
+    },
+    requests,
+    url,
+  }
+}
