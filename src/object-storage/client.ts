@@ -179,21 +179,24 @@ export class ObjectStore {
     )
     // Read only through done() or abort(): an unobserved failure is not an unhandled rejection.
     finished.catch(() => {})
-    let aborted = false
+    let aborting: Promise<void> | undefined
+    const {bucket, client} = this
     return {
-      abort: async () => {
-        if (aborted) return
-        aborted = true
-        await upload.abort()
-        await finished.catch(() => {})
-        // lib-storage aborts the multipart upload in the background after done() has given up:
-        // abort it here too, and wait for the answer, so that an interrupted mpx leaves no parts.
-        const {uploadId} = upload as unknown as {uploadId?: string}
-        if (uploadId) {
-          await this.client
-            .send(new AbortMultipartUploadCommand({Bucket: this.bucket, Key: key, UploadId: uploadId}))
-            .catch(() => {})
-        }
+      // Once: a second call waits for the first.
+      abort() {
+        aborting ??= (async () => {
+          await upload.abort()
+          await finished.catch(() => {})
+          // lib-storage aborts the multipart upload in the background after done() has given up:
+          // abort it here too, and wait for the answer, so that an interrupted mpx leaves no parts.
+          const {uploadId} = upload as unknown as {uploadId?: string}
+          if (uploadId) {
+            await client
+              .send(new AbortMultipartUploadCommand({Bucket: bucket, Key: key, UploadId: uploadId}))
+              .catch(() => {})
+          }
+        })()
+        return aborting
       },
       done: () => finished,
     }

@@ -42,22 +42,24 @@ export async function openJsonlObject(target: SinkTarget, output: string, contex
   })
   const writer = new LineWriter(body)
   let written = 0
-  let finished = false
+  /** The clean-up once started: an interrupt starts it, and abort() waits for the same one. */
+  let stopping: Promise<void> | undefined
 
   const check = (error?: unknown) => {
     if (failure) throw failure
     if (error) throw error
   }
 
-  const stop = async () => {
-    if (finished) return
-    finished = true
-    writer.detach()
-    // The upload is aborted first: a body that merely ended would let it complete.
-    const aborted = upload.abort()
-    body.destroy(new Error('aborted'))
-    await aborted
-    store.close()
+  const stop = () => {
+    stopping ??= (async () => {
+      writer.detach()
+      // The upload is aborted first: a body that merely ended would let it complete.
+      const aborted = upload.abort()
+      body.destroy(new Error('aborted'))
+      await aborted
+      store.close()
+    })()
+    return stopping
   }
 
   const onAbort = () => {
@@ -78,7 +80,7 @@ export async function openJsonlObject(target: SinkTarget, output: string, contex
         writer.detach()
         body.end()
         await upload.done()
-        finished = true
+        stopping = Promise.resolve()
         store.close()
         return {location: output, written}
       } catch (error) {

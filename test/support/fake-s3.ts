@@ -5,6 +5,7 @@
  * added here and counted; it does not check SigV4 signatures, so a denied credential is an unknown
  * access key id.
  */
+import {GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import {readdir} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
@@ -39,8 +40,14 @@ export interface FakeS3 {
   close(): Promise<void>
   /** The environment mpx needs to use it: endpoint, region, credentials, and no shared files or instance roles. */
   env(overrides?: Record<string, string>): Record<string, string>
+  /** Every key in the bucket, sorted. */
+  keys(bucket?: string): Promise<string[]>
   /** Multipart uploads started and neither completed nor aborted. */
   openUploads(bucket?: string): Promise<string[]>
+  /** Stores an object (a test's "what was there before"). */
+  put(key: string, body: string, bucket?: string): Promise<void>
+  /** An object's content as text. */
+  read(key: string, bucket?: string): Promise<string>
   /** Requests seen, `METHOD /bucket/key?query`. */
   readonly requests: string[]
   readonly url: string
@@ -80,11 +87,20 @@ export async function startFakeS3(buckets: readonly string[] = [S3_BUCKET]): Pro
   })
   const {port} = await server.run()
   const url = `http://127.0.0.1:${port}`
+  const client = new S3Client({
+    credentials: {accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY},
+    endpoint: url,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  })
   return {
     get aborts() {
       return aborts
     },
     async close() {
+      client.destroy()
       await server.close()
       await directory.remove()
     },
@@ -98,9 +114,27 @@ export async function startFakeS3(buckets: readonly string[] = [S3_BUCKET]): Pro
       AWS_SHARED_CREDENTIALS_FILE: join(directory.path, 'no-aws-credentials'),
       ...overrides,
     }),
+    async keys(bucket = S3_BUCKET) {
+      const keys: string[] = []
+      let token: string | undefined
+      do {
+        const answer = await client.send(new ListObjectsV2Command({Bucket: bucket, ContinuationToken: token}))
+        keys.push(...(answer.Contents ?? []).map((object) => object.Key ?? ''))
+        token = answer.IsTruncated ? answer.NextContinuationToken : undefined
+      } while (token)
+
+      return keys.sort()
+    },
     async openUploads(bucket = S3_BUCKET) {
       const uploads = server.store.getResourcePath(bucket, undefined, 'uploads')
       return readdir(uploads).catch(() => [])
+    },
+    async put(key, body, bucket = S3_BUCKET) {
+      await client.send(new PutObjectCommand({Body: body, Bucket: bucket, Key: key}))
+    },
+    async read(key, bucket = S3_BUCKET) {
+      const answer = await client.send(new GetObjectCommand({Bucket: bucket, Key: key}))
+      return (await answer.Body?.transformToString('utf8')) ?? ''
     },
     requests,
     url,
