@@ -81,10 +81,10 @@ export class ObjectStore {
     this.client = new S3Client(config)
   }
 
-  /** Whether any object's key starts with `prefix`. */
+  /** Whether any object's key starts with `prefix` (one page: some S3-compatible servers fail on a truncated one). */
   async any(prefix: string): Promise<boolean> {
     const answer = await this.call('list', prefix, () =>
-      this.client.send(new ListObjectsV2Command({Bucket: this.bucket, MaxKeys: 1, Prefix: prefix})),
+      this.client.send(new ListObjectsV2Command({Bucket: this.bucket, Prefix: prefix})),
     )
     return (answer.Contents?.length ?? 0) > 0
   }
@@ -128,7 +128,7 @@ export class ObjectStore {
   async exists(key: string): Promise<boolean> {
     // A listing rather than HeadObject: its 404 says which of bucket and key is missing.
     const answer = await this.call('read', key, () =>
-      this.client.send(new ListObjectsV2Command({Bucket: this.bucket, MaxKeys: 1, Prefix: key})),
+      this.client.send(new ListObjectsV2Command({Bucket: this.bucket, Prefix: key})),
     )
     return answer.Contents?.[0]?.Key === key
   }
@@ -153,8 +153,9 @@ export class ObjectStore {
 
   /** A small object in one request (a marker). */
   async put(key: string, body: string): Promise<void> {
+    const bytes = Buffer.from(body)
     await this.call('write', key, () =>
-      this.client.send(new PutObjectCommand({Body: body, Bucket: this.bucket, Key: key})),
+      this.client.send(new PutObjectCommand({Body: bytes, Bucket: this.bucket, ContentLength: bytes.length, Key: key})),
     )
   }
 
@@ -220,10 +221,10 @@ export class ObjectStore {
   }
 }
 
-/** CopySource is `bucket/key`, URL-encoded (slashes kept). */
+/**
+ * CopySource is `bucket/key`, URL-encoded; slashes and the `=` of hive partitions stay as they are
+ * (S3 decodes either form; some S3-compatible servers decode only the reserved characters they expect).
+ */
 function encodeCopySource(bucket: string, key: string): string {
-  return `${bucket}/${key
-    .split('/')
-    .map((part) => encodeURIComponent(part))
-    .join('/')}`
+  return `${bucket}/${encodeURIComponent(key).replaceAll('%2F', '/').replaceAll('%3D', '=')}`
 }

@@ -6,9 +6,9 @@
  * access key id.
  */
 import {GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
-import {readdir} from 'node:fs/promises'
+import {mkdir, readdir, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import {temporaryDirectory} from './temporary.js'
 
@@ -38,6 +38,8 @@ export interface FakeS3 {
   /** Multipart uploads aborted so far. */
   readonly aborts: number
   close(): Promise<void>
+  /** Copies every object under `prefix` to `directory`, at its key's path (to read Parquet back with DuckDB). */
+  download(prefix: string, directory: string, bucket?: string): Promise<void>
   /** The environment mpx needs to use it: endpoint, region, credentials, and no shared files or instance roles. */
   env(overrides?: Record<string, string>): Record<string, string>
   /** Every key in the bucket, sorted. */
@@ -103,6 +105,15 @@ export async function startFakeS3(buckets: readonly string[] = [S3_BUCKET]): Pro
       client.destroy()
       await server.close()
       await directory.remove()
+    },
+    async download(prefix, target, bucket = S3_BUCKET) {
+      const answer = await client.send(new ListObjectsV2Command({Bucket: bucket, Prefix: prefix}))
+      for (const {Key: key = ''} of answer.Contents ?? []) {
+        const object = await client.send(new GetObjectCommand({Bucket: bucket, Key: key}))
+        const path = join(target, key)
+        await mkdir(dirname(path), {recursive: true})
+        await writeFile(path, (await object.Body?.transformToByteArray()) ?? new Uint8Array())
+      }
     },
     env: (overrides = {}) => ({
       AWS_ACCESS_KEY_ID: S3_ACCESS_KEY,
