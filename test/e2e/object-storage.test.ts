@@ -4,8 +4,10 @@
  */
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
+import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
+import {heavyModules, runNode} from '../packaging/support/package.js'
 import {binRun, outcome, runMpx} from '../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {type FakeS3, S3_SECRET_KEY, startFakeS3} from '../support/fake-s3.js'
@@ -52,6 +54,16 @@ describe('-o s3://bucket/key: JSONL streamed into object storage', () => {
 
     expect(await s3.keys()).to.deep.equal(['raw/events.jsonl', 'raw/profiles.jsonl'])
     expect(await s3.openUploads()).to.deep.equal([])
+  })
+
+  it('loads the AWS SDK only for an s3:// target', async () => {
+    const range = ['fetch:events', '2024-01-01', '2024-01-01', '--quiet']
+    const local = await runNode(binRun, [...range, '-o', join(directory.path, 'local.jsonl')], {env, record: true})
+    expect(local.code, local.stderr).to.equal(0)
+    expect(heavyModules(local.loaded)).to.deep.equal(['got'])
+    const remote = await runNode(binRun, [...range, '-o', 's3://lake/sdk/events.jsonl'], {env, record: true})
+    expect(remote.code, remote.stderr).to.equal(0)
+    expect(remote.loaded).to.include.members(['@aws-sdk/client-s3', '@aws-sdk/lib-storage'])
   })
 
   it('refuses a key that exists unless --replace, and cannot --append', async () => {
