@@ -29,6 +29,33 @@ export function stagingPrefix(destination: string, id: string): string {
   return [...parts, STAGING, `${name}-${id}`].join('/') + '/'
 }
 
+/** Staged objects older than this were left by a run that was killed: the next publish removes them. */
+export const STALE_STAGING_MS = 24 * 60 * 60 * 1000
+/** `<stamp>-<pid>-<random>` after the table's name: the stamp tells a staging prefix's age. */
+const STAGED_RUN = /^(\d{8}T\d{6}Z)-\d+-\w+\/$/
+
+/** `20240201T060000Z` → its time in ms. */
+function stampTime(stamp: string): number {
+  const iso = `${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}Z`
+  return Date.parse(iso)
+}
+
+/**
+ * Keys of staging prefixes of this destination left by runs killed more than a day ago (a run on
+ * another machine may still be publishing a younger one). A run that ends, even by a failure or an
+ * interrupt, removes its own.
+ */
+async function staleStaged(store: ObjectStore, destination: string, now: number): Promise<string[]> {
+  const parent = stagingPrefix(destination, '').slice(0, -1)
+  const objects = await store.list(parent)
+  return objects
+    .filter((object) => {
+      const run = STAGED_RUN.exec(object.key.slice(parent.length).replace(/\/.*$/, '/'))
+      return run !== null && now - stampTime(run[1]) > STALE_STAGING_MS
+    })
+    .map((object) => object.key)
+}
+
 /** A run's id: sortable by time, unique enough for one bucket. */
 export function runId(now = new Date()): string {
   const stamp = now
@@ -137,6 +164,8 @@ export async function publishDirectory(request: PublishRequest): Promise<Publish
     }
 
     if (marker) await store.put(destination + marker, '')
+    // Leftovers of killed runs go too; they never held anything readers look at.
+    await store.delete(await staleStaged(store, destination, Date.now())).catch(() => {})
     return {published: files.length, removed: replaced.length, url: store.url(destination)}
   } finally {
     store.close()

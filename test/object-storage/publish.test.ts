@@ -111,6 +111,21 @@ describe('object storage: publishing a directory', () => {
     expect(await s3.openUploads()).to.deep.equal([])
   })
 
+  it('removes what killed runs staged more than a day ago, and nothing younger', async () => {
+    const old = 't4/.mpx-staging/events-20200101T000000Z-123-abcdef/day=1/a.parquet'
+    const young = `t4/.mpx-staging/events-${new Date()
+      .toISOString()
+      .replaceAll(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-456-ghijkl/a.parquet`
+    const otherTable = 't4/.mpx-staging/events_eu-20200101T000000Z-123-abcdef/a.parquet'
+    for (const key of [old, young, otherTable]) await s3.put(key, 'x')
+    const source = await local({'day=1/b.parquet': 'b'})
+    await storage.publishDirectory({destination: 's3://lake/t4/events', mode: 'create', source})
+    expect(await keysUnder('t4/')).to.deep.equal(
+      [otherTable, young, 't4/events/_SUCCESS', 't4/events/day=1/b.parquet'].sort(),
+    )
+  })
+
   it('a missing bucket is a not-found error naming it', async () => {
     const source = await local({'a.parquet': 'x'})
     const publishing = storage.publishDirectory({destination: 's3://no-such-bucket/t', mode: 'create', source})
