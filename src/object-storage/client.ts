@@ -6,12 +6,15 @@ import type {Readable} from 'node:stream'
 
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3'
 import {Upload} from '@aws-sdk/lib-storage'
 
@@ -26,6 +29,13 @@ import {formatObjectUrl} from './url.js'
  */
 export const PART_BYTES = 8 * 1024 * 1024
 export const QUEUE_SIZE = 4
+/** How copies are made: CopyObject up to `singleBytes` (S3's limit is 5 GB), else parts of `partBytes` (UploadPartCopy). */
+export interface CopyLimits {
+  readonly partBytes: number
+  readonly singleBytes: number
+}
+
+const COPY_LIMITS: CopyLimits = {partBytes: 512 * 1024 * 1024, singleBytes: 5 * 1024 * 1024 * 1024}
 /** DeleteObjects takes at most this many keys. */
 const DELETE_BATCH = 1000
 
@@ -75,6 +85,7 @@ export class ObjectStore {
   constructor(
     readonly bucket: string,
     settings: ObjectStorageSettings = {},
+    private readonly copyLimits: CopyLimits = COPY_LIMITS,
   ) {
     const config = clientConfig(settings)
     this.endpoint = typeof config.endpoint === 'string' ? new URL(config.endpoint).host : undefined
@@ -93,13 +104,55 @@ export class ObjectStore {
     this.client.destroy()
   }
 
-  /** Server-side copy within the bucket (CopyObject: objects up to 5 GB). */
-  async copy(from: string, to: string): Promise<void> {
-    await this.call('copy into', to, () =>
-      this.client.send(
-        new CopyObjectCommand({Bucket: this.bucket, CopySource: encodeCopySource(this.bucket, from), Key: to}),
-      ),
-    )
+  /**
+   * Server-side copy within the bucket: no data passes through mpx. `size` is the source's: an
+   * object larger than CopyObject takes is copied in parts, all or nothing (AbortMultipartUpload).
+   */
+  async copy(from: string, to: string, size = 0): Promise<void> {
+    const {bucket, client} = this
+    const source = encodeCopySource(bucket, from)
+    if (size <= this.copyLimits.singleBytes) {
+      await this.call('copy into', to, () =>
+        client.send(new CopyObjectCommand({Bucket: bucket, CopySource: source, Key: to})),
+      )
+      return
+    }
+
+    await this.call('copy into', to, async () => {
+      const {UploadId: uploadId} = await client.send(new CreateMultipartUploadCommand({Bucket: bucket, Key: to}))
+      try {
+        const parts: Array<{ETag?: string; PartNumber: number}> = []
+        for (let start = 0; start < size; start += this.copyLimits.partBytes) {
+          const end = Math.min(start + this.copyLimits.partBytes, size) - 1
+          const partNumber = parts.length + 1
+          const answer = await client.send(
+            new UploadPartCopyCommand({
+              Bucket: bucket,
+              CopySource: source,
+              CopySourceRange: `bytes=${start}-${end}`,
+              Key: to,
+              PartNumber: partNumber,
+              UploadId: uploadId,
+            }),
+          )
+          parts.push({ETag: answer.CopyPartResult?.ETag, PartNumber: partNumber})
+        }
+
+        await client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: to,
+            MultipartUpload: {Parts: parts},
+            UploadId: uploadId,
+          }),
+        )
+      } catch (error) {
+        await client
+          .send(new AbortMultipartUploadCommand({Bucket: bucket, Key: to, UploadId: uploadId}))
+          .catch(() => {})
+        throw error
+      }
+    })
   }
 
   /** Removes these keys (missing ones are no error). */

@@ -1,5 +1,5 @@
 import {createReadStream} from 'node:fs'
-import {readdir} from 'node:fs/promises'
+import {readdir, stat} from 'node:fs/promises'
 import {join, relative, sep} from 'node:path'
 
 import type {PublishRequest, PublishResult} from './types.js'
@@ -132,7 +132,7 @@ export async function publishDirectory(request: PublishRequest): Promise<Publish
       // Copies of staged objects are quick (no data travels): readers see the new files appear one by one.
       for (const file of files) {
         if (!taken.has(destination + file)) copied.push(destination + file)
-        await store.copy(staging + file, destination + file)
+        await store.copy(staging + file, destination + file, (await stat(join(request.source, file))).size)
       }
     } catch (error) {
       // Best effort: the failure itself is what the caller reports.

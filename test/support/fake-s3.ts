@@ -1,9 +1,9 @@
 /**
  * A real S3 protocol server on 127.0.0.1 for tests: s3rver (npm), on a temporary directory. It
  * speaks enough of S3 for mpx (multipart upload, CopyObject, ListObjectsV2, DeleteObjects,
- * NoSuchBucket, InvalidAccessKeyId for an unknown key id) but not AbortMultipartUpload, which is
- * added here and counted; it does not check SigV4 signatures, so a denied credential is an unknown
- * access key id.
+ * NoSuchBucket, InvalidAccessKeyId for an unknown key id) but not AbortMultipartUpload (added
+ * here, and counted) nor UploadPartCopy (added here); it does not check SigV4 signatures, so a
+ * denied credential is an unknown access key id.
  */
 import {GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import {mkdir, readdir, writeFile} from 'node:fs/promises'
@@ -18,6 +18,8 @@ export const S3_SECRET_KEY = 'S3RVER'
 export const S3_BUCKET = 'lake'
 
 interface KoaContext {
+  body: unknown
+  headers: Record<string, string | undefined>
   method: string
   path: string
   query: Record<string, string | undefined>
@@ -29,7 +31,11 @@ interface S3rverServer {
   close(): Promise<void>
   middleware: Middleware[]
   run(): Promise<{port: number}>
-  store: {getResourcePath(bucket: string, key: string | undefined, resource: string): string}
+  store: {
+    getObject(bucket: string, key: string, range: {end: number; start: number}): Promise<null | {content: unknown}>
+    getResourcePath(bucket: string, key: string | undefined, resource: string): string
+    putPart(bucket: string, uploadId: string, part: number, content: unknown): Promise<{md5: string}>
+  }
 }
 
 type S3rverClass = new (options: Record<string, unknown>) => S3rverServer
@@ -82,6 +88,22 @@ export async function startFakeS3(buckets: readonly string[] = [S3_BUCKET]): Pro
       })
       aborts++
       context.status = 204
+      return
+    }
+
+    const copySource = context.headers['x-amz-copy-source']
+    if (context.method === 'PUT' && uploadId && copySource) {
+      // UploadPartCopy: a byte range of an object stored as a part.
+      const [bucket] = context.path.split('/').slice(1)
+      const [sourceBucket, ...sourceKey] = decodeURIComponent(copySource.replace(/^\//, '')).split('/')
+      const [start, end] = (context.headers['x-amz-copy-source-range'] ?? '')
+        .replace('bytes=', '')
+        .split('-')
+        .map(Number)
+      const object = await server.store.getObject(sourceBucket, sourceKey.join('/'), {end, start})
+      const {md5} = await server.store.putPart(bucket, uploadId, Number(context.query.partNumber), object?.content)
+      context.status = 200
+      context.body = `<?xml version="1.0" encoding="UTF-8"?>\n<CopyPartResult><ETag>"${md5}"</ETag></CopyPartResult>`
       return
     }
 
