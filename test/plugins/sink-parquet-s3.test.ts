@@ -148,6 +148,26 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
     }
   })
 
+  it('takes the endpoint as a sink option (path-style), and checks it before any request', async () => {
+    const withOption = [...sink('lake5'), '--sink-option', `endpoint=${s3.url}`]
+    const result = await run(['fetch:profiles', ...withOption], {AWS_ENDPOINT_URL: ''})
+    expect(result.code, result.stderr).to.equal(0)
+    expect(await s3.keys()).to.include('lake5/profiles/_SUCCESS')
+
+    const requests = server.requests.length
+    for (const options of [
+      ['--sink-option', 'dir=s3://lake/lake6', '--sink-option', 'endpoint=minio:9000'],
+      ['--sink-option', `dir=${join(home.path, 'local')}`, '--sink-option', `endpoint=${s3.url}`],
+      ['--sink-option', 'dir=s3://lake/lake6', '--sink-option', 'path_style=maybe'],
+    ]) {
+      const refused = await run(['fetch:profiles', '--sink', 'parquet', ...options])
+      expect(refused.code, `${options.join(' ')}: ${refused.stderr}`).to.equal(3)
+      expect(refused.stderr.trim().split('\n'), refused.stderr).to.have.length(1)
+    }
+
+    expect(server.requests.length).to.equal(requests)
+  })
+
   it('denied credentials exit 2 and a missing bucket exits 4, before Mixpanel is asked', async () => {
     const requests = server.requests.length
     const denied = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink('lake4')], {

@@ -95,7 +95,7 @@ export function parquetSink(settings: ParquetSinkSettings = {}): Sink {
         endpoint: {
           description:
             'S3-compatible endpoint for an s3:// dir, e.g. http://127.0.0.1:9000 (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS)',
-          minLength: 1,
+          pattern: '^https?://[^/]',
           type: 'string',
         },
         memory_limit: {
