@@ -30,7 +30,7 @@ export const fetchFlags = {
   output: Flags.string({
     char: 'o',
     description:
-      'Write JSONL to this file (a temporary file renamed once complete); same as --sink jsonl --sink-option output=FILE',
+      'Write JSONL to this file (a temporary file renamed once complete) or object (s3://BUCKET/KEY, visible once complete); same as --sink jsonl --sink-option output=FILE',
     exclusive: ['sink', 'stdout'],
     helpGroup: 'OUTPUT',
   }),

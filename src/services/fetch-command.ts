@@ -9,6 +9,7 @@ import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
 import {InterruptedError, UsageError} from '../errors.js'
 import {MixpanelClient} from '../mixpanel/client.js'
+import {objectStorage} from '../object-storage/index.js'
 import {formatCount, type Progress} from '../progress.js'
 import {type JsonLines} from '../records/json-lines.js'
 import {RejectQueue} from '../records/rejects.js'
@@ -118,7 +119,12 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
     })
     const rejects = new RejectQueue(input.badRecords ?? 'quarantine')
     const result = await runFetch({
-      context: {dataDir: input.config.dataDir, signal: controller.signal, warn: (message) => progress.warn(message)},
+      context: {
+        dataDir: input.config.dataDir,
+        objectStorage: objectStorage(),
+        signal: controller.signal,
+        warn: (message) => progress.warn(message),
+      },
       format: input.format,
       kind: input.kind,
       // A database may still be loading what it was given: say so rather than look stuck.

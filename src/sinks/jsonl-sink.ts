@@ -5,9 +5,10 @@ import {createWriteStream} from 'node:fs'
 import {copyFile, rename, rm, stat} from 'node:fs/promises'
 
 import type {RejectedRecord} from '../records/rejects.js'
-import type {RecordBatch, Sink, SinkResult, SinkTarget, SinkWriter, WriteMode} from './sink.js'
+import type {RecordBatch, Sink, SinkContext, SinkResult, SinkTarget, SinkWriter, WriteMode} from './sink.js'
 
 import {MpxError} from '../errors.js'
+import {isObjectUrl} from '../object-storage/url.js'
 import {recordFormats} from '../records/types.js'
 import {RejectsFile} from './rejects-file.js'
 
@@ -169,8 +170,13 @@ export function jsonlSink(stdout: Writable = process.stdout, stderr: Writable = 
     description: 'JSON Lines to stdout, or to a file with --sink-option output=FILE',
     formats: recordFormats,
     name: 'jsonl',
-    async open(target: SinkTarget): Promise<SinkWriter> {
+    async open(target: SinkTarget, context: SinkContext): Promise<SinkWriter> {
       const output = typeof target.options.output === 'string' ? target.options.output : undefined
+      if (output && isObjectUrl(output)) {
+        // The AWS SDK loads only here.
+        return (await import('../object-storage/jsonl-object.js')).openJsonlObject(target, output, context)
+      }
+
       const temporary = output ? `${output}.${process.pid}.partial` : undefined
       if (output && temporary) await prepareFile(output, temporary, target.mode)
       const stream = temporary ? createWriteStream(temporary, {flags: 'a', mode: 0o644}) : stdout
@@ -235,7 +241,9 @@ export function jsonlSink(stdout: Writable = process.stdout, stderr: Writable = 
     },
     optionsSchema: {
       additionalProperties: false,
-      properties: {output: {description: 'File to write instead of stdout', minLength: 1, type: 'string'}},
+      properties: {
+        output: {description: 'File, or s3://BUCKET/KEY, to write instead of stdout', minLength: 1, type: 'string'},
+      },
       type: 'object',
     },
   }

@@ -1,3 +1,4 @@
+import type {ObjectStorage} from '../object-storage/types.js'
 import type {RejectedRecord} from '../records/rejects.js'
 import type {RecordFormat, RecordKind} from '../records/types.js'
 
@@ -51,6 +52,11 @@ export interface SinkTarget {
 export interface SinkContext {
   /** mpx's data directory (e.g. `~/.local/share/mpx`), for sinks that keep files. */
   readonly dataDir: string
+  /**
+   * S3 and S3-compatible object storage, for sinks that write to `s3://` URLs (the AWS SDK loads on
+   * first use). Absent in mpx versions before it existed.
+   */
+  readonly objectStorage?: ObjectStorage
   /** Aborted when the user interrupts the fetch. */
   readonly signal: AbortSignal
   /** Writes a line to stderr (never stdout, which may carry data). */

@@ -2,6 +2,8 @@ import type {Sink, SinkContext, SinkTarget, SinkWriter} from 'mpx'
 
 import {join, resolve} from 'node:path'
 
+import type {RemoteDir} from './remote.js'
+
 export const compressions = ['zstd', 'snappy', 'gzip', 'lz4', 'uncompressed'] as const
 export type Compression = (typeof compressions)[number]
 
@@ -14,10 +16,17 @@ export interface ParquetSinkSettings {
 /** The options a fetch passes with --sink-option KEY=VALUE, validated by mpx against the schema below. */
 export interface ParquetOptions {
   readonly compression: Compression
-  /** Absolute: resolved against the working directory. */
+  /** Absolute: resolved against the working directory. With a remote dir, where the fetch works locally. */
   readonly dir: string
   readonly memoryLimit?: string
+  /** `dir=s3://...`: the tables go to object storage. */
+  readonly remote?: RemoteDir
   readonly threads?: number
+}
+
+/** `s3://...`: a directory in object storage (S3, or an S3-compatible service). */
+export function isRemote(dir: string): boolean {
+  return dir.toLowerCase().startsWith('s3://')
 }
 
 /** An error whose exitCode mpx uses: 3, a usage problem. */
@@ -26,11 +35,27 @@ export function usageError(message: string): Error {
 }
 
 function parquetOptions(target: SinkTarget, context: SinkContext): ParquetOptions {
-  const {compression, dir, memory_limit: memoryLimit, threads} = target.options
+  const {compression, dir, endpoint, memory_limit: memoryLimit, path_style: pathStyle, threads} = target.options
+  const remote =
+    typeof dir === 'string' && isRemote(dir)
+      ? {
+          endpoint: typeof endpoint === 'string' ? endpoint : undefined,
+          pathStyle: typeof pathStyle === 'boolean' ? pathStyle : undefined,
+          url: dir,
+        }
+      : undefined
+  if (!remote && (endpoint !== undefined || pathStyle !== undefined)) {
+    throw usageError('--sink-option endpoint and path_style apply to a dir=s3://BUCKET/PREFIX')
+  }
+
   return {
     compression: compressions.find((name) => name === compression) ?? 'zstd',
-    dir: resolve(typeof dir === 'string' ? dir : join(context.dataDir, 'parquet')),
+    // A remote table is written here first, then published at commit.
+    dir: remote
+      ? join(context.dataDir, 'parquet-work')
+      : resolve(typeof dir === 'string' ? dir : join(context.dataDir, 'parquet')),
     memoryLimit: typeof memoryLimit === 'string' ? memoryLimit : undefined,
+    remote,
     threads: typeof threads === 'number' ? threads : undefined,
   }
 }
@@ -62,8 +87,15 @@ export function parquetSink(settings: ParquetSinkSettings = {}): Sink {
           type: 'string',
         },
         dir: {
-          description: 'Directory with one sub-directory per table (default: <data dir>/parquet)',
+          description:
+            'Directory with one sub-directory per table, or s3://BUCKET/PREFIX with one prefix per table (default: <data dir>/parquet)',
           minLength: 1,
+          type: 'string',
+        },
+        endpoint: {
+          description:
+            'S3-compatible endpoint for an s3:// dir, e.g. http://127.0.0.1:9000 (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS)',
+          pattern: '^https?://[^/]',
           type: 'string',
         },
         memory_limit: {
@@ -71,6 +103,11 @@ export function parquetSink(settings: ParquetSinkSettings = {}): Sink {
             "DuckDB's memory_limit while converting, e.g. 1GB (default 256MB; beyond it DuckDB spills to disk)",
           pattern: String.raw`^\s*\d+(\.\d+)?\s*([KMGT]i?B|[KMGT]|B|bytes)?\s*$`,
           type: 'string',
+        },
+        path_style: {
+          description:
+            'Path-style addressing (host/bucket/key) for an s3:// dir (default: true with a custom endpoint)',
+          type: 'boolean',
         },
         threads: {description: 'DuckDB worker threads (default: one per core)', minimum: 1, type: 'integer'},
       },

@@ -18,6 +18,7 @@ import {basename, join} from 'node:path'
 import type {ParquetOptions, ParquetSinkSettings} from './parquet-sink.js'
 
 import {isDirectory, listFiles, moveFiles, removeStaleTemporaries, TEMP_PREFIX} from './files.js'
+import {checkRemote, publishRemote, publishRemoteRejects} from './remote.js'
 
 /** The columns of mpx's DuckDB tables, in order, and the key that identifies a record. */
 const tables: Record<RecordKind, {columns: ReadonlyArray<readonly [string, string]>; key: readonly string[]}> = {
@@ -128,8 +129,11 @@ export async function openParquetWriter(
   settings: ParquetSinkSettings,
 ): Promise<SinkWriter> {
   const table = tables[target.kind]
+  const {remote} = options
+  // A remote table is checked in its bucket; the local directory is then only where the fetch works.
+  if (remote) await checkRemote(target, remote, context)
   const destination = join(options.dir, target.table)
-  const existing = await isDirectory(destination)
+  const existing = remote ? undefined : await isDirectory(destination)
   if (existing === false) throw new Error(`${destination} is not a directory`)
   if (existing && target.mode === 'create') {
     throw new Error(`${destination} already exists: pass --replace to replace it, or --append to add files to it`)
@@ -208,13 +212,21 @@ export async function openParquetWriter(
                 stage: join(work, 'stage', '*.parquet'),
                 target,
               })
-        await publish(out, destination, target, work)
-        // After the table: a failure here leaves the records published, and says so.
-        await publishRejects(rejected > 0 ? rejectsStaged : undefined, rejectsPath, target.mode, work)
+        let location = destination
+        let rejectsLocation = rejectsPath
+        if (remote) {
+          location = await publishRemote(out, target, remote, context)
+          if (rejected > 0) rejectsLocation = await publishRemoteRejects(rejectsStaged, target, remote, context)
+        } else {
+          await publish(out, destination, target, work)
+          // After the table: a failure here leaves the records published, and says so.
+          await publishRejects(rejected > 0 ? rejectsStaged : undefined, rejectsPath, target.mode, work)
+        }
+
         await cleanUp()
         return {
-          location: `${target.kind} in ${destination}`,
-          ...(rejected > 0 ? {rejected: {count: rejected, location: rejectsPath}} : {}),
+          location: `${target.kind} in ${location}`,
+          ...(rejected > 0 ? {rejected: {count: rejected, location: rejectsLocation}} : {}),
           written,
         }
       } catch (error) {

@@ -99,7 +99,17 @@ export function loadedPackages(log: string): string[] {
   return [...names].sort()
 }
 
-/** Modules too heavy to load before a command needs them: DuckDB's bindings, the HTTP client, the spinner. */
+/**
+ * Modules too heavy to load before a command needs them: DuckDB's bindings, the HTTP client, the
+ * spinner, the AWS SDK (only for s3:// targets).
+ */
 export function heavyModules(loaded: readonly string[]): string[] {
-  return loaded.filter((name) => name.startsWith('@duckdb/') || name === 'got' || name === 'ora')
+  return loaded.filter(
+    (name) =>
+      name.startsWith('@duckdb/') ||
+      name.startsWith('@aws-sdk/') ||
+      name.startsWith('@smithy/') ||
+      name === 'got' ||
+      name === 'ora',
+  )
 }
