@@ -5,6 +5,7 @@
  */
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
+import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -195,5 +196,31 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
     const append = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink('lake4'), '--append'])
     expect(append.code).to.equal(3)
     expect(append.stderr).to.match(/replace the days instead, or append with --no-dedupe/)
+  })
+
+  it('quarantines bad records beside the table prefix, never under it, byte for byte, and exits 6', async () => {
+    const bad = ['null', '{"event":"M","properties":{"time":1704153600000}}']
+    server.setEvents([...events.lines(), ...bad])
+    try {
+      const result = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink('lake5')])
+      expect(result.code, result.stderr).to.equal(6)
+      const keys = await s3.keys()
+      const rejectKeys = keys.filter((key) => key.startsWith('lake5/events.rejects/'))
+      expect(rejectKeys).to.have.length(1)
+      expect(result.stderr).to.include(`s3://lake/${rejectKeys[0]}`)
+      expect(keys.filter((key) => key.startsWith('lake5/events/') && key.includes('rejects'))).to.deep.equal([])
+      expect(await storedEvents('lake5/events')).to.have.length(600)
+      const local = join(home.path, 'rejects-download')
+      await s3.download('lake5/events.rejects', local)
+      const directory = join(local, 'lake5/events.rejects')
+      const [file] = await readdir(directory)
+      const rejected = (await readFile(join(directory, file), 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as {line: string}).line)
+      expect(rejected).to.deep.equal(bad)
+    } finally {
+      server.setEvents(events)
+    }
   })
 })
