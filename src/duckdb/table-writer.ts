@@ -7,6 +7,7 @@ import {availableParallelism} from 'node:os'
 import type {RecordBatch, SinkContext, SinkResult, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
 import {MpxError} from '../errors.js'
+import {recordFetchState} from '../sync/state.js'
 import {type Database, duckdbMessage, findTable, openDatabase, quoteIdentifier, tableColumns} from './database.js'
 import {createFetchesTableSql, recordFetch} from './fetches.js'
 import {NdjsonLoader} from './ndjson-loader.js'
@@ -116,6 +117,7 @@ export async function openTableWriter(
           startedAt,
           table: plan.table,
         })
+        await recordFetchState(connection, {...target, table: plan.table})
         signal?.removeEventListener('abort', interrupt)
         signal?.throwIfAborted()
         await connection.run('COMMIT')

@@ -1,0 +1,58 @@
+import {expect} from 'chai'
+
+import {projectToday} from '../../src/sync/days.js'
+import {chunkDays, dayRanges, type DayState, formatRanges, gapRanges, planSync} from '../../src/sync/plan.js'
+
+const held = (day: string, inProgress = false): DayState => ({
+  day,
+  fetchedAt: '2024-01-01T00:00:00Z',
+  inProgress,
+  rows: 1,
+})
+const daysOf = (from: number, to: number) =>
+  Array.from({length: to - from + 1}, (_, i) => held(`2024-01-${String(from + i).padStart(2, '0')}`))
+
+describe('sync planner', () => {
+  it('a first sync plans every day, in chunks of --chunk-days', () => {
+    const plan = planSync({chunkDays: 3, days: [], from: '2024-01-01', lookbackDays: 5, to: '2024-01-10'})
+    expect(plan).to.include({inProgress: 0, missing: 10, refreshed: 0})
+    expect(formatRanges(plan.chunks)).to.equal(
+      '2024-01-01..2024-01-03, 2024-01-04..2024-01-06, 2024-01-07..2024-01-09, 2024-01-10',
+    )
+  })
+
+  it('then the last N days up to TO, and nothing else', () => {
+    const plan = planSync({chunkDays: 7, days: daysOf(1, 10), from: '2024-01-01', lookbackDays: 5, to: '2024-01-10'})
+    expect(plan).to.include({missing: 0, refreshed: 5})
+    expect(formatRanges(plan.chunks)).to.equal('2024-01-06..2024-01-10')
+  })
+
+  it('plans gaps, new days and days fetched while in progress; gaps do not share a request with other days', () => {
+    const days = [...daysOf(1, 3), ...daysOf(6, 7), held('2024-01-08', true)]
+    const plan = planSync({chunkDays: 30, days, from: '2024-01-01', lookbackDays: 1, to: '2024-01-12'})
+    expect(plan).to.include({inProgress: 1, missing: 6, refreshed: 1})
+    expect(formatRanges(plan.chunks)).to.equal('2024-01-04..2024-01-05, 2024-01-08..2024-01-12')
+  })
+
+  it('with --lookback-days 0 plans only missing days; a complete table needs no request', () => {
+    const plan = planSync({chunkDays: 7, days: daysOf(1, 10), from: '2024-01-01', lookbackDays: 0, to: '2024-01-10'})
+    expect(plan).to.deep.equal({chunks: [], inProgress: 0, missing: 0, refreshed: 0})
+  })
+
+  it('an earlier FROM plans the days before the table', () => {
+    const plan = planSync({chunkDays: 7, days: daysOf(5, 10), from: '2024-01-03', lookbackDays: 0, to: '2024-01-10'})
+    expect(formatRanges(plan.chunks)).to.equal('2024-01-03..2024-01-04')
+  })
+
+  it('day ranges and gaps, for mpx tables', () => {
+    const days = ['2024-01-05', '2024-01-01', '2024-01-02', '2024-01-09', '2024-01-03']
+    expect(formatRanges(dayRanges(days))).to.equal('2024-01-01..2024-01-03, 2024-01-05, 2024-01-09')
+    expect(formatRanges(gapRanges(days))).to.equal('2024-01-04, 2024-01-06..2024-01-08')
+    expect(chunkDays([], 3)).to.deep.equal([])
+  })
+
+  it("today is UTC's date unless MPX_TODAY says otherwise", () => {
+    expect(projectToday(new Date('2024-03-01T23:59:59Z'), {})).to.equal('2024-03-01')
+    expect(projectToday(new Date('2024-03-01T23:59:59Z'), {MPX_TODAY: '2024-01-12'})).to.equal('2024-01-12')
+  })
+})
