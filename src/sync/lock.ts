@@ -1,4 +1,5 @@
-import {closeSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
+import {closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
+import {dirname} from 'node:path'
 
 import {isRunning} from '../duckdb/ndjson-loader.js'
 import {MpxError} from '../errors.js'
@@ -14,6 +15,8 @@ export interface SyncLock {
  * whose process is gone (killed) is stale and taken over.
  */
 export function acquireSyncLock(path: string, what: string): SyncLock {
+  // The first sync into a new data directory: the lock comes before the database.
+  mkdirSync(dirname(path), {recursive: true})
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number
     try {

@@ -155,7 +155,15 @@ export async function recordDays(
 /** Records a sync's settings (and, once it completed, when), in the caller's transaction. */
 export async function recordSync(
   connection: DuckDBConnection,
-  sync: {completed: boolean; filters?: TableFilters; from?: string; kind: RecordKind; table: string},
+  sync: {
+    completed: boolean
+    filters?: TableFilters
+    from?: string
+    kind: RecordKind
+    /** When the completed sync counts as made (default: now). */
+    syncedAt?: Date
+    table: string
+  },
 ): Promise<void> {
   for (const sql of createStateTablesSql) await connection.run(sql)
   const previous = await connection.runAndReadAll(
@@ -166,12 +174,16 @@ export async function recordSync(
   await connection.run(`DELETE FROM ${SYNCS_TABLE} WHERE lower(table_name) = lower($table)`, {table: sync.table})
   await connection.run(
     `INSERT INTO ${SYNCS_TABLE} VALUES ($table, $kind, $from::DATE, $filters::JSON, now(),
-       ${sync.completed ? 'now()' : '$last::TIMESTAMPTZ'})`,
+       $last::TIMESTAMPTZ)`,
     {
       filters: sync.filters ? stringifyLossless(sync.filters) : null,
       from: sync.from ?? null,
       kind: sync.kind,
-      ...(sync.completed ? {} : {last: row && row[0] !== null ? String(row[0]) : null}),
+      last: sync.completed
+        ? (sync.syncedAt ?? new Date()).toISOString()
+        : row && row[0] !== null
+          ? String(row[0])
+          : null,
       table: sync.table,
     },
   )
