@@ -15,9 +15,9 @@ import {createClient, sinkOptions} from '../services/fetch-command.js'
 import {runFetch} from '../services/fetch.js'
 import {checkTableName} from '../sinks/options.js'
 import {findSink} from '../sinks/registry.js'
-import {checkDay, checkNotFuture, projectToday} from './days.js'
+import {addDays, checkDay, checkNotFuture, projectToday} from './days.js'
 import {acquireSyncLock} from './lock.js'
-import {formatRanges, planSync, type SyncPlan} from './plan.js'
+import {dayRanges, formatRanges, planSync, type SyncPlan} from './plan.js'
 import {normalizeFilters, sameFilters, type TableFilters} from './state.js'
 
 /** Airbyte's attribution window: mobile SDKs send events days late. */
@@ -260,7 +260,8 @@ async function runChunks(plan: SyncPlan, run: ChunkRun): Promise<{chunks: number
                   commit() {
                     free()
                     return commit(async () => {
-                      controller.signal.throwIfAborted()
+                      // A chunk fetched whole is saved even when another failed meanwhile; not after Ctrl-C.
+                      if (controller.signal.reason instanceof InterruptedError) throw controller.signal.reason
                       return writer.commit()
                     })
                   },
@@ -300,7 +301,7 @@ function savedSoFar(failure: unknown, committed: DateRange[], plan: SyncPlan): M
   const saved =
     committed.length === 0
       ? 'nothing was saved'
-      : `saved ${committed.length} of ${plan.chunks.length} chunks (${formatRanges(sortRanges(committed))})`
+      : `saved ${committed.length} of ${plan.chunks.length} chunks (${formatRanges(dayRanges(committed.flatMap((chunk) => daysOf(chunk))))})`
   const next = 'run the same sync again to continue'
   if (failure instanceof InterruptedError || (failure as Error)?.name === 'AbortError') {
     return new InterruptedError(`Interrupted: ${saved}; ${next}`)
@@ -314,6 +315,6 @@ function savedSoFar(failure: unknown, committed: DateRange[], plan: SyncPlan): M
   return new MpxError(`${message} (${saved}; ${next})`, undefined, {cause: failure})
 }
 
-function sortRanges(ranges: DateRange[]): DateRange[] {
-  return [...ranges].sort((a, b) => a.from.localeCompare(b.from))
+function daysOf(range: DateRange): string[] {
+  return Array.from({length: daysIn(range)}, (_, i) => addDays(range.from, i))
 }

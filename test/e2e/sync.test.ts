@@ -185,7 +185,7 @@ describe('mpx sync:events (real binary)', function () {
     expect(after.stdout).to.not.include('Gaps')
   })
 
-  for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
     it(`${signal} midway keeps the saved chunks; the same command continues to the same table`, async () => {
       const fake = await server({latencyMs: 150})
       const db = newDb()
@@ -194,13 +194,13 @@ describe('mpx sync:events (real binary)', function () {
       await exportRequests(fake, 5)
       running.child.kill(signal)
       const stopped = await running.closed
-      if (signal === 'SIGINT') {
+      if (signal === 'SIGKILL') {
+        expect(stopped.signal).to.equal('SIGKILL')
+      } else {
         expect(stopped.code).to.equal(130)
         expect(stopped.stderr).to.match(
           /Error: Interrupted: saved \d+ of 10 chunks \(2024-01-01.*run the same sync again/,
         )
-      } else {
-        expect(stopped.signal).to.equal('SIGKILL')
       }
 
       const saved = await days(db)
@@ -214,6 +214,23 @@ describe('mpx sync:events (real binary)', function () {
       expect(await days(db)).to.deep.equal(await days(uninterrupted))
     })
   }
+
+  it('retries exhausted midway: says what was saved and how to continue; the rerun completes the table', async () => {
+    const fake = await server()
+    fake.fail('export', {match: (request) => request.params.from_date === '2024-01-05', status: 500}, 1)
+    const db = newDb()
+    const args = ['--to', '2024-01-08', '--chunk-days', '2', '--retries', '0', '--lookback-days', '0']
+    const failed = await sync(fake, db, '--from', '2024-01-01', ...args)
+    expect(failed.code, failed.stderr).to.equal(1)
+    expect(failed.stderr).to.match(
+      /Error: .*500.*\(saved 2 of 4 chunks \(2024-01-01\.\.2024-01-04\); run the same sync again to continue\)\n$/,
+    )
+    expect(await days(db)).to.have.length(4)
+    const rerun = await sync(fake, db, ...args)
+    expect(rerun.code, rerun.stderr).to.equal(0)
+    expect(rerun.stderr).to.include('4 days missing, 0 refreshed, 2 requests')
+    expect(await table(db)).to.deep.equal(await fetched('2024-01-01', '2024-01-08', fake))
+  })
 
   it('refuses a sync whose filters differ from the table’s (exit 3), naming both', async () => {
     const fake = await server()
