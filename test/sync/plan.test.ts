@@ -2,6 +2,7 @@ import {expect} from 'chai'
 
 import {projectToday} from '../../src/sync/days.js'
 import {chunkDays, dayRanges, type DayState, formatRanges, gapRanges, planSync} from '../../src/sync/plan.js'
+import {describePlan} from '../../src/sync/sync-events.js'
 
 const held = (day: string, inProgress = false): DayState => ({
   day,
@@ -54,5 +55,17 @@ describe('sync planner', () => {
   it("today is UTC's date unless MPX_TODAY says otherwise", () => {
     expect(projectToday(new Date('2024-03-01T23:59:59Z'), {})).to.equal('2024-03-01')
     expect(projectToday(new Date('2024-03-01T23:59:59Z'), {MPX_TODAY: '2024-01-12'})).to.equal('2024-01-12')
+  })
+
+  it('says the days missing, refreshed and requests, and the pace beyond 60 requests an hour', () => {
+    const small = planSync({chunkDays: 7, days: [], from: '2024-01-01', lookbackDays: 5, to: '2024-01-10'})
+    expect(describePlan('events', small, {from: '2024-01-01', to: '2024-01-10'})).to.equal(
+      'Sync of events 2024-01-01..2024-01-10: 10 days missing, 0 refreshed, 2 requests',
+    )
+    const big = planSync({chunkDays: 1, days: [], from: '2024-01-01', lookbackDays: 5, to: '2024-05-09'})
+    expect(big.chunks).to.have.length(130)
+    expect(describePlan('events', big, {from: '2024-01-01', to: '2024-05-09'})).to.match(
+      /130 requests, paced at Mixpanel's 60 an hour \(about 2 h\)$/,
+    )
   })
 })
