@@ -206,11 +206,16 @@ async function runChunks(plan: SyncPlan, run: ChunkRun): Promise<{chunks: number
   const {progress} = input
   const days = sink.days!
   const client = createClient(input)
+  let pacing = false
   const pacer = new RequestPacer({
     hourly: {perHour: REQUESTS_PER_HOUR},
     onHourlyWait(ms) {
       const at = new Date(Date.now() + ms).toISOString().slice(11, 16)
-      progress.note(`next request at ${at} UTC (Mixpanel allows ${REQUESTS_PER_HOUR} export requests an hour)`)
+      const message = `next request at ${at} UTC (Mixpanel allows ${REQUESTS_PER_HOUR} export requests an hour)`
+      // Said once in a log (stderr not a terminal), then kept up to date beside the spinner.
+      if (!pacing) progress.info(`Pacing: ${message}`)
+      pacing = true
+      progress.note(message)
     },
   })
   const commit = serial()

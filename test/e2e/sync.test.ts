@@ -138,6 +138,26 @@ describe('mpx sync:events (real binary)', function () {
     expect(await table(db)).to.deep.equal(before)
   })
 
+  it('with --concurrency, chunks are fetched ahead while one is saved: the same table', async () => {
+    const fake = await server({latencyMs: 50})
+    const db = newDb()
+    const result = await sync(
+      fake,
+      db,
+      '--from',
+      '2024-01-01',
+      '--to',
+      '2024-01-10',
+      '--chunk-days',
+      '1',
+      '--concurrency',
+      '4',
+    )
+    expect(result.code, result.stderr).to.equal(0)
+    expect(await table(db)).to.deep.equal(await fetched('2024-01-01', '2024-01-10', fake))
+    expect(await days(db)).to.have.length(10)
+  })
+
   it('late events: taken in inside the look-back, not outside it; nothing twice', async () => {
     const late = [lateEvent('2024-01-10', 1), lateEvent('2024-01-10', 2), lateEvent('2024-01-03', 3)]
     const fake = await server({lateEvents: {lines: late}})
