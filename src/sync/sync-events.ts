@@ -1,6 +1,7 @@
 import type {Config} from '@oclif/core'
 
 import type {ResolvedAccount} from '../config/credentials.js'
+import type {MixpanelClient} from '../mixpanel/client.js'
 import type {Progress} from '../progress.js'
 import type {DaysTarget, Sink, SinkContext, SinkWriter} from '../sinks/sink.js'
 
@@ -104,6 +105,8 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
   }
 
   const table = checkTableName(input.table)
+  // Before anything else: a client that may not be made (plain http to another host) refuses here.
+  const client = createClient(input)
   const filters = normalizeFilters({events: input.events, where: input.where})
   const target = {
     dedupe: input.dedupe,
@@ -170,7 +173,7 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
       days: chunk,
       sync: {filters, from, today},
     })
-    const result = await runChunks(plan, {concurrency, context, controller, daysTarget, input, sink})
+    const result = await runChunks(plan, {client, concurrency, context, controller, daysTarget, input, sink})
     await days.finishSync(daysTarget({from, to}), context)
     const seconds = progress.elapsedSeconds.toFixed(1)
     progress.done(
@@ -188,6 +191,7 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
 }
 
 interface ChunkRun {
+  readonly client: MixpanelClient
   readonly concurrency: number
   readonly context: SinkContext
   readonly controller: AbortController
@@ -202,10 +206,9 @@ interface ChunkRun {
  * it is saved. On the first failure the others stop; what was committed stays.
  */
 async function runChunks(plan: SyncPlan, run: ChunkRun): Promise<{chunks: number; days: number; rows: number}> {
-  const {context, controller, input, sink} = run
+  const {client, context, controller, input, sink} = run
   const {progress} = input
   const days = sink.days!
-  const client = createClient(input)
   let pacing = false
   const pacer = new RequestPacer({
     hourly: {perHour: REQUESTS_PER_HOUR},
