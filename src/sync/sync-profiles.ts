@@ -110,6 +110,13 @@ export async function syncProfiles(input: SyncProfilesInput): Promise<SinkResult
           concurrency: MAX_ENGAGE_CONCURRENCY,
           format: 'normalized',
           onPage(page, pages) {
+            if (page === 0 && pages !== undefined && pages > REQUESTS_PER_HOUR) {
+              progress.info(
+                `${pages} pages, more than the ${REQUESTS_PER_HOUR} queries an hour Mixpanel's Query API allows: ` +
+                  `paced, about ${Math.ceil(pages / REQUESTS_PER_HOUR) - 1} h`,
+              )
+            }
+
             progress.note(pages === undefined ? `page ${page + 1}` : `page ${page + 1}/${pages}`)
           },
           onRestart: (message) => progress.warn(message),
