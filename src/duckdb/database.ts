@@ -158,7 +158,7 @@ async function createInstance(
         told = true
         const pid = /PID (\d+)/.exec(duckdbMessage(error))?.[1]
         options.onLockWait?.(
-          `${path} is in use by another process${pid ? ` (PID ${pid})` : ''}, perhaps a sync saving a chunk: waiting up to ${Math.round((options.lockWaitMs ?? 0) / 1000)} s`,
+          `${path} is in use by another process${pid ? ` (PID ${pid})` : ''}: waiting up to ${Math.round((options.lockWaitMs ?? 0) / 1000)} s`,
         )
       }
 
