@@ -8,7 +8,7 @@ import type {DaysTarget, Sink, SinkContext, SinkWriter} from '../sinks/sink.js'
 import {InterruptedError, MpxError, UsageError} from '../errors.js'
 import {checkRange, type DateRange, daysIn} from '../mixpanel/dates.js'
 import {checkConcurrency} from '../mixpanel/export-source.js'
-import {RequestPacer, REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
+import {type Clock, RequestPacer, REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
 import {enableYoungCollections} from '../mixpanel/young-gc.js'
 import {formatCount} from '../progress.js'
 import {eventBlocks} from '../services/events.js'
@@ -27,6 +27,8 @@ export const DEFAULT_LOOKBACK_DAYS = 5
 export interface SyncEventsInput {
   readonly account: ResolvedAccount
   readonly chunkDays: number
+  /** The pacer's clock (tests pass a virtual one, so that an hour's wait takes no time). */
+  readonly clock?: Clock
   readonly concurrency?: number
   readonly config: Config
   readonly db?: string
@@ -211,6 +213,7 @@ async function runChunks(plan: SyncPlan, run: ChunkRun): Promise<{chunks: number
   const days = sink.days!
   let pacing = false
   const pacer = new RequestPacer({
+    clock: input.clock,
     hourly: {perHour: REQUESTS_PER_HOUR},
     onHourlyWait(ms) {
       const at = new Date(Date.now() + ms).toISOString().slice(11, 16)
