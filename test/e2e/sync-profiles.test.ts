@@ -69,6 +69,17 @@ describe('mpx sync:profiles (real binary)', function () {
     expect(table.lastSync).to.match(/^\d{4}-\d\d-\d\dT/)
   })
 
+  it('fetch:profiles warns when its pages exceed the Query API limit of 60 an hour', async () => {
+    const many = Array.from({length: 61}, (_, i) => profile(`u${i}`, 'free'))
+    fake = await startFakeMixpanel({auth: E2E_ACCOUNT, engagePageSize: 1, profiles: many})
+    const result = await run('fetch:profiles', '--stdout')
+    expect(result.code, result.stderr).to.equal(0)
+    expect(result.stdout.trimEnd().split('\n')).to.have.length(61)
+    expect(result.stderr).to.include(
+      "Warning: this fetch makes 61 engage requests (one per page), more than the 60 an hour Mixpanel's Query API allows",
+    )
+  })
+
   it('refuses a table of events (exit 3) and a sink other than DuckDB', async () => {
     fake = await startFakeMixpanel({auth: E2E_ACCOUNT, profiles: [profile('u1', 'free')]})
     const db = join(directory.path, 'mixed.duckdb')
