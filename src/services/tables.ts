@@ -142,17 +142,19 @@ function listing(
   fetch: undefined | {fetchedAt: string; fetches: number; from: null | string; kind: string; to: null | string},
   days: RecordedDays | undefined,
 ): TableListing {
-  const latest = [fetch?.fetchedAt, days?.fetchedAt].filter((at) => at !== undefined).sort()
+  const fetched = fetch ?? {fetchedAt: undefined, fetches: 0, from: null, kind: null, to: null}
+  const recorded: Partial<RecordedDays> = days ?? {}
+  const latest = [fetched.fetchedAt, recorded.fetchedAt].filter((at) => at !== undefined).sort()
   return {
-    days: days?.days ?? null,
+    days: recorded.days ?? null,
     fetchedAt: latest.at(-1) ?? null,
-    fetches: fetch?.fetches ?? 0,
-    from: days?.first ?? fetch?.from ?? null,
-    kind: fetch?.kind ?? days?.kind ?? null,
-    lastSync: days?.lastSync ?? null,
+    fetches: fetched.fetches,
+    from: recorded.first ?? fetched.from,
+    kind: fetched.kind ?? recorded.kind ?? null,
+    lastSync: recorded.lastSync ?? null,
     name,
     rows,
-    to: days?.last ?? fetch?.to ?? null,
+    to: recorded.last ?? fetched.to,
   }
 }
 
