@@ -294,6 +294,26 @@ describe('mpx sync:events (real binary)', function () {
     expect(done.code, done.stderr).to.equal(0)
   })
 
+  it('a fetch with --limit records no days; tables:drop forgets them; a --to after today is refused', async () => {
+    const fake = await server()
+    const db = newDb()
+    const limited = await runMpx(['fetch:events', '2024-01-01', '2024-01-03', '--db', db, '--limit', '5', '--quiet'], {
+      env: env(fake),
+    })
+    expect(limited.code, limited.stderr).to.equal(0)
+    const listed = await runMpx(['tables', '--db', db, '--json'], {env: env(fake)})
+    expect((JSON.parse(listed.stdout) as Array<{days: unknown}>)[0].days).to.equal(null)
+    expect((await sync(fake, db, '--from', '2024-01-01', '--to', '2024-01-03', '--quiet')).code).to.equal(0)
+    expect(await days(db)).to.have.length(3)
+    const dropped = await runMpx(['tables:drop', 'events', '--db', db], {env: env(fake)})
+    expect(dropped.code, dropped.stderr).to.equal(0)
+    expect(await queryLines(db, 'SELECT count(*) AS n FROM _mpx_days')).to.deep.equal(['{"n":0}'])
+    expect(await queryLines(db, 'SELECT count(*) AS n FROM _mpx_syncs')).to.deep.equal(['{"n":0}'])
+    const future = await sync(fake, db, '--from', '2024-01-01', '--to', '2024-01-13')
+    expect(future.code).to.equal(3)
+    expectOneLineError(future.stderr, /--to 2024-01-13 is after today \(2024-01-12\)/)
+  })
+
   it('refuses the JSONL sink in one line: it keeps no state', async () => {
     const fake = await server()
     const result = await runMpx(['sync:events', '--sink', 'jsonl', '--from', '2024-01-01'], {env: env(fake)})
