@@ -262,6 +262,43 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     expect(ids).to.have.length(expected.length + 1)
   })
 
+  it('sync:events killed midway (SIGKILL) keeps the saved days; the same command completes the same files', async () => {
+    const slow = await startFakeMixpanel({auth: {apiSecret: 'x'}, events, latencyMs: 300})
+    try {
+      const args = ['sync:events', '--sink', 'parquet', '--sink-option', `dir=${dir}`, '--to', '2024-01-06']
+      const extra = {MPX_API_URL: slow.url, MPX_TODAY: '2024-01-06'}
+      const child = spawn(process.execPath, [binRun, ...args, '--from', '2024-01-01', '--chunk-days', '1'], {
+        env: {HOME: process.env.HOME, PATH: process.env.PATH, ...env, ...extra},
+        stdio: 'ignore',
+      })
+      const exited = new Promise((resolve) => {
+        child.on('close', resolve)
+      })
+      while (slow.requests.filter((request) => request.endpoint === 'export').length < 3) {
+        await new Promise((resolve) => {
+          setTimeout(resolve, 20)
+        })
+      }
+
+      child.kill('SIGKILL')
+      await exited
+      const rerun = await run([...args, '--lookback-days', '0'], extra)
+      expect(rerun.code, rerun.stderr).to.equal(0)
+      expect(rerun.stderr).to.match(/: [1-5] days missing, 0 refreshed/)
+    } finally {
+      await slow.close()
+    }
+
+    const streamed = await run(['fetch:events', '2024-01-01', '2024-01-06', '--stdout'])
+    const expected = streamed.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => parseLossless(line))
+    const stored = await readParquetEvents(join(dir, 'events', '**', '*.parquet'))
+    expect(byIdentity(stored.map((row) => row.record))).to.deep.equal(byIdentity(expected))
+    expect((await readdir(dir)).filter((name) => name.startsWith('.mpx-tmp-'))).to.deep.equal([])
+  })
+
   it('writes profiles as one file set with the DuckDB columns', async () => {
     const result = await run(['fetch:profiles', '--sink', 'parquet', '--sink-option', `dir=${dir}`, '--quiet'])
     expect(result.code, result.stderr).to.equal(0)
