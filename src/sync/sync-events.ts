@@ -204,8 +204,9 @@ interface ChunkRun {
 
 /**
  * Every chunk of the plan through runFetch into a day writer. Up to `concurrency` chunks are
- * fetched at once; a chunk's commit does not hold a fetch slot, so the next chunk is fetched while
- * it is saved. On the first failure the others stop; what was committed stays.
+ * fetched (or wait to be saved) at once; a chunk being saved holds no slot, so the next chunk is
+ * fetched while it is saved, and staged chunks never pile up on disk. On the first failure the
+ * others stop; what was committed stays.
  */
 async function runChunks(plan: SyncPlan, run: ChunkRun): Promise<{chunks: number; days: number; rows: number}> {
   const {client, context, controller, input, sink} = run
@@ -269,8 +270,10 @@ async function runChunks(plan: SyncPlan, run: ChunkRun): Promise<{chunks: number
                 return {
                   abort: (reason) => writer.abort(reason),
                   commit() {
-                    free()
                     return commit(async () => {
+                      // The slot goes once this commit runs: the next chunk is fetched meanwhile,
+                      // and at most `concurrency` fetched chunks wait for the database.
+                      free()
                       // A chunk fetched whole is saved even when another failed meanwhile; not after Ctrl-C.
                       if (controller.signal.reason instanceof InterruptedError) throw controller.signal.reason
                       return writer.commit()
