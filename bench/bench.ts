@@ -46,7 +46,16 @@ export interface BenchOptions {
   readonly smallDays: number
 }
 
-export const scenarioGroups = ['transport', 'naive', 'stdout', 'duckdb', 'profiles', 'memory', 'concurrency'] as const
+export const scenarioGroups = [
+  'transport',
+  'naive',
+  'stdout',
+  'duckdb',
+  'profiles',
+  'memory',
+  'concurrency',
+  'sync',
+] as const
 export type ScenarioGroup = (typeof scenarioGroups)[number]
 
 /** A few minutes on a 2-core machine. */
@@ -448,6 +457,34 @@ export async function runBench(options: BenchOptions, log: Log = () => {}): Prom
         label: 'mpx fetch:events into DuckDB',
         records: all.records,
         unavailable: /not available yet/i,
+      })
+    }
+
+    if (groups.has('sync')) {
+      // A backfill by sync:events against one fetch:events of the same range into DuckDB (target:
+      // at most 1.15x its time, i.e. a ratio of at least 0.87): the sync commits each chunk on its
+      // own and opens the database per chunk.
+      const fetchDb = join(scratch, 'sync-baseline.duckdb')
+      await measure({
+        args: fetchEvents(whole, '--db', fetchDb),
+        before: async () => removeDatabase(fetchDb),
+        bytes: all.bytes,
+        env: mpxEnv(main.url),
+        id: 'mpx-sync-baseline',
+        label: 'mpx fetch:events into DuckDB (sync baseline)',
+        records: all.records,
+      })
+      const syncDb = join(scratch, 'sync.duckdb')
+      await measure({
+        args: mpx('sync:events', '--quiet', '--db', syncDb, '--from', whole.from, '--to', whole.to),
+        baseline: 'mpx-sync-baseline',
+        before: async () => removeDatabase(syncDb),
+        bytes: all.bytes,
+        env: mpxEnv(main.url),
+        id: 'mpx-sync',
+        label: 'mpx sync:events backfill into DuckDB',
+        records: all.records,
+        unavailable: /command sync:events not found/i,
       })
     }
 

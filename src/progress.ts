@@ -65,6 +65,14 @@ export class Progress {
     this.spinner?.stop()
   }
 
+  /** A line of information (e.g. a plan), unless --quiet. */
+  info(message: string): void {
+    if (this.options.quiet) return
+    this.spinner?.clear()
+    this.stream.write(`${message}\n`)
+    this.spinner?.render()
+  }
+
   /** A context note shown beside the count, e.g. the chunk being fetched. */
   note(detail: string): void {
     this.detail = detail

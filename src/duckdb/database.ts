@@ -2,6 +2,7 @@ import {type DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
 import {existsSync} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
 import {dirname} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import {MpxError, NotFoundError, UsageError} from '../errors.js'
 
@@ -17,8 +18,14 @@ export const DEFAULT_MEMORY_LIMIT = '256MB'
 export interface OpenDatabaseOptions {
   /** Create the file (and its directory) when missing; refuse with NotFoundError otherwise. */
   readonly create?: boolean
+  /**
+   * While another process holds the file (a sync commits chunk by chunk), try again for up to this
+   * long instead of failing at once (default 0); `onLockWait` is told once, when waiting starts.
+   */
+  readonly lockWaitMs?: number
   /** DuckDB `memory_limit`, e.g. `1GB` (default DEFAULT_MEMORY_LIMIT). */
   readonly memoryLimit?: string
+  readonly onLockWait?: (message: string) => void
   /** Open with access_mode READ_ONLY: any write fails, and other readers may open it too. */
   readonly readOnly?: boolean
   /** DuckDB worker threads (default: one per core). */
@@ -93,7 +100,7 @@ export async function openDatabase(path: string, options: OpenDatabaseOptions = 
   if (options.threads !== undefined) settings.threads = String(options.threads)
   let instance: DuckDBInstance
   try {
-    instance = await DuckDBInstance.create(path, settings)
+    instance = await createInstance(path, settings, options)
   } catch (error) {
     if (/memory_limit|memory limit/i.test(duckdbMessage(error))) {
       throw new UsageError(`memory_limit "${options.memoryLimit}" is not a DuckDB memory size (e.g. 512MB, 2GB)`)
@@ -118,6 +125,45 @@ export async function openDatabase(path: string, options: OpenDatabaseOptions = 
     },
     connection,
     path,
+  }
+}
+
+const LOCK_RETRY_MS = 200
+
+/**
+ * How long readers (mpx sql, mpx tables) wait for a database another process holds: a sync holds
+ * it only while it saves a chunk.
+ */
+export const READER_LOCK_WAIT_MS = 15_000
+
+/** The note a reader writes while it waits for the lock. */
+export function noteLockWait(message: string): void {
+  process.stderr.write(`Note: ${message}\n`)
+}
+
+/** DuckDB's open, tried again while another process holds the file's lock, up to `lockWaitMs`. */
+async function createInstance(
+  path: string,
+  settings: Record<string, string>,
+  options: OpenDatabaseOptions,
+): Promise<DuckDBInstance> {
+  const deadline = Date.now() + (options.lockWaitMs ?? 0)
+  let told = false
+  for (;;) {
+    try {
+      return await DuckDBInstance.create(path, settings)
+    } catch (error) {
+      if (!/could not set lock/i.test(duckdbMessage(error)) || Date.now() >= deadline) throw error
+      if (!told) {
+        told = true
+        const pid = /PID (\d+)/.exec(duckdbMessage(error))?.[1]
+        options.onLockWait?.(
+          `${path} is in use by another process${pid ? ` (PID ${pid})` : ''}: waiting up to ${Math.round((options.lockWaitMs ?? 0) / 1000)} s`,
+        )
+      }
+
+      await sleep(LOCK_RETRY_MS)
+    }
   }
 }
 

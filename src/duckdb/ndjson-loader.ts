@@ -53,7 +53,8 @@ const NEWLINE = Buffer.from('\n')
 
 const LOAD_DIRECTORY = /^mpx-load-(\d+)-/
 
-function isRunning(pid: number): boolean {
+/** Whether a process is alive (signal 0 probes without signalling). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -63,7 +64,7 @@ function isRunning(pid: number): boolean {
 }
 
 /** Load files of fetches that were killed (their process is gone): nothing else removes them. */
-async function removeAbandonedLoads(directory: string): Promise<void> {
+export async function removeAbandonedLoads(directory: string): Promise<void> {
   const names = await readdir(directory).catch(() => [])
   await Promise.all(
     names.map(async (name) => {

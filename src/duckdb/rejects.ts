@@ -56,6 +56,26 @@ export async function storeRejects(
   )
 }
 
+/**
+ * The rejects of a sync's chunk: those an earlier fetch of the same days left go (the chunk's days
+ * are fetched anew, and their bad records come again), then the chunk's own come in; in the
+ * caller's transaction.
+ */
+export async function replaceDayRejects(
+  connection: DuckDBConnection,
+  {file, from, table, to}: {file?: string; from: string; table: string; to: string},
+): Promise<void> {
+  if (await findTable(connection, REJECTS_TABLE)) {
+    await connection.run(
+      `DELETE FROM ${REJECTS_TABLE} WHERE lower(table_name) = lower($table)
+         AND from_date >= $from::DATE AND to_date <= $to::DATE`,
+      {from, table, to},
+    )
+  }
+
+  await storeRejects(connection, {file, mode: 'append', table})
+}
+
 /** Rejected records per table (lower-cased name), for `mpx tables`. */
 export async function rejectCounts(connection: DuckDBConnection): Promise<Map<string, number>> {
   if (!(await findTable(connection, REJECTS_TABLE))) return new Map()

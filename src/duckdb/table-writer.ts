@@ -9,6 +9,7 @@ import type {RecordBatch, SinkContext, SinkResult, SinkTarget, SinkWriter} from 
 
 import {MpxError} from '../errors.js'
 import {RejectsFile} from '../sinks/rejects-file.js'
+import {recordFetchState} from '../sync/state.js'
 import {type Database, duckdbMessage, findTable, openDatabase, quoteIdentifier, tableColumns} from './database.js'
 import {createFetchesTableSql, recordFetch} from './fetches.js'
 import {NdjsonLoader} from './ndjson-loader.js'
@@ -126,6 +127,7 @@ export async function openTableWriter(
           startedAt,
           table: plan.table,
         })
+        await recordFetchState(connection, {...target, table: plan.table})
         signal?.removeEventListener('abort', interrupt)
         signal?.throwIfAborted()
         await connection.run('COMMIT')

@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 
 import type {MixpanelClient} from './client.js'
 import type {RequestContext} from './errors.js'
+import type {RequestPacer} from './scheduler.js'
 
 import {AuthError, MpxError, UsageError} from '../errors.js'
 import {parseLossless, stringifyLossless} from '../records/json.js'
@@ -33,6 +34,8 @@ export type EngageOptions = {
   readonly onPage?: (page: number, pages: number | undefined) => void
   /** Told when an expired session makes the query start again from page 0. */
   readonly onRestart?: (message: string) => void
+  /** Paces every page request, retries included (default: none). */
+  readonly pacer?: RequestPacer
   readonly signal?: AbortSignal
 }
 
@@ -230,7 +233,7 @@ async function* sessionPages(
   }
 
   options.signal?.addEventListener('abort', stop, {once: true})
-  const session: SessionRequest = {client, form, query, signal: controller.signal}
+  const session: SessionRequest = {client, form, pacer: options.pacer, query, signal: controller.signal}
   try {
     options.signal?.throwIfAborted()
     const first = await fetchPage(session, 0)
@@ -296,12 +299,13 @@ const SESSION_EXPIRED = /session\b.*\b(?:expired|invalid|not found|unknown)\b|ex
 type SessionRequest = {
   readonly client: MixpanelClient
   readonly form: Record<string, string>
+  readonly pacer?: RequestPacer
   readonly query: EngageQuery
   readonly signal: AbortSignal
 }
 
 async function fetchPage(
-  {client, form, query, signal}: SessionRequest,
+  {client, form, pacer, query, signal}: SessionRequest,
   page: number,
   sessionId?: string,
 ): Promise<EngagePage> {
@@ -314,7 +318,10 @@ async function fetchPage(
   try {
     return await client.withRetries(
       context,
-      async () => parseEngagePage(await client.postForm(client.endpoints.engage, params, context, signal), page),
+      async () => {
+        await pacer?.acquire(signal)
+        return parseEngagePage(await client.postForm(client.endpoints.engage, params, context, signal), page)
+      },
       signal,
     )
   } catch (error) {

@@ -26,6 +26,13 @@ export const REQUESTS_PER_HOUR = 60
  */
 export interface PacerOptions {
   readonly clock?: Clock
+  /**
+   * A second, longer budget on top of the per-second one: at most `perHour` starts in any `hourMs`
+   * (Mixpanel's 60 queries an hour). Off by default: a fetch that needs more is warned instead.
+   */
+  readonly hourly?: {readonly hourMs?: number; readonly perHour: number}
+  /** Told when a start must wait for the hourly budget: how long, in ms (the clock's unit). */
+  readonly onHourlyWait?: (waitMs: number) => void
   /** Told the time of each start it lets through (tests). */
   readonly onStart?: (at: number) => void
   /** Starts allowed in any window (default 3). */
@@ -34,18 +41,39 @@ export interface PacerOptions {
   readonly windowMs?: number
 }
 
-export class RequestPacer {
-  private readonly clock: Clock
-  private readonly perWindow: number
-  private queue: Promise<void> = Promise.resolve()
+/** Starts in a sliding window: how long the next one must wait. */
+class Window {
   /** Start times still inside the window, oldest first. */
   private readonly starts: number[] = []
-  private readonly windowMs: number
+
+  constructor(
+    private readonly perWindow: number,
+    private readonly windowMs: number,
+  ) {}
+
+  add(now: number): void {
+    this.starts.push(now)
+  }
+
+  /** 0 when a start may go at `now`, else the ms to wait. */
+  waitAt(now: number): number {
+    while (this.starts.length > 0 && this.starts[0] <= now - this.windowMs) this.starts.shift()
+    return this.starts.length < this.perWindow ? 0 : this.starts[0] + this.windowMs - now
+  }
+}
+
+export const HOUR_MS = 3_600_000
+
+export class RequestPacer {
+  private readonly clock: Clock
+  private readonly hour: undefined | Window
+  private queue: Promise<void> = Promise.resolve()
+  private readonly second: Window
 
   constructor(private readonly options: PacerOptions = {}) {
     this.clock = options.clock ?? systemClock
-    this.perWindow = options.perWindow ?? REQUESTS_PER_SECOND
-    this.windowMs = options.windowMs ?? 1000
+    this.second = new Window(options.perWindow ?? REQUESTS_PER_SECOND, options.windowMs ?? 1000)
+    if (options.hourly) this.hour = new Window(options.hourly.perHour, options.hourly.hourMs ?? HOUR_MS)
   }
 
   /** Resolves when a request may start, counting it as started; rejects if `signal` aborts first. */
@@ -60,14 +88,17 @@ export class RequestPacer {
     for (;;) {
       signal?.throwIfAborted()
       const now = this.clock.now()
-      while (this.starts.length > 0 && this.starts[0] <= now - this.windowMs) this.starts.shift()
-      if (this.starts.length < this.perWindow) {
-        this.starts.push(now)
+      const hourWait = this.hour?.waitAt(now) ?? 0
+      const wait = Math.max(this.second.waitAt(now), hourWait)
+      if (wait <= 0) {
+        this.second.add(now)
+        this.hour?.add(now)
         this.options.onStart?.(now)
         return
       }
 
-      await this.clock.sleep(this.starts[0] + this.windowMs - now, signal)
+      if (hourWait > 0) this.options.onHourlyWait?.(hourWait)
+      await this.clock.sleep(wait, signal)
     }
   }
 }

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import type {ResolvedAccount} from '../config/credentials.js'
 import type {BadRecordsPolicy, RejectedRecord} from '../records/rejects.js'
 import type {RecordFormat, RecordKind} from '../records/types.js'
-import type {SinkResult, WriteMode} from '../sinks/sink.js'
+import type {Sink, SinkResult, WriteMode} from '../sinks/sink.js'
 
 import {InterruptedError, UsageError} from '../errors.js'
 import {MixpanelClient} from '../mixpanel/client.js'
@@ -69,6 +69,38 @@ export function databasePath(dataDir: string, projectId: string | undefined, db?
   return db || process.env.MPX_DB || join(dataDir, `${projectId ?? 'default'}.duckdb`)
 }
 
+/** The client of a command's account, its retries and warnings as the CLI sets them. */
+export function createClient(
+  input: Pick<FetchCommandInput, 'account' | 'insecure' | 'progress' | 'retries'>,
+): MixpanelClient {
+  const environment = clientEnvironment()
+  return new MixpanelClient({
+    apiUrl: environment.apiUrl,
+    credentials: input.account.credentials,
+    idleTimeoutMs: environment.idleTimeoutMs,
+    insecure: input.insecure,
+    onRetry: (message) => input.progress.warn(message),
+    region: input.account.region,
+    retry: {
+      ...(input.retries === undefined ? {} : {attempts: input.retries + 1}),
+      ...(environment.minDelayMs === undefined ? {} : {minDelayMs: environment.minDelayMs}),
+    },
+  })
+}
+
+/** --sink-option values, checked against the sink's schema; the DuckDB sink's path from --db and the account. */
+export function sinkOptions(
+  sink: Sink,
+  input: Pick<FetchCommandInput, 'account' | 'config' | 'db' | 'sinkOptions'>,
+): Record<string, unknown> {
+  const rawOptions = parseSinkOptions(input.sinkOptions)
+  if (sink.name === 'duckdb' && rawOptions.path === undefined) {
+    rawOptions.path = databasePath(input.config.dataDir, input.account.credentials.projectId, input.db)
+  }
+
+  return validateSinkOptions(sink, rawOptions)
+}
+
 /**
  * A fetch as the CLI runs it: checks everything it can before the first request, then runs the
  * source into the sink with progress, Ctrl-C handling and a summary line.
@@ -83,14 +115,8 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
     )
   }
 
-  const rawOptions = parseSinkOptions(input.sinkOptions)
-  if (sink.name === 'duckdb' && rawOptions.path === undefined) {
-    rawOptions.path = databasePath(input.config.dataDir, input.account.credentials.projectId, input.db)
-  }
-
-  const options = validateSinkOptions(sink, rawOptions)
+  const options = sinkOptions(sink, input)
   const table = checkTableName(input.table)
-  const environment = clientEnvironment()
   const {progress} = input
 
   const controller = new AbortController()
@@ -105,18 +131,7 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
 
   process.on('SIGINT', onSigint)
   try {
-    const client = new MixpanelClient({
-      apiUrl: environment.apiUrl,
-      credentials: input.account.credentials,
-      idleTimeoutMs: environment.idleTimeoutMs,
-      insecure: input.insecure,
-      onRetry: (message) => progress.warn(message),
-      region: input.account.region,
-      retry: {
-        ...(input.retries === undefined ? {} : {attempts: input.retries + 1}),
-        ...(environment.minDelayMs === undefined ? {} : {minDelayMs: environment.minDelayMs}),
-      },
-    })
+    const client = createClient(input)
     const rejects = new RejectQueue(input.badRecords ?? 'quarantine')
     const result = await runFetch({
       context: {

@@ -7,6 +7,7 @@ import type {RecordFormat} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
 import {checkEngageQuery, type EngageQuery} from '../mixpanel/engage-source.js'
+import {REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
 import {fetchToSink} from './fetch-command.js'
 import {profileBatches} from './profiles.js'
 
@@ -49,6 +50,14 @@ export async function fetchProfiles(input: FetchProfilesInput): Promise<SinkResu
       profileBatches(client, query, {
         format: input.format,
         onPage(page, pages) {
+          if (page === 0 && pages !== undefined && pages > REQUESTS_PER_HOUR) {
+            input.progress.warn(
+              `this fetch makes ${pages} engage requests (one per page), more than the ${REQUESTS_PER_HOUR} an hour ` +
+                `Mixpanel's Query API allows per project: expect it to be slowed down by rate limits ` +
+                `(mpx sync:profiles paces itself within them)`,
+            )
+          }
+
           input.progress.note(pages === undefined ? `page ${page + 1}` : `page ${page + 1}/${pages}`)
         },
         onReject,

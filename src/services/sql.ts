@@ -4,7 +4,7 @@ import {type DuckDBType, DuckDBTypeId} from '@duckdb/node-api'
 
 import type {SqlFormat} from './sql-formats.js'
 
-import {openDatabase} from '../duckdb/database.js'
+import {noteLockWait, openDatabase, READER_LOCK_WAIT_MS} from '../duckdb/database.js'
 import {sqlError} from '../duckdb/errors.js'
 import {type ResultColumn, resultReporter} from './sql-output.js'
 
@@ -40,7 +40,12 @@ function resultColumn(name: string, type: DuckDBType): ResultColumn {
 
 /** `mpx sql`: runs SQL (one or more statements) and prints the last one's result as it streams in. */
 export async function runSql(input: RunSqlInput): Promise<{rows: number}> {
-  const database = await openDatabase(input.path, {create: input.write, readOnly: !input.write})
+  const database = await openDatabase(input.path, {
+    create: input.write,
+    lockWaitMs: READER_LOCK_WAIT_MS,
+    onLockWait: noteLockWait,
+    readOnly: !input.write,
+  })
   try {
     const reporter = resultReporter(input.format, input.out)
     let rows = 0

@@ -1,10 +1,20 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 
-import {findTable, openDatabase, quoteIdentifier, quoteLiteral, tableColumns} from '../duckdb/database.js'
+import {
+  findTable,
+  noteLockWait,
+  openDatabase,
+  quoteIdentifier,
+  quoteLiteral,
+  READER_LOCK_WAIT_MS,
+  tableColumns,
+} from '../duckdb/database.js'
 import {FETCHES_TABLE, forgetFetches} from '../duckdb/fetches.js'
 import {forgetRejects, rejectCounts, REJECTS_TABLE} from '../duckdb/rejects.js'
 import {plainText} from '../duckdb/values.js'
 import {NotFoundError, UsageError} from '../errors.js'
+import {dayRanges, formatRanges, gapRanges} from '../sync/plan.js'
+import {DAYS_TABLE, forgetTableState, SYNCS_TABLE} from '../sync/state.js'
 
 /** A table as `mpx tables` lists it; the fetch fields are null for tables mpx did not fetch. */
 export interface TableSummary {
@@ -25,6 +35,24 @@ export interface TableSummary {
   readonly to: null | string
 }
 
+/** A table's days as mpx recorded them (fetch:events and sync:events), as ranges `FROM..TO` or `DAY`. */
+export interface TableDays {
+  /** The days held, as ranges of consecutive days. */
+  readonly covered: string[]
+  /** Days between the first and the last held that were never fetched. */
+  readonly gaps: string[]
+  /** Days fetched while they were in progress (the next sync fetches them again). */
+  readonly inProgress: string[]
+}
+
+/** A table as `mpx tables` lists it, with its days and syncs when mpx recorded them. */
+export interface TableListing extends TableSummary {
+  /** Null for tables whose days mpx did not record (profiles, tables fetched by an older mpx). */
+  readonly days: null | TableDays
+  /** When its last complete sync:events finished, ISO 8601 UTC. */
+  readonly lastSync: null | string
+}
+
 export interface ColumnDescription {
   readonly name: string
   readonly nullable: boolean
@@ -39,7 +67,7 @@ export interface KeyDescription {
   readonly types: string[]
 }
 
-export interface TableDescription extends TableSummary {
+export interface TableDescription extends TableListing {
   readonly columns: ColumnDescription[]
   /** For each JSON column, its most common top-level keys. */
   readonly keys: Record<string, {examined: number; keys: KeyDescription[]}>
@@ -53,7 +81,7 @@ async function withDatabase<T>(
   readOnly: boolean,
   work: (connection: DuckDBConnection) => Promise<T>,
 ): Promise<T> {
-  const database = await openDatabase(path, {readOnly})
+  const database = await openDatabase(path, {lockWaitMs: READER_LOCK_WAIT_MS, onLockWait: noteLockWait, readOnly})
   try {
     return await work(database.connection)
   } finally {
@@ -65,11 +93,12 @@ async function fetchesTableExists(connection: DuckDBConnection): Promise<boolean
   return (await findTable(connection, FETCHES_TABLE)) !== undefined
 }
 
-async function summaries(connection: DuckDBConnection, only?: string): Promise<TableSummary[]> {
+async function summaries(connection: DuckDBConnection, only?: string): Promise<TableListing[]> {
   const names = (
     await connection.runAndReadAll(
       `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'
-         AND NOT temporary AND NOT internal AND table_name NOT IN ('${FETCHES_TABLE}', '${REJECTS_TABLE}')
+         AND NOT temporary AND NOT internal
+         AND table_name NOT IN ('${FETCHES_TABLE}', '${REJECTS_TABLE}', '${DAYS_TABLE}', '${SYNCS_TABLE}')
          ORDER BY table_name`,
     )
   )
@@ -106,26 +135,96 @@ async function summaries(connection: DuckDBConnection, only?: string): Promise<T
     }
   }
 
+  const daysByName = await recordedDays(connection)
   const rejected = await rejectCounts(connection)
-  return names.map((name) => {
-    const fetch = fetchesByName.get(name.toLowerCase())
-    const rejects = rejected.get(name.toLowerCase()) ?? 0
-    return {
-      fetchedAt: fetch?.fetchedAt ?? null,
-      fetches: fetch?.fetches ?? 0,
-      from: fetch?.from ?? null,
-      kind: fetch?.kind ?? null,
+  return names.map((name) =>
+    listing(
       name,
-      rejected: rejects,
-      rejectedIn: rejects > 0 ? REJECTS_TABLE : null,
-      rows: rowsByName.get(name) ?? 0,
-      to: fetch?.to ?? null,
+      rowsByName.get(name) ?? 0,
+      fetchesByName.get(name.toLowerCase()),
+      daysByName.get(name.toLowerCase()),
+      rejected.get(name.toLowerCase()) ?? 0,
+    ),
+  )
+}
+
+/** A table's line: its days as recorded day by day where they are, else as its fetches' ranges. */
+function listing(
+  name: string,
+  rows: number,
+  fetch: undefined | {fetchedAt: string; fetches: number; from: null | string; kind: string; to: null | string},
+  days: RecordedDays | undefined,
+  rejected: number,
+): TableListing {
+  const fetched = fetch ?? {fetchedAt: undefined, fetches: 0, from: null, kind: null, to: null}
+  const recorded: Partial<RecordedDays> = days ?? {}
+  const latest = [fetched.fetchedAt, recorded.fetchedAt].filter((at) => at !== undefined).sort()
+  return {
+    days: recorded.days ?? null,
+    fetchedAt: latest.at(-1) ?? null,
+    fetches: fetched.fetches,
+    from: recorded.first ?? fetched.from,
+    kind: fetched.kind ?? recorded.kind ?? null,
+    lastSync: recorded.lastSync ?? null,
+    name,
+    rejected,
+    rejectedIn: rejected > 0 ? REJECTS_TABLE : null,
+    rows,
+    to: recorded.last ?? fetched.to,
+  }
+}
+
+interface RecordedDays {
+  readonly days: null | TableDays
+  readonly fetchedAt?: string
+  readonly first?: string
+  readonly kind?: string
+  readonly last?: string
+  readonly lastSync: null | string
+}
+
+/** Each table's recorded days and last sync, by lower-case name. */
+async function recordedDays(connection: DuckDBConnection): Promise<Map<string, RecordedDays>> {
+  const found = new Map<string, RecordedDays>()
+  if (await findTable(connection, DAYS_TABLE)) {
+    const reader = await connection.runAndReadAll(
+      `SELECT lower(table_name), string_agg(CAST(day AS VARCHAR), ',' ORDER BY day),
+         string_agg(CAST(day AS VARCHAR), ',' ORDER BY day) FILTER (WHERE in_progress),
+         strftime(max(fetched_at), '%Y-%m-%dT%H:%M:%S.%fZ')
+         FROM ${DAYS_TABLE} GROUP BY 1`,
+    )
+    for (const [name, days, inProgress, fetchedAt] of reader.getRows()) {
+      const held = String(days).split(',')
+      found.set(String(name), {
+        days: {
+          covered: dayRanges(held).map((range) => formatRanges([range])),
+          gaps: gapRanges(held).map((range) => formatRanges([range])),
+          inProgress: inProgress === null ? [] : String(inProgress).split(','),
+        },
+        fetchedAt: String(fetchedAt),
+        first: held[0],
+        kind: 'events',
+        last: held.at(-1),
+        lastSync: null,
+      })
     }
-  })
+  }
+
+  if (await findTable(connection, SYNCS_TABLE)) {
+    const reader = await connection.runAndReadAll(
+      `SELECT lower(table_name), kind, strftime(last_sync_at, '%Y-%m-%dT%H:%M:%S.%fZ') FROM ${SYNCS_TABLE}`,
+    )
+    for (const [name, kind, lastSync] of reader.getRows()) {
+      const entry = found.get(String(name)) ?? {days: null, lastSync: null}
+      found.set(String(name), {...entry, kind: String(kind), lastSync: lastSync === null ? null : String(lastSync)})
+    }
+  }
+
+  return found
 }
 
 /** `mpx tables`: every table with its row count and what mpx knows of how it was fetched. */
-export async function listTables(path: string): Promise<TableSummary[]> {
+export async function listTables(path: string): Promise<TableListing[]> {
   return withDatabase(path, true, (connection) => summaries(connection))
 }
 
@@ -203,6 +302,7 @@ export async function dropTable(path: string, name: string): Promise<TableSummar
       await connection.run(`DROP TABLE ${quoteIdentifier(table)}`)
       await forgetFetches(connection, table)
       await forgetRejects(connection, table)
+      await forgetTableState(connection, table)
       await connection.run('COMMIT')
     } catch (error) {
       await connection.run('ROLLBACK').catch(() => {})

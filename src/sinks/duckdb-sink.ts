@@ -1,4 +1,26 @@
-import type {Sink, SinkContext, SinkTarget, SinkWriter} from './sink.js'
+import type {DaysCapability, DaysTarget, Sink, SinkContext, SinkTarget, SinkWriter} from './sink.js'
+
+/** The sync capability, its DuckDB code loaded only when a sync uses it. */
+function lazyDays(): DaysCapability {
+  const load = async () => {
+    const {duckdbDays} = await import('../sync/duckdb-days.js')
+    return duckdbDays((target) => {
+      const {memory_limit: memoryLimit, path, threads} = target.options
+      return {
+        memoryLimit: typeof memoryLimit === 'string' ? memoryLimit : undefined,
+        path: String(path),
+        threads: typeof threads === 'number' ? threads : undefined,
+      }
+    })
+  }
+
+  return {
+    finishSync: async (target: DaysTarget, context) => (await load()).finishSync(target, context),
+    lockPath: (target) => `${String(target.options.path)}.${target.table.toLowerCase()}.sync.lock`,
+    replaceDays: async (target, context) => (await load()).replaceDays(target, context),
+    state: async (target, context) => (await load()).state(target, context),
+  }
+}
 
 /**
  * Tables in a DuckDB database file. This module stays light: DuckDB itself is loaded by `open`,
@@ -6,6 +28,7 @@ import type {Sink, SinkContext, SinkTarget, SinkWriter} from './sink.js'
  */
 export function duckdbSink(): Sink {
   return {
+    days: lazyDays(),
     description: 'Tables in a local DuckDB database (the default): --db FILE, or --sink-option path=FILE',
     formats: ['normalized'],
     name: 'duckdb',

@@ -3,7 +3,8 @@ import type {Config} from '@oclif/core'
 import {Ajv} from 'ajv'
 
 import type {MpxHooks} from './hooks.js'
-import type {RecordBatch, Sink, SinkContext, SinkResult, SinkTarget, SinkWriter} from './sink.js'
+import type {RejectedRecord} from '../records/rejects.js'
+import type {RecordBatch, Sink, SinkContext, SinkTarget, SinkWriter} from './sink.js'
 
 import {ExitCode, MpxError, NotFoundError, UsageError} from '../errors.js'
 import {recordFormats} from '../records/types.js'
@@ -183,52 +184,45 @@ function pluginError(error: unknown, sink: string, plugin: string): Error {
 /** A plugin's sink with its errors made mpx errors, and an abort that never hides the first failure. */
 function guardSink(sink: Sink, plugin: string): Sink {
   const wrap = (error: unknown) => pluginError(error, sink.name, plugin)
+  const guarded = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call()
+    } catch (error) {
+      throw wrap(error)
+    }
+  }
+
+  const guardWriter = (writer: SinkWriter, context: SinkContext): SinkWriter => ({
+    ...(writer.reject && {
+      reject: async (rejects: readonly RejectedRecord[]) => guarded(async () => writer.reject?.(rejects)),
+    }),
+    async abort(reason: unknown): Promise<void> {
+      try {
+        await writer.abort(reason)
+      } catch (error) {
+        // The fetch is failing already: its own error is the one to report.
+        context.warn(`Sink "${sink.name}" (${plugin}) could not clean up: ${messageOf(error)}`)
+      }
+    },
+    commit: async () => guarded(() => writer.commit()),
+    write: async (batch: RecordBatch) => guarded(() => writer.write(batch)),
+  })
+  const {days} = sink
   return {
+    ...(days && {
+      days: {
+        finishSync: async (target, context) => guarded(() => days.finishSync(target, context)),
+        lockPath: (target, context) => days.lockPath(target, context),
+        replaceDays: async (target, context) =>
+          guardWriter(await guarded(() => days.replaceDays(target, context)), context),
+        state: async (target, context) => guarded(() => days.state(target, context)),
+      },
+    }),
     description: sink.description,
     formats: sink.formats,
     name: sink.name,
     async open(target: SinkTarget, context: SinkContext): Promise<SinkWriter> {
-      let writer: SinkWriter
-      try {
-        writer = await sink.open(target, context)
-      } catch (error) {
-        throw wrap(error)
-      }
-
-      const {reject} = writer
-      return {
-        ...(reject && {
-          async reject(rejects): Promise<void> {
-            try {
-              await reject.call(writer, rejects)
-            } catch (error) {
-              throw wrap(error)
-            }
-          },
-        }),
-        async abort(reason: unknown): Promise<void> {
-          try {
-            await writer.abort(reason)
-          } catch (error) {
-            // The fetch is failing already: its own error is the one to report.
-            context.warn(`Sink "${sink.name}" (${plugin}) could not clean up: ${messageOf(error)}`)
-          }
-        },
-        async commit(): Promise<SinkResult> {
-          try {
-            return await writer.commit()
-          } catch (error) {
-            throw wrap(error)
-          }
-        },
-        async write(batch: RecordBatch): Promise<void> {
-          try {
-            await writer.write(batch)
-          } catch (error) {
-            throw wrap(error)
-          }
-        },
-      }
+      return guardWriter(await guarded(() => sink.open(target, context)), context)
     },
     optionsSchema: sink.optionsSchema,
   }

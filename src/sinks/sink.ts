@@ -95,6 +95,8 @@ export interface SinkWriter {
 export type SinkOptionsSchema = Readonly<Record<string, unknown>>
 
 export interface Sink {
+  /** Optional: keeping a target current day by day (`mpx sync:events`); see DaysCapability. */
+  readonly days?: DaysCapability
   /** One line for `mpx sinks`. */
   readonly description: string
   /** Which record formats the sink accepts. */
@@ -103,4 +105,64 @@ export interface Sink {
   readonly name: string
   open(target: SinkTarget, context: SinkContext): Promise<SinkWriter>
   readonly optionsSchema: SinkOptionsSchema
+}
+
+/** One day a target holds, as a sink records it for `mpx sync:events`. */
+export interface SyncedDay {
+  /** YYYY-MM-DD. */
+  readonly day: string
+  /** When the day was fetched, ISO 8601. */
+  readonly fetchedAt: string
+  /** The day was not over (today) when it was fetched: the next sync fetches it again. */
+  readonly inProgress: boolean
+  readonly rows: number
+}
+
+/** What a sink knows of a target it keeps current. */
+export interface SyncTargetState {
+  /** The days it holds (any order). */
+  readonly days: readonly SyncedDay[]
+  /** Whether the target exists at all. */
+  readonly exists: boolean
+  /** The event filters its records were fetched with, when known. */
+  readonly filters?: {readonly events: readonly string[]; readonly where: null | string}
+  /** The first day its syncs keep, once synced. */
+  readonly from?: string
+  /** The kind of records it holds (`events`), when it exists and the sink knows. */
+  readonly kind?: string
+  /** When its last sync completed, ISO 8601. */
+  readonly lastSyncAt?: string
+}
+
+/** A day writer's target: the days it replaces, and the sync they belong to. */
+export interface DaysTarget extends SinkTarget {
+  /** The days replaced, inclusive: every record of these days goes, the batches' records come. */
+  readonly days: {from: string; to: string}
+  /** The sync's settings, recorded with the days. */
+  readonly sync: {
+    readonly filters: {readonly events: readonly string[]; readonly where: null | string}
+    readonly from: string
+    /** The project's today: days from it on are recorded as in progress. */
+    readonly today: string
+  }
+}
+
+/**
+ * Optional capability of a sink that keeps a target current day by day (`mpx sync:events`): a day
+ * is the unit it replaces as a whole, and it records which days it holds. Sinks without it (JSONL)
+ * are refused by sync.
+ */
+export interface DaysCapability {
+  /** Records that a sync of the target completed (every planned day committed). */
+  finishSync(target: DaysTarget, context: SinkContext): Promise<void>
+  /** A file path beside the target for the lock that keeps two syncs of it apart. */
+  lockPath(target: SinkTarget, context: SinkContext): string
+  /**
+   * A writer whose `commit` replaces `target.days` and records them (rows, fetched now, in progress
+   * from `sync.today`) together with the sync's settings, all at once: after a failed or interrupted
+   * commit, or an `abort`, the target is as it was. Commits of one sync come one at a time.
+   */
+  replaceDays(target: DaysTarget, context: SinkContext): Promise<SinkWriter>
+  /** What the target holds. */
+  state(target: SinkTarget, context: SinkContext): Promise<SyncTargetState>
 }

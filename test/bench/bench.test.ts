@@ -50,6 +50,8 @@ describe('benchmark (smoke)', function () {
       'mpx-normalized-small',
       'mpx-concurrency-1',
       'mpx-concurrency-5',
+      'mpx-sync-baseline',
+      'mpx-sync',
     ]) {
       expect(ids, id).to.include(id)
     }
@@ -66,6 +68,9 @@ describe('benchmark (smoke)', function () {
     for (const id of ['mpx-raw', 'mpx-normalized', 'naive', 'transport-node'])
       expect(byId(id).status, id).to.equal('ok')
     expect(byId('mpx-raw').ratio).to.be.a('number')
+    // A backfill by sync:events, compared with one fetch:events of the same range.
+    expect(byId('mpx-sync').status).to.equal('ok')
+    expect(byId('mpx-sync').ratio).to.be.a('number')
     expect(byId('mpx-normalized').ratio).to.be.a('number')
     expect(byId('mpx-raw').records).to.equal(2000)
     expect(report.memory).to.have.keys(['normalizedGrowth', 'rawGrowth'])

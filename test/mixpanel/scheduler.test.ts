@@ -38,6 +38,35 @@ describe('request pacer', () => {
     expect(starts.at(-1)?.at).to.be.at.least(3000)
   })
 
+  it('keeps within an hourly budget on top of the per-second one, saying how long a start waits', async () => {
+    const clock = virtualClock()
+    const waits: number[] = []
+    const pacer = new RequestPacer({clock, hourly: {perHour: 60}, onHourlyWait: (ms) => waits.push(ms)})
+    const starts: number[] = []
+    for (let i = 0; i < 130; i++) {
+      await pacer.acquire()
+      starts.push(clock.now())
+    }
+
+    for (const [i, at] of starts.entries()) {
+      const inHour = starts.filter((other) => other > at - 3_600_000 && other <= at)
+      expect(inHour.length, `starts in the hour before #${i}`).to.be.at.most(60)
+    }
+
+    // The 61st start waits for the hour since the first; the 121st for the hour since the 61st.
+    expect(starts[60]).to.equal(starts[0] + 3_600_000)
+    expect(starts[120]).to.equal(starts[60] + 3_600_000)
+    expect(waits.length).to.be.greaterThan(0)
+    expect(waits[0]).to.be.greaterThan(3_500_000)
+  })
+
+  it('without an hourly budget, never waits beyond the second', async () => {
+    const clock = virtualClock()
+    const pacer = new RequestPacer({clock})
+    for (let i = 0; i < 90; i++) await pacer.acquire()
+    expect(Math.max(...clock.sleeps)).to.be.at.most(1000)
+  })
+
   it('does not wait while the window has room', async () => {
     const clock = virtualClock()
     const pacer = new RequestPacer({clock})

@@ -139,7 +139,9 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
       const result = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink])
       expect(result.code, result.stderr).to.equal(6)
       const rejectsFile = join(dir, 'events.rejects.jsonl')
-      expect(result.stderr, result.stderr).to.include(`4 events could not be stored and were quarantined: see ${rejectsFile}`)
+      expect(result.stderr, result.stderr).to.include(
+        `4 events could not be stored and were quarantined: see ${rejectsFile}`,
+      )
       expect(await readParquetEvents(`${dir}/events/**/*.parquet`)).to.have.length(600)
       const rejects = (await readFile(rejectsFile, 'utf8'))
         .trimEnd()
@@ -278,6 +280,87 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     child.kill('SIGINT')
     expect(await closed).to.equal(130)
     expect(await readdir(dir)).to.deep.equal([])
+  })
+
+  it('keeps a table current with sync:events: a day is a partition, replaced as a whole, the others untouched', async () => {
+    const sync = (...more: string[]) =>
+      run(['sync:events', '--sink', 'parquet', '--sink-option', `dir=${dir}`, '--to', '2024-01-06', ...more], {
+        MPX_NOW: '2024-01-06T12:00:00Z',
+      })
+    const first = await sync('--from', '2024-01-01', '--chunk-days', '2', '--quiet')
+    expect(first.code, first.stderr).to.equal(0)
+    const streamed = await run(['fetch:events', '2024-01-01', '2024-01-06', '--stdout'])
+    const expected = streamed.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => parseLossless(line))
+    const glob = join(dir, 'events', '**', '*.parquet')
+    const stored = await readParquetEvents(glob)
+    expect(byIdentity(stored.map((row) => row.record))).to.deep.equal(byIdentity(expected))
+    const before = await snapshot(join(dir, 'events'))
+
+    const late = (day: string, id: string) =>
+      JSON.stringify({
+        event: 'Late arrival',
+        properties: {$insert_id: id, distinct_id: 'late', time: Date.parse(`${day}T12:00:00Z`) / 1000},
+      })
+    server.setEvents([...events.lines(), late('2024-01-05', 'late-5'), late('2024-01-02', 'late-2')])
+    try {
+      const again = await sync('--lookback-days', '2')
+      expect(again.code, again.stderr).to.equal(0)
+      expect(again.stderr).to.include('0 days missing, 2 refreshed (1 fetched while in progress), 1 request')
+    } finally {
+      server.setEvents(events)
+    }
+
+    const after = await snapshot(join(dir, 'events'))
+    for (const [file, identity] of before) {
+      const day = /event_date=(\d{4}-\d\d-\d\d)/.exec(file)![1]
+      if (day < '2024-01-05') expect(after.get(file), file).to.equal(identity)
+      else expect(after.has(file), `${file} replaced`).to.equal(false)
+    }
+
+    const ids = (await readParquetEvents(glob)).map((row) => (row.record as {insert_id: string}).insert_id)
+    expect(ids).to.include('late-5')
+    expect(ids).to.not.include('late-2')
+    expect(ids).to.have.length(expected.length + 1)
+  })
+
+  it('sync:events killed midway (SIGKILL) keeps the saved days; the same command completes the same files', async () => {
+    const slow = await startFakeMixpanel({auth: {apiSecret: 'x'}, events, latencyMs: 300})
+    try {
+      const args = ['sync:events', '--sink', 'parquet', '--sink-option', `dir=${dir}`, '--to', '2024-01-06']
+      const extra = {MPX_API_URL: slow.url, MPX_NOW: '2024-01-06T12:00:00Z'}
+      const child = spawn(process.execPath, [binRun, ...args, '--from', '2024-01-01', '--chunk-days', '1'], {
+        env: {HOME: process.env.HOME, PATH: process.env.PATH, ...env, ...extra},
+        stdio: 'ignore',
+      })
+      const exited = new Promise((resolve) => {
+        child.on('close', resolve)
+      })
+      while (slow.requests.filter((request) => request.endpoint === 'export').length < 3) {
+        await new Promise((resolve) => {
+          setTimeout(resolve, 20)
+        })
+      }
+
+      child.kill('SIGKILL')
+      await exited
+      const rerun = await run([...args, '--lookback-days', '0'], extra)
+      expect(rerun.code, rerun.stderr).to.equal(0)
+      expect(rerun.stderr).to.match(/: [1-5] days missing, 0 refreshed/)
+    } finally {
+      await slow.close()
+    }
+
+    const streamed = await run(['fetch:events', '2024-01-01', '2024-01-06', '--stdout'])
+    const expected = streamed.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => parseLossless(line))
+    const stored = await readParquetEvents(join(dir, 'events', '**', '*.parquet'))
+    expect(byIdentity(stored.map((row) => row.record))).to.deep.equal(byIdentity(expected))
+    expect((await readdir(dir)).filter((name) => name.startsWith('.mpx-tmp-'))).to.deep.equal([])
   })
 
   it('writes profiles as one file set with the DuckDB columns', async () => {

@@ -44,6 +44,12 @@ export interface FakeMixpanelOptions {
   gzipChunkBytes?: number
   /** zlib level for gzip bodies (default 1: the fake should not be the bottleneck of a benchmark). */
   gzipLevel?: number
+  /**
+   * Events that arrive late (mobile SDKs send them days later): the export leaves them out until
+   * `arrive` is called on the server (or from its `fromRequest`th export request on, counting from 1),
+   * then sends them after the others of their days.
+   */
+  lateEvents?: {fromRequest?: number; lines: RawLines}
   /** Delay before the first byte of every response. */
   latencyMs?: number
   profiles?: ProfilesInput
@@ -137,6 +143,8 @@ export type FaultKind =
 export type Fault = FaultKind & {match?: (request: RecordedRequest) => boolean}
 
 export interface FakeMixpanel {
+  /** The late events (FakeMixpanelOptions.lateEvents) are exported from now on. */
+  arrive(): void
   close(): Promise<void>
   /** Queue `fault` for the next `times` matching requests to `endpoint` (Infinity: every one). */
   fail(endpoint: Endpoint, fault: Fault, times?: number): void
@@ -628,6 +636,8 @@ class FakeMixpanelServer implements FakeMixpanel {
   url = ''
   private events: EventStore
   private faults: Record<Endpoint, QueuedFault[]> = {engage: [], export: []}
+  private lateArrived = false
+  private lateStore: EventStore | undefined
   private profiles: ProfileStore
   private readonly server: Server
   private sessionCounter = 0
@@ -644,6 +654,10 @@ class FakeMixpanelServer implements FakeMixpanel {
         else sendError(res, 500, JSON.stringify({error: `fake-mixpanel bug: ${String(error)}`}))
       })
     })
+  }
+
+  arrive(): void {
+    this.lateArrived = true
   }
 
   async close(): Promise<void> {
@@ -801,11 +815,15 @@ class FakeMixpanelServer implements FakeMixpanel {
     // A legacy project: the zone's days, and its wall clock in `time`.
     const first = zone ? zoneDayStart(zone, params.from_date) : from
     const end = zone ? zoneDayStart(zone, new Date((to + 86_400) * 1000).toISOString().slice(0, 10)) : to + 86_400
+    const late = this.lateEvents()
+    const wanted = names ? new Set(names) : undefined
     function* lines(): Generator<string> {
       let n = 0
-      for (const i of events.select(first, end, names ? new Set(names) : undefined)) {
-        if (n++ >= limit) return
-        yield zone ? legacyLine(zone, events.lineAt(i)) : events.lineAt(i)
+      for (const store of late ? [events, late] : [events]) {
+        for (const i of store.select(first, end, wanted)) {
+          if (n++ >= limit) return
+          yield zone ? legacyLine(zone, store.lineAt(i)) : store.lineAt(i)
+        }
       }
     }
 
@@ -869,6 +887,16 @@ class FakeMixpanelServer implements FakeMixpanel {
 
     const gzip = /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))
     await this.stream(res, plan, fault, {gzip, signal: abort.signal})
+  }
+
+  /** The late events' store once they have arrived. */
+  private lateEvents(): EventStore | undefined {
+    const late = this.options.lateEvents
+    if (!late) return undefined
+    const exports = this.requests.filter((request) => request.endpoint === 'export').length
+    if (!this.lateArrived && (late.fromRequest === undefined || exports < late.fromRequest)) return undefined
+    this.lateStore ??= eventStore(late.lines)
+    return this.lateStore
   }
 
   private async stream(

@@ -67,7 +67,19 @@ function parquetOptions(target: SinkTarget, context: SinkContext): ParquetOption
  * DuckDB loads when a fetch opens the sink.
  */
 export function parquetSink(settings: ParquetSinkSettings = {}): Sink {
+  const days = async () => {
+    const {parquetDays} = await import('./days.js')
+    return parquetDays(parquetOptions, settings)
+  }
+
   return {
+    // A day is a partition: mpx sync:events replaces each day's as a whole.
+    days: {
+      finishSync: async (target, context) => (await days()).finishSync(target, context),
+      lockPath: (target, context) => join(parquetOptions(target, context).dir, `.${target.table}.sync.lock`),
+      replaceDays: async (target, context) => (await days()).replaceDays(target, context),
+      state: async (target, context) => (await days()).state(target, context),
+    },
     description: 'Parquet files, events partitioned by day (event_date=YYYY-MM-DD), zstd: --sink-option dir=DIR',
     formats: ['normalized'],
     name: 'parquet',

@@ -34,7 +34,17 @@ Keys are counted over the whole table up to 100,000 rows, over a random sample o
       table.kind && table.fetchedAt
         ? `, ${table.kind}${table.from ? ` from ${table.from} to ${table.to}` : ''}, last fetched ${table.fetchedAt}`
         : ''
-    this.log(`${table.name}: ${formatCount(table.rows)} rows${fetched}\n`)
+    this.log(`${table.name}: ${formatCount(table.rows)} rows${fetched}`)
+    if (table.days) {
+      this.log(`Days held: ${table.days.covered.join(', ')}`)
+      if (table.days.gaps.length > 0) this.log(`Gaps (never fetched): ${table.days.gaps.join(', ')}`)
+      if (table.days.inProgress.length > 0) {
+        this.log(`Fetched while in progress: ${table.days.inProgress.join(', ')}`)
+      }
+    }
+
+    if (table.lastSync) this.log(`Last sync: ${table.lastSync}`)
+    this.log('')
     this.log(
       renderTable(
         [{header: 'COLUMN'}, {header: 'TYPE'}, {header: 'NULLABLE'}],

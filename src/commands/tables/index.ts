@@ -1,10 +1,17 @@
 import {DatabaseCommand, databaseFlags} from '../../database-command.js'
 import {formatCount} from '../../progress.js'
 
-export default class Tables extends DatabaseCommand<typeof Tables> {
-  static description = `List the tables of the local DuckDB database: rows, the days fetched, and when.
+const utc = (at: null | string) => (at ? at.slice(0, 19).replace('T', ' ') + ' UTC' : '')
 
-The fetch details come from mpx's record of the fetches that made each table (_mpx_fetches); tables made otherwise (mpx sql --write) show their row count only. REJECTED counts the records fetches quarantined because mpx could not store them: they are in _mpx_rejects (mpx sql "SELECT * FROM _mpx_rejects").`
+export default class Tables extends DatabaseCommand<typeof Tables> {
+  static description = `List the tables of the local DuckDB database: rows, the days fetched, the gaps, and when.
+
+The details come from mpx's records of the fetches and syncs that made each table (_mpx_fetches, and
+_mpx_days, which holds each day fetched: GAPS are days between the first and the last never fetched,
+IN PROGRESS days fetched before they were over, which the next sync fetches again; --json lists the
+days held as ranges). Tables made otherwise (mpx sql --write) show their row count only. REJECTED counts
+the records fetches quarantined because mpx could not store them: they are in _mpx_rejects
+(mpx sql "SELECT * FROM _mpx_rejects").`
   static enableJsonFlag = true
   static examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Tables of the current project’s database'},
@@ -35,7 +42,10 @@ The fetch details come from mpx's record of the fetches that made each table (_m
           {align: 'right', header: 'ROWS'},
           {header: 'FROM'},
           {header: 'TO'},
+          {header: 'GAPS'},
+          {header: 'IN PROGRESS'},
           {header: 'FETCHED'},
+          {header: 'SYNCED'},
           ...(rejected ? [{align: 'right' as const, header: 'REJECTED'}] : []),
         ],
         tables.map((table) => [
@@ -44,7 +54,10 @@ The fetch details come from mpx's record of the fetches that made each table (_m
           formatCount(table.rows),
           table.from ?? '',
           table.to ?? '',
-          table.fetchedAt ? table.fetchedAt.slice(0, 19).replace('T', ' ') + ' UTC' : '',
+          table.days?.gaps.join(', ') ?? '',
+          table.days?.inProgress.join(', ') ?? '',
+          utc(table.fetchedAt),
+          utc(table.lastSync),
           ...(rejected ? [table.rejected > 0 ? formatCount(table.rejected) : ''] : []),
         ]),
       ),

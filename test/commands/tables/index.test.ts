@@ -37,11 +37,14 @@ describe('tables', () => {
     expect(tables.map((table) => table.name)).to.deep.equal(['events', 'notes', 'people'])
     expect(tables[0]).to.include({fetches: 2, from: '2024-06-01', kind: 'events', rows: 120, to: '2024-06-03'})
     expect(tables[0].fetchedAt).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/)
+    expect(tables[0].days).to.deep.equal({covered: ['2024-06-01..2024-06-03'], gaps: [], inProgress: []})
     expect(tables[1]).to.deep.equal({
+      days: null,
       fetchedAt: null,
       fetches: 0,
       from: null,
       kind: null,
+      lastSync: null,
       name: 'notes',
       rejected: 0,
       rejectedIn: null,
@@ -55,7 +58,7 @@ describe('tables', () => {
     const result = await runMpx(['tables', '--db', db], {env})
     expect(result.code, result.stderr).to.equal(0)
     const lines = result.stdout.trimEnd().split('\n')
-    expect(lines[0]).to.match(/^TABLE +KIND +ROWS +FROM +TO +FETCHED$/)
+    expect(lines[0]).to.match(/^TABLE +KIND +ROWS +FROM +TO +GAPS +IN PROGRESS +FETCHED +SYNCED$/)
     expect(lines[2]).to.match(/^events +events +120 +2024-06-01 +2024-06-03 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/)
     expect(lines[3]).to.match(/^notes +1$/)
     expect(lines[4]).to.match(/^people +profiles +30 +\d{4}/)

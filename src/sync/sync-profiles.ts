@@ -1,0 +1,166 @@
+import type {Config} from '@oclif/core'
+
+import type {ResolvedAccount} from '../config/credentials.js'
+import type {Progress} from '../progress.js'
+import type {SinkResult} from '../sinks/sink.js'
+
+import {MpxError, UsageError} from '../errors.js'
+import {type EngageQuery, MAX_ENGAGE_CONCURRENCY} from '../mixpanel/engage-source.js'
+import {RequestPacer, REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
+import {databasePath, fetchToSink} from '../services/fetch-command.js'
+import {profileBatches} from '../services/profiles.js'
+import {checkTableName} from '../sinks/options.js'
+import {findSink} from '../sinks/registry.js'
+import {acquireSyncLock} from './lock.js'
+
+/** The default look-back of --changed-only: a day before the last sync. */
+export const DEFAULT_PROFILE_LOOKBACK_DAYS = 1
+
+export interface SyncProfilesInput {
+  readonly account: ResolvedAccount
+  /** Only profiles seen since the last sync (less the look-back), upserted; else a full refresh. */
+  readonly changedOnly: boolean
+  readonly config: Config
+  readonly db?: string
+  readonly insecure: boolean
+  readonly lookbackDays: number
+  readonly progress: Progress
+  readonly retries?: number
+  readonly sinkName: string
+  readonly sinkOptions: readonly string[]
+  readonly table: string
+}
+
+/** The `where` of a --changed-only sync: profiles whose `$last_seen` is at or after `since`. */
+export function changedSince(since: Date): string {
+  // Mixpanel's $last_seen is an ISO date-time without zone (UTC), e.g. 2024-01-15T14:20:00.
+  return `properties["$last_seen"] >= "${since.toISOString().slice(0, 19)}"`
+}
+
+/**
+ * A pacer for engage pages within Mixpanel's Query API limits (60 queries an hour, 3 a second),
+ * saying when a page must wait for the hourly budget.
+ */
+export function queryApiPacer(progress: Progress): RequestPacer {
+  return new RequestPacer({
+    hourly: {perHour: REQUESTS_PER_HOUR},
+    onHourlyWait(ms) {
+      const at = new Date(Date.now() + ms).toISOString().slice(11, 16)
+      progress.note(`next page at ${at} UTC (Mixpanel's Query API allows ${REQUESTS_PER_HOUR} queries an hour)`)
+    },
+  })
+}
+
+/**
+ * `mpx sync:profiles`: a full refresh by default (the table swapped whole at commit: changed
+ * profiles changed, deleted ones gone), or with `changedOnly` the profiles seen since the last
+ * sync, upserted by distinct_id. Profiles updated without activity (no new $last_seen), and
+ * deleted ones, are seen only by a full refresh.
+ */
+export async function syncProfiles(input: SyncProfilesInput): Promise<SinkResult> {
+  const {progress} = input
+  if (input.sinkName !== 'duckdb') {
+    // Validates the name (an unknown sink is exit 4) before refusing it.
+    await findSink(input.sinkName, input.config, (message) => progress.warn(message))
+    throw new UsageError(`sync:profiles keeps DuckDB tables only: sink "${input.sinkName}" is for fetch:profiles`)
+  }
+
+  if (!Number.isInteger(input.lookbackDays) || input.lookbackDays < 0) {
+    throw new UsageError('--lookback-days must be a whole number >= 0')
+  }
+
+  const table = checkTableName(input.table)
+  const optionPath = input.sinkOptions.find((option) => option.startsWith('path='))?.slice('path='.length)
+  const path = optionPath ?? databasePath(input.config.dataDir, input.account.credentials.projectId, input.db)
+  const lock = acquireSyncLock(`${path}.${table.toLowerCase()}.sync.lock`, `Table "${table}"`)
+  try {
+    const state = await tableState(path, table)
+    if (state.exists && state.kind !== 'profiles') {
+      throw new UsageError(
+        `Table "${table}" holds ${state.kind ?? 'rows mpx did not fetch'}, not profiles: sync profiles into another table`,
+      )
+    }
+
+    let query: EngageQuery = {}
+    if (input.changedOnly) {
+      if (!state.lastSyncAt) {
+        throw new UsageError(
+          `Table "${table}" has had no complete sync:profiles yet: run one without --changed-only first`,
+        )
+      }
+
+      const since = new Date(Date.parse(state.lastSyncAt) - input.lookbackDays * 86_400_000)
+      query = {where: changedSince(since)}
+      progress.info(`Sync of ${table}: profiles seen since ${since.toISOString()}, upserted by distinct_id`)
+    } else {
+      progress.info(`Sync of ${table}: every profile, replacing the table once all have arrived`)
+    }
+
+    const startedAt = new Date()
+    const pacer = queryApiPacer(progress)
+    const result = await fetchToSink({
+      ...input,
+      dedupe: true,
+      filters: {where: query.where ?? null},
+      format: 'normalized',
+      kind: 'profiles',
+      mode: input.changedOnly ? 'append' : 'replace',
+      source: (client, signal) =>
+        profileBatches(client, query, {
+          concurrency: MAX_ENGAGE_CONCURRENCY,
+          format: 'normalized',
+          onPage(page, pages) {
+            if (page === 0 && pages !== undefined && pages > REQUESTS_PER_HOUR) {
+              progress.info(
+                `${pages} pages, more than the ${REQUESTS_PER_HOUR} queries an hour Mixpanel's Query API allows: ` +
+                  `paced, about ${Math.ceil(pages / REQUESTS_PER_HOUR) - 1} h`,
+              )
+            }
+
+            progress.note(pages === undefined ? `page ${page + 1}` : `page ${page + 1}/${pages}`)
+          },
+          onRestart: (message) => progress.warn(message),
+          pacer,
+          signal,
+        }),
+      table,
+    })
+    await recordProfileSync(path, table, startedAt)
+    return result
+  } finally {
+    lock.release()
+  }
+}
+
+async function tableState(path: string, table: string): Promise<{exists: boolean; kind?: string; lastSyncAt?: string}> {
+  const {existsSync} = await import('node:fs')
+  if (!existsSync(path)) return {exists: false}
+  const {openDatabase} = await import('../duckdb/database.js')
+  const {WRITER_LOCK_WAIT_MS} = await import('./duckdb-days.js')
+  const {readTableState} = await import('./state.js')
+  const database = await openDatabase(path, {lockWaitMs: WRITER_LOCK_WAIT_MS, readOnly: true})
+  try {
+    const state = await readTableState(database.connection, table)
+    return {exists: state.table !== undefined, kind: state.kind, lastSyncAt: state.lastSyncAt}
+  } finally {
+    database.close()
+  }
+}
+
+/** When the sync started is what the next --changed-only counts from (profiles seen during it are fetched again). */
+async function recordProfileSync(path: string, table: string, startedAt: Date): Promise<void> {
+  const {findTable, openDatabase} = await import('../duckdb/database.js')
+  const {WRITER_LOCK_WAIT_MS} = await import('./duckdb-days.js')
+  const {recordSync} = await import('./state.js')
+  const database = await openDatabase(path, {lockWaitMs: WRITER_LOCK_WAIT_MS})
+  try {
+    const stored = (await findTable(database.connection, table)) ?? table
+    await recordSync(database.connection, {completed: true, kind: 'profiles', syncedAt: startedAt, table: stored})
+  } catch (error) {
+    throw new MpxError(`The profiles were saved, but not the time of the sync: ${String(error)}`, undefined, {
+      cause: error,
+    })
+  } finally {
+    database.close()
+  }
+}
