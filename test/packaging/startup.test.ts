@@ -18,7 +18,7 @@ describe('start-up: command modules load heavy dependencies lazily', () => {
     const script = [
       `const {Config} = await import(${JSON.stringify(core)})`,
       `const config = await Config.load({ignoreManifest: true, root: ${JSON.stringify(repoRoot)}})`,
-      `const ours = config.commands.filter((command) => command.pluginName === 'mpx')`,
+      `const ours = config.commands.filter((command) => command.pluginName === 'mpx-mixpanel')`,
       'await Promise.all(ours.map((command) => command.load()))',
       'console.log(ours.map((command) => command.id).join(" "))',
     ].join('\n')

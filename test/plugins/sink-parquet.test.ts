@@ -54,11 +54,11 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
   it('is listed by mpx plugins and mpx sinks, with its plugin and its options', async () => {
     const plugins = await run(['plugins'])
-    expect(plugins.stdout).to.match(/mpx-sink-parquet 0\.1\.0 \(link\)/)
+    expect(plugins.stdout).to.match(/mpx-mixpanel-sink-parquet 0\.1\.0 \(link\)/)
 
     const text = await run(['sinks'])
     expect(text.code, text.stderr).to.equal(0)
-    expect(text.stdout).to.include('parquet (mpx-sink-parquet): Parquet files')
+    expect(text.stdout).to.include('parquet (mpx-mixpanel-sink-parquet): Parquet files')
     expect(text.stdout).to.match(/compression=zstd\|snappy\|gzip\|lz4\|uncompressed +Parquet compression codec/)
 
     const json = await run(['sinks', '--json'])
@@ -66,7 +66,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     expect(sinks.map((sink) => `${sink.name} ${sink.plugin}`)).to.deep.equal([
       'jsonl mpx',
       'duckdb mpx',
-      'parquet mpx-sink-parquet',
+      'parquet mpx-mixpanel-sink-parquet',
     ])
     expect(sinks[2].options).to.deep.include({
       default: 'zstd',
@@ -267,7 +267,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
       const sinks = await run(['sinks'])
       expect(sinks.code).to.equal(3)
       expect(sinks.stderr).to.include(
-        'Two sinks are named "parquet": one from mpx-sink-other, one from mpx-sink-parquet',
+        'Two sinks are named "parquet": one from mpx-sink-other, one from mpx-mixpanel-sink-parquet',
       )
 
       const fetch = await run(['fetch:events', '2024-01-01', '2024-01-02', '--sink', 'parquet'])

@@ -1,4 +1,4 @@
-import type {RecordBatch, RecordKind, SinkContext, SinkResult, SinkTarget, SinkWriter} from 'mpx'
+import type {RecordBatch, RecordKind, SinkContext, SinkResult, SinkTarget, SinkWriter} from 'mpx-mixpanel'
 
 import {type DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
 import {once} from 'node:events'
