@@ -51,7 +51,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const parseFailure = error instanceof Errors.CLIError && 'parse' in error
     // A flag whose value failed to parse arrives as a plain error tagged with the usage exit code.
     const flagFailure = (error as {oclif?: {exit?: number}}).oclif?.exit === ExitCode.Usage
-    if (parseFailure || flagFailure) this.fail(oneLineParseError(error, this.id), ExitCode.Usage)
+    if (parseFailure || flagFailure) this.fail(oneLineParseError(error, this.id, this.ctor.args), ExitCode.Usage)
     return super.catch(error)
   }
 
@@ -86,15 +86,28 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 }
 
 /** oclif's parse errors span many lines (with the whole usage): keep the gist on one line. */
-function oneLineParseError(error: Error, id: string | undefined): string {
+function oneLineParseError(error: Error, id: string | undefined, argDefinitions: Command.Class['args'] = {}): string {
   const lines = error.message
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line && !/^(See more help|Note:|Alternatively)/.test(line))
   const [headline = error.message, detail] = lines
-  const args =
-    'args' in error && Array.isArray(error.args) ? error.args.map((arg: {name: string}) => arg.name.toUpperCase()) : []
+  // Missing arguments come as their definitions (named here); unexpected ones as the strings given.
+  const given: unknown[] = 'args' in error && Array.isArray(error.args) ? error.args : []
+  const unexpected = given.filter((arg) => typeof arg === 'string')
+  const args = given.flatMap((arg) =>
+    typeof (arg as {name?: unknown}).name === 'string' ? [(arg as {name: string}).name.toUpperCase()] : [],
+  )
   let what = headline
+  if (unexpected.length > 0) {
+    const s = unexpected.length === 1 ? '' : 's'
+    const takes = Object.entries(argDefinitions).map(([name, arg]) =>
+      arg.required ? name.toUpperCase() : `[${name.toUpperCase()}]`,
+    )
+    const expected = takes.length > 0 ? `takes ${takes.join(' ')}` : 'takes no arguments'
+    return `Unexpected argument${s} ${unexpected.map((arg) => JSON.stringify(arg)).join(', ')}: mpx ${id} ${expected}. See: mpx ${id} --help`
+  }
+
   const flag = /^Parsing (--\S+)$/.exec(headline)
   if (flag && detail) what = `${flag[1]}: ${detail}`
   else if (args.length > 0) what = `${headline.replace(/:$/, '')}: ${args.join(', ')}`
