@@ -40,6 +40,8 @@ export interface StreamOptions {
    * while the reader does.
    */
   readonly decompress?: {readonly aheadBytes: number; readonly chunkBytes: number}
+  /** Told the headers of a successful response, before its body is read. */
+  readonly onResponse?: (headers: Record<string, string | string[] | undefined>) => void
 }
 
 /**
@@ -163,7 +165,11 @@ export class MixpanelClient {
         },
       )
       const body = own === undefined ? stream : decompressed(stream, response.headers['content-encoding'], own)
-      if (response.statusCode >= 200 && response.statusCode < 300) return body
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        options.onResponse?.(response.headers)
+        return body
+      }
+
       const text = await readBounded(body)
       throw errorForResponse(response.statusCode, text, context, retryAfterOf(response.headers))
     } catch (error) {
