@@ -67,9 +67,7 @@ export default class Sinks extends BaseCommand<typeof Sinks> {
   }
   static description = `List the sinks fetches can write to, with the plugin that brings each and its options.
 
-Pick one with --sink NAME on fetch:events and fetch:profiles, and set its options with
---sink-option KEY=VALUE (repeatable). Plugins add sinks: mpx plugins link DIR (a plugin you are
-writing), or mpx plugins install file:PATH (a local directory or .tgz) or PACKAGE (from npm).`
+Pick one with --sink NAME on fetch:events and fetch:profiles, and set its options with --sink-option KEY=VALUE (repeatable). Plugins add sinks: mpx plugins:install PACKAGE (from npm), mpx plugins:install file:PATH (a local directory or .tgz), or mpx plugins:link DIR (a plugin you are writing).`
   static enableJsonFlag = true
   static examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Sinks and their options'},

@@ -4,7 +4,9 @@
  */
 import {expect} from 'chai'
 
-import {runMpx} from '../support/cli.js'
+import {runMpx, serviceAccountEnv} from '../support/cli.js'
+import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
+import {generateEvents} from '../support/generate.js'
 
 /** One line on stderr, exit 3, nothing on stdout. */
 function expectUsageError(result: {code: null | number; stderr: string; stdout: string}): string {
@@ -30,5 +32,59 @@ describe('usage errors', () => {
         expect(line).to.include(`takes ${takes}`)
       })
     }
+  })
+
+  describe('topics and commands with spaces instead of colons', () => {
+    let server: FakeMixpanel
+
+    before(async () => {
+      server = await startFakeMixpanel({
+        events: generateEvents({count: 30, from: '2024-01-01', seed: 5, to: '2024-01-02'}),
+      })
+    })
+
+    after(async () => server.close())
+
+    it('mpx fetch events FROM TO --stdout is mpx fetch:events FROM TO --stdout', async () => {
+      const env = serviceAccountEnv(server.url, {secret: 's', username: 'u'})
+      const spaced = await runMpx(['fetch', 'events', '2024-01-01', '2024-01-02', '--stdout'], {env})
+      const colon = await runMpx(['fetch:events', '2024-01-01', '2024-01-02', '--stdout'], {env})
+      expect(spaced.code, spaced.stderr).to.equal(0)
+      expect(spaced.stdout.split('\n').filter(Boolean)).to.have.lengthOf(30)
+      expect(spaced.stdout).to.equal(colon.stdout)
+    })
+
+    it('a topic given a word that is none of its commands: exit 3, never its help with exit 0', async () => {
+      const line = expectUsageError(await runMpx(['fetch', 'event', '2024-01-01', '2024-01-31', '--stdout']))
+      expect(line).to.include('fetch:event')
+      expectUsageError(await runMpx(['auth', 'nope']))
+    })
+
+    it('a command that is also a topic takes its sub-commands spaced too, and keeps its own arguments', async () => {
+      const describe = await runMpx(['tables', 'describe', 'events', '--db', '/nonexistent/mpx.duckdb'])
+      expect(describe.code).to.equal(4)
+      expect(describe.stderr).to.include('No database at /nonexistent/mpx.duckdb')
+      expect(expectUsageError(await runMpx(['tables', 'x']))).to.include('Unexpected argument "x"')
+    })
+
+    it('help keeps the colon form, and a topic alone still shows its help', async () => {
+      const help = await runMpx(['fetch', 'events', '--help'])
+      expect(help.code).to.equal(0)
+      expect(help.stdout).to.include('$ mpx fetch:events FROM TO [TABLE]')
+      const topic = await runMpx(['fetch'])
+      expect(topic.code).to.equal(0)
+      expect(topic.stdout).to.include('fetch:events')
+    })
+
+    it('every command mpx sinks --help recommends exists, and answers --help', async () => {
+      const help = await runMpx(['sinks', '--help'])
+      const recommended = [...help.stdout.matchAll(/mpx (plugins:\w+)/g)].map((match) => match[1])
+      expect(new Set(recommended)).to.deep.equal(new Set(['plugins:install', 'plugins:link']))
+      for (const id of recommended) {
+        const result = await runMpx([...id.split(':'), '--help'])
+        expect(result.code, `${id}: ${result.stderr}`).to.equal(0)
+        expect(result.stdout).to.include(`$ mpx ${id}`)
+      }
+    })
   })
 })
