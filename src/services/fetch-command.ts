@@ -6,7 +6,7 @@ import type {ResolvedAccount} from '../config/credentials.js'
 import type {RecordFormat, RecordKind} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
-import {InterruptedError, UsageError} from '../errors.js'
+import {ExitCode, InterruptedError, UsageError} from '../errors.js'
 import {MixpanelClient} from '../mixpanel/client.js'
 import {formatCount, type Progress} from '../progress.js'
 import {type JsonLines} from '../records/json-lines.js'
@@ -83,15 +83,18 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
 
   const controller = new AbortController()
   let interrupts = 0
-  const onSigint = () => {
+  // Ctrl-C, a service manager's or `timeout`'s SIGTERM and a closed terminal's SIGHUP all end the
+  // fetch the same way: the sink rolls back and removes its temporary files.
+  const onSignal = (signal: NodeJS.Signals) => {
+    const {exitCode, message} = STOP_SIGNALS[signal as keyof typeof STOP_SIGNALS]
     interrupts++
-    // A second Ctrl-C does not wait for the clean-up.
+    // A second signal does not wait for the clean-up.
     // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit
-    if (interrupts > 1) process.exit(130)
-    controller.abort(new InterruptedError())
+    if (interrupts > 1) process.exit(exitCode)
+    controller.abort(new InterruptedError(message, {exitCode}))
   }
 
-  process.on('SIGINT', onSigint)
+  for (const signal of Object.keys(STOP_SIGNALS)) process.on(signal, onSignal)
   try {
     const client = new MixpanelClient({
       apiUrl: environment.apiUrl,
@@ -131,9 +134,19 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
     return result
   } catch (error) {
     progress.fail()
-    if (controller.signal.aborted) throw new InterruptedError()
+    if (controller.signal.aborted) {
+      throw controller.signal.reason instanceof InterruptedError ? controller.signal.reason : new InterruptedError()
+    }
+
     throw error
   } finally {
-    process.off('SIGINT', onSigint)
+    for (const signal of Object.keys(STOP_SIGNALS)) process.off(signal, onSignal)
   }
 }
+
+/** The signals that stop a fetch cleanly, with the exit code (128 + the signal's number) and message of each. */
+const STOP_SIGNALS = {
+  SIGHUP: {exitCode: ExitCode.HungUp, message: 'Interrupted by SIGHUP (the terminal closed)'},
+  SIGINT: {exitCode: ExitCode.Interrupted, message: 'Interrupted'},
+  SIGTERM: {exitCode: ExitCode.Terminated, message: 'Interrupted by SIGTERM'},
+} as const
