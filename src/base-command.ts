@@ -62,6 +62,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   async init(): Promise<void> {
+    // What mpx writes holds users' personal data (databases, their data directory, -o files, a
+    // plugin's Parquet files): owner-only, like the config file, whatever the shell's umask.
+    // eslint-disable-next-line no-bitwise -- permission bits
+    process.umask(process.umask() | 0o077)
     await super.init()
     const {args, flags} = await this.parse({
       args: this.ctor.args,

@@ -155,7 +155,7 @@ export function jsonlSink(stdout: Writable = process.stdout): Sink {
       const output = typeof target.options.output === 'string' ? target.options.output : undefined
       const temporary = output ? `${output}.${process.pid}.partial` : undefined
       if (output && temporary) await prepareFile(output, temporary, target.mode)
-      const stream = temporary ? createWriteStream(temporary, {flags: 'a', mode: 0o644}) : stdout
+      const stream = temporary ? createWriteStream(temporary, {flags: 'a', mode: 0o600}) : stdout
       const writer = new LineWriter(stream)
       let written = 0
 

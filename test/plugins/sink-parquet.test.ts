@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
 import {readdir, stat} from 'node:fs/promises'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import {parseLossless} from '../../src/records/json.js'
 import {binRun, runMpx} from '../support/cli.js'
@@ -123,6 +123,15 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     expect(codecs).to.deep.equal([{compression: 'ZSTD'}])
     // Nothing else was left in the directory: no working directory, no load files.
     expect(await readdir(dir)).to.deep.equal(['events'])
+    // Users' personal data: owner-only, whatever the umask mpx was started with.
+    // eslint-disable-next-line no-bitwise -- permission bits
+    const permissions = async (path: string) => ((await stat(path)).mode & 0o777).toString(8)
+    for (const file of new Set(stored.map((row) => row.file))) {
+      expect(await permissions(file), file).to.equal('600')
+      expect(await permissions(dirname(file)), dirname(file)).to.equal('700')
+    }
+
+    expect(await permissions(`${dir}/events`)).to.equal('700')
   })
 
   it('refuses an existing table, appends files without touching the old ones, and replaces all at once', async () => {
