@@ -14,6 +14,7 @@ import {
   RetryableError,
   type RetryOptions,
   waitBeforeRetry,
+  withoutRetries,
 } from './retry.js'
 
 export interface ClientOptions {
@@ -201,7 +202,8 @@ export class MixpanelClient {
   async retryOrThrow(error: unknown, n: number, context: RequestContext, signal?: AbortSignal): Promise<void> {
     const mapped = errorForFailure(error, context)
     if (!(mapped instanceof RetryableError)) throw mapped
-    if (n >= this.retry.attempts || signal?.aborted) throw mapped.exhausted
+    if (signal?.aborted) throw mapped.exhausted
+    if (n >= this.retry.attempts) throw n === 1 ? withoutRetries(mapped.exhausted) : mapped.exhausted
     const delay = backoffDelay(n, this.retry, mapped.retryAfterMs)
     this.options.onRetry?.(`${context.what}: ${mapped.message}, retry ${n} in ${(delay / 1000).toFixed(1)}s`, delay)
     await waitBeforeRetry(delay, signal)

@@ -130,7 +130,8 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
     })
     const seconds = progress.elapsedSeconds.toFixed(1)
     const where = result.location ? ` to ${result.location}` : ''
-    progress.done(`Fetched ${formatCount(result.written)} ${input.kind}${where} in ${seconds}s`)
+    const noun = result.written === 1 ? input.kind.replace(/s$/, '') : input.kind
+    progress.done(`Fetched ${formatCount(result.written)} ${noun}${where} in ${seconds}s`)
     return result
   } catch (error) {
     progress.fail()

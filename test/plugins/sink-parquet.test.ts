@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
-import {readdir, stat} from 'node:fs/promises'
+import {readdir, rm, stat} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
 import {parseLossless} from '../../src/records/json.js'
@@ -90,7 +90,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
     const result = await run(['fetch:events', ...range, '--sink', 'parquet', '--sink-option', `dir=${dir}`])
     expect(result.code, result.stderr).to.equal(0)
-    expect(result.stderr).to.match(new RegExp(`Fetched 600 events to events in ${dir}/events`))
+    expect(result.stderr).to.match(new RegExp(`Fetched 600 events to ${dir}/events in `))
 
     const stored = await readParquetEvents(`${dir}/**/*.parquet`)
     expect(byIdentity(stored.map((row) => row.record))).to.deep.equal(byIdentity(streamed))
@@ -158,6 +158,11 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
     const replaced = await run(['fetch:events', '2024-01-02', '2024-01-02', ...sink, '--replace'])
     expect(replaced.code, replaced.stderr).to.equal(0)
+    // Another table: the summary names its directory.
+    const other = await run(['fetch:events', '2024-01-02', '2024-01-02', 'ev2', ...sink.slice(0, -1)])
+    expect(other.code, other.stderr).to.equal(0)
+    expect(other.stderr).to.match(new RegExp(`Fetched \\d+ events to ${dir}/ev2 in `))
+    await rm(join(dir, 'ev2'), {recursive: true})
     const dates = new Set((await readParquetEvents(`${dir}/events/**/*.parquet`)).map((row) => row.event_date))
     expect([...dates]).to.deep.equal(['2024-01-02'])
     expect(await readdir(dir)).to.deep.equal(['events'])

@@ -148,7 +148,8 @@ export async function openParquetWriter(
               })
         await publish(out, destination, target, work)
         await cleanUp()
-        return {location: `${target.kind} in ${destination}`, written}
+        // The table is a directory: name it (the record kind is in the summary already).
+        return {location: destination, written}
       } catch (error) {
         await stager.abort()
         await cleanUp()
