@@ -87,4 +87,26 @@ describe('usage errors', () => {
       }
     })
   })
+
+  describe('flags that would be accepted and ignored: exit 3 naming the conflict, before any request', () => {
+    const range = ['2024-01-01', '2024-01-02']
+    for (const [args, conflict] of [
+      [['fetch:events', ...range, '--stdout', '--append'], '--append cannot be used with --stdout'],
+      [['fetch:events', ...range, '--stdout', '--replace'], '--replace cannot be used with --stdout'],
+      [['fetch:events', ...range, '--stdout', '--db', 'x.duckdb'], '--db cannot be used with --stdout'],
+      [['fetch:events', ...range, '-o', 'x.jsonl', '--db', 'x.duckdb'], '--db cannot be used with --output'],
+      [['fetch:events', ...range, '--sink', 'jsonl', '--db', 'x.duckdb'], '--db cannot be used with --sink jsonl'],
+      [['fetch:profiles', '--stdout', '--replace'], '--replace cannot be used with --stdout'],
+      [['fetch:profiles', '--stdout', '--include-all-users'], '--include-all-users applies only with --cohort'],
+      [['fetch:profiles', '--stdout', '--no-include-all-users'], '--no-include-all-users applies only with --cohort'],
+      [['fetch:events', ...range, '--stdout', '-e', 'Signed up', '-e', ''], '--event "" names no event'],
+    ] as const) {
+      it(`mpx ${args.join(' ')}`, async () => {
+        // Credentials pointing nowhere: the refusal must come before any of them is used.
+        const env = serviceAccountEnv('http://127.0.0.1:9', {secret: 's', username: 'u'})
+        const line = expectUsageError(await runMpx(args, {env}))
+        expect(line).to.include(conflict)
+      })
+    }
+  })
 })
