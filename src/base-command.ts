@@ -25,7 +25,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       helpGroup: 'ACCOUNT',
     }),
     region: Flags.option({
-      description: 'Data residency region (overrides MP_REGION and the account) [default: us]',
+      description: "Data residency region [default: MP_REGION or the account's region, else us]",
       helpGroup: 'ACCOUNT',
       options: regions,
     })(),

@@ -32,6 +32,8 @@ export const fetchFlags = {
     helpGroup: 'OUTPUT',
   }),
   retries: Flags.integer({
+    // The client's own default (6 attempts), shown in --help.
+    default: 5,
     description: 'Retries of a failed request (429, 5xx, network) before giving up',
     min: 0,
   }),

@@ -18,8 +18,7 @@ export default class FetchEvents extends BaseCommand<typeof FetchEvents> {
   /* eslint-enable perfectionist/sort-objects */
   static description = `Export events from Mixpanel's raw export API into DuckDB, or as JSONL to stdout.
 
-Long ranges are fetched in chunks of --chunk-days days, in date order; failed requests are retried
-(429, 5xx, resets) without losing or repeating a record.`
+Long ranges are fetched in chunks of --chunk-days days, in date order; failed requests are retried (429, 5xx, resets) without losing or repeating a record.`
   static examples = [
     {
       command: '<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-31',
