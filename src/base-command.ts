@@ -87,6 +87,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       region: this.flags.region,
     })
   }
+
+  /** One line on stderr: oclif's own warnings wrap to the terminal and continue lines with ` ›`. */
+  warn(input: Error | string): Error | string {
+    process.stderr.write(`Warning: ${typeof input === 'string' ? input : input.message}\n`)
+    return input
+  }
 }
 
 /** oclif's parse errors span many lines (with the whole usage): keep the gist on one line. */

@@ -139,4 +139,12 @@ describe('messages that say what is the case', () => {
       'Mixpanel ended the export of 2024-01-01..2024-01-01 early, with retries turned off',
     )
   })
+
+  it('SQL DuckDB cannot parse: the first line says what, then the query with a caret, no blank lines', async () => {
+    const result = await runMpx(['sql', 'SELEC 1', '--db', join(dir.path, 'caret.duckdb'), '--write'])
+    expect(result.code).to.equal(3)
+    const lines = result.stderr.trimEnd().split('\n')
+    expect(lines[0]).to.match(/^Error: .*syntax error at or near "SELEC"$/)
+    expect(lines.slice(1)).to.deep.equal(['LINE 1: SELEC 1', '        ^'])
+  })
 })
