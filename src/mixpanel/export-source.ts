@@ -41,6 +41,8 @@ export interface ExportOptions {
   readonly concurrency?: number
   /** Told when a chunk's records start being delivered, e.g. for progress. */
   readonly onChunk?: (chunk: DateRange, index: number, count: number) => void
+  /** Told when a request had to wait for the pacer (Mixpanel's 3 a second), and how long: for progress. */
+  readonly onPaced?: (waitedMs: number) => void
   /** Paces the start of every request, retries included (default: 3 a second for each client, Mixpanel's limit). */
   readonly pacer?: RequestPacer
   readonly signal?: AbortSignal
@@ -65,6 +67,8 @@ function decompression(concurrency: number): {aheadBytes: number; chunkBytes: nu
 }
 
 const TERMINATED = /terminated early\s*$/
+/** A wait for the pacer this long is pacing, not the event loop's jitter. */
+const PACED_MS = 50
 
 export function checkExportQuery(query: ExportQuery): void {
   checkRange(query.from, query.to)
@@ -124,7 +128,10 @@ export async function* exportBlocks(
   const paced: ExportClient = {
     endpoints: client.endpoints,
     async openStream(url, params, context, signal, streamOptions) {
+      const asked = performance.now()
       await pacer.acquire(signal)
+      const waited = performance.now() - asked
+      if (waited >= PACED_MS) options.onPaced?.(waited)
       return client.openStream(url, params, context, signal, {...streamOptions, decompress})
     },
     retryOrThrow: async (error, n, context, signal) => client.retryOrThrow(error, n, context, signal),

@@ -4,7 +4,7 @@ import {BaseCommand} from '../../base-command.js'
 import {UsageError} from '../../errors.js'
 import {checkOutputFlags, fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
 import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export-source.js'
-import {MAX_CONCURRENT_REQUESTS} from '../../mixpanel/scheduler.js'
+import {MAX_CONCURRENT_REQUESTS, REQUESTS_PER_SECOND} from '../../mixpanel/scheduler.js'
 import {Progress} from '../../progress.js'
 
 export default class FetchEvents extends BaseCommand<typeof FetchEvents> {
@@ -43,7 +43,7 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
     }),
     concurrency: Flags.integer({
       default: 1,
-      description: `Date chunks fetched at once, 1 to ${MAX_CONCURRENT_REQUESTS}; records still come in date order`,
+      description: `Date chunks fetched at once, 1 to ${MAX_CONCURRENT_REQUESTS}; records still come in date order, and requests still start at most ${REQUESTS_PER_SECOND} a second (Mixpanel's limit)`,
       max: MAX_CONCURRENT_REQUESTS,
       min: 1,
     }),
