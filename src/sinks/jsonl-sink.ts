@@ -225,7 +225,7 @@ async function prepareFile(output: string, temporary: string, mode: WriteMode): 
   try {
     await access(directory, constants.W_OK)
   } catch (error) {
-    const {code} = (error as NodeJS.ErrnoException)
+    const {code} = error as NodeJS.ErrnoException
     const why =
       code === 'ENOENT' ? `the directory ${directory} does not exist` : `${directory} is not writable (${code})`
     throw new MpxError(`Cannot write ${output}: ${why}`)

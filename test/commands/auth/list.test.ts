@@ -94,7 +94,9 @@ describe('auth:list', () => {
       expect(result.code).to.equal(0)
       // One line, whatever the width (oclif's own warnings wrap, continuing lines with ›).
       expect(result.stderr).to.match(/^Warning: [^\n›]+\n/)
-      expect(result.stderr).to.include(`Warning: Config file ${env.MPX_CONFIG} is readable by other users: run chmod 600`)
+      expect(result.stderr).to.include(
+        `Warning: Config file ${env.MPX_CONFIG} is readable by other users: run chmod 600`,
+      )
     })
   }
 
