@@ -280,8 +280,8 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     try {
       const sinks = await run(['sinks'])
       expect(sinks.code).to.equal(3)
-      expect(sinks.stderr).to.include(
-        'Two sinks are named "parquet": one from mpx-sink-other, one from mpx-mixpanel-sink-parquet',
+      expect(sinks.stderr, sinks.stderr).to.include(
+        'Two sinks are named "parquet": one from mpx-mixpanel-sink-parquet, one from mpx-sink-other',
       )
 
       const fetch = await run(['fetch:events', '2024-01-01', '2024-01-02', '--sink', 'parquet'])
