@@ -71,7 +71,7 @@ describe('npm package: packed, installed with npm install -g, run', function () 
   it('installs an mpx executable that runs: mpx --version', async () => {
     const result = await runCommand(join(prefix, 'bin', 'mpx'), ['--version'], {env})
     expect(result.code).to.equal(0)
-    expect(result.stdout).to.match(new RegExp(`^mpx/${version.replaceAll('.', String.raw`\.`)} `))
+    expect(result.stdout).to.match(new RegExp(`^mpx-mixpanel/${version.replaceAll('.', String.raw`\.`)} `))
   })
 
   it('mpx fetch:events --help: usage, flags and examples', async () => {

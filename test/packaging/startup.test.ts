@@ -33,7 +33,7 @@ describe('start-up: command modules load heavy dependencies lazily', () => {
   it('mpx --version from this checkout (no manifest) loads none either', async () => {
     const result = await runNode(join(repoRoot, 'bin', 'run.js'), ['--version'], {record: true})
     expect(result.code, result.stderr).to.equal(0)
-    expect(result.stdout).to.match(/^mpx\//)
+    expect(result.stdout).to.match(/^mpx-mixpanel\//)
     expect(heavyModules(result.loaded)).to.deep.equal([])
   })
 })
