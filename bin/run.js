@@ -22,6 +22,7 @@ process.stdout.on('error', (error) => {
  * an unknown command (exit 3), never the topic's help with exit 0.
  */
 function colonForm(config, argv) {
+  if (argv[0] === 'help') return ['help', ...colonForm(config, argv.slice(1))]
   const [topic, word, ...rest] = argv
   if (!topic || !word || topic.includes(':') || word.startsWith('-') || !config.findTopic(topic)) return argv
   const id = `${topic}:${word}`

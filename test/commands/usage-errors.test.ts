@@ -71,6 +71,8 @@ describe('usage errors', () => {
       const help = await runMpx(['fetch', 'events', '--help'])
       expect(help.code).to.equal(0)
       expect(help.stdout).to.include('$ mpx fetch:events FROM TO [TABLE]')
+      const viaHelp = await runMpx(['help', 'fetch', 'events'])
+      expect(viaHelp.stdout).to.include('$ mpx fetch:events FROM TO [TABLE]')
       const topic = await runMpx(['fetch'])
       expect(topic.code).to.equal(0)
       expect(topic.stdout).to.include('fetch:events')
