@@ -15,6 +15,21 @@ process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(0)
 })
 
-const {execute} = await import('@oclif/core')
+/**
+ * `mpx fetch events` as well as `mpx fetch:events`. oclif's own space separator would turn every
+ * help text and example into the space form, and the colon form is the documented one, so the space
+ * form becomes the colon form here. A topic followed by a word that is none of its commands becomes
+ * an unknown command (exit 3), never the topic's help with exit 0.
+ */
+function colonForm(config, argv) {
+  if (argv[0] === 'help') return ['help', ...colonForm(config, argv.slice(1))]
+  const [topic, word, ...rest] = argv
+  if (!topic || !word || topic.includes(':') || word.startsWith('-') || !config.findTopic(topic)) return argv
+  const id = `${topic}:${word}`
+  return config.findCommand(id) || !config.findCommand(topic) ? [id, ...rest] : argv
+}
 
-await execute({dir: import.meta.url})
+const {Config, execute} = await import('@oclif/core')
+
+const config = await Config.load(import.meta.url)
+await execute({args: colonForm(config, process.argv.slice(2)), loadOptions: config})

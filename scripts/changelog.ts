@@ -87,7 +87,7 @@ export function renderChangelog(releases: readonly Release[]): string {
   const lines = [
     '# Changelog',
     '',
-    'Notable changes to mpx, generated from its [conventional commits](https://www.conventionalcommits.org/)',
+    'Notable changes to mpx (the npm package `mpx-mixpanel`), generated from its [conventional commits](https://www.conventionalcommits.org/)',
     'by `npm run changelog`.',
   ]
   for (const release of releases) {

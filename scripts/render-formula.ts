@@ -2,9 +2,9 @@
  * Renders the Homebrew formula for a release from its packed tarball: the formula's `url` (the npm
  * registry's address of that version, unless --url) and `sha256` (of the tarball).
  *
- *   npm pack && npm publish mpx-X.Y.Z.tgz
- *   npm run formula -- mpx-X.Y.Z.tgz            # rewrites packaging/homebrew/mpx.rb
- *   npm run formula -- mpx-X.Y.Z.tgz --output - # prints it instead
+ *   npm pack && npm publish mpx-mixpanel-X.Y.Z.tgz
+ *   npm run formula -- mpx-mixpanel-X.Y.Z.tgz            # rewrites packaging/homebrew/mpx.rb
+ *   npm run formula -- mpx-mixpanel-X.Y.Z.tgz --output - # prints it instead
  *
  * Publish the very tarball given here (not a second `npm pack`), so that the sha256 matches what
  * the registry serves.

@@ -25,7 +25,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       helpGroup: 'ACCOUNT',
     }),
     region: Flags.option({
-      description: 'Data residency region (overrides MP_REGION and the account) [default: us]',
+      description: "Data residency region [default: MP_REGION or the account's region, else us]",
       helpGroup: 'ACCOUNT',
       options: regions,
     })(),
@@ -51,7 +51,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const parseFailure = error instanceof Errors.CLIError && 'parse' in error
     // A flag whose value failed to parse arrives as a plain error tagged with the usage exit code.
     const flagFailure = (error as {oclif?: {exit?: number}}).oclif?.exit === ExitCode.Usage
-    if (parseFailure || flagFailure) this.fail(oneLineParseError(error, this.id), ExitCode.Usage)
+    if (parseFailure || flagFailure) this.fail(oneLineParseError(error, this.id, this.ctor.args), ExitCode.Usage)
     return super.catch(error)
   }
 
@@ -62,6 +62,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   async init(): Promise<void> {
+    // What mpx writes holds users' personal data (databases, their data directory, -o files, a
+    // plugin's Parquet files): owner-only, like the config file, whatever the shell's umask.
+    // eslint-disable-next-line no-bitwise -- permission bits
+    process.umask(process.umask() | 0o077)
     await super.init()
     const {args, flags} = await this.parse({
       args: this.ctor.args,
@@ -87,18 +91,37 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       timezone,
     })
   }
+
+  /** One line on stderr: oclif's own warnings wrap to the terminal and continue lines with ` ›`. */
+  warn(input: Error | string): Error | string {
+    process.stderr.write(`Warning: ${typeof input === 'string' ? input : input.message}\n`)
+    return input
+  }
 }
 
 /** oclif's parse errors span many lines (with the whole usage): keep the gist on one line. */
-function oneLineParseError(error: Error, id: string | undefined): string {
+function oneLineParseError(error: Error, id: string | undefined, argDefinitions: Command.Class['args'] = {}): string {
   const lines = error.message
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line && !/^(See more help|Note:|Alternatively)/.test(line))
   const [headline = error.message, detail] = lines
-  const args =
-    'args' in error && Array.isArray(error.args) ? error.args.map((arg: {name: string}) => arg.name.toUpperCase()) : []
+  // Missing arguments come as their definitions (named here); unexpected ones as the strings given.
+  const given: unknown[] = 'args' in error && Array.isArray(error.args) ? error.args : []
+  const unexpected = given.filter((arg) => typeof arg === 'string')
+  const args = given.flatMap((arg) =>
+    typeof (arg as {name?: unknown}).name === 'string' ? [(arg as {name: string}).name.toUpperCase()] : [],
+  )
   let what = headline
+  if (unexpected.length > 0) {
+    const s = unexpected.length === 1 ? '' : 's'
+    const takes = Object.entries(argDefinitions).map(([name, arg]) =>
+      arg.required ? name.toUpperCase() : `[${name.toUpperCase()}]`,
+    )
+    const expected = takes.length > 0 ? `takes ${takes.join(' ')}` : 'takes no arguments'
+    return `Unexpected argument${s} ${unexpected.map((arg) => JSON.stringify(arg)).join(', ')}: mpx ${id} ${expected}. See: mpx ${id} --help`
+  }
+
   const flag = /^Parsing (--\S+)$/.exec(headline)
   if (flag && detail) what = `${flag[1]}: ${detail}`
   else if (args.length > 0) what = `${headline.replace(/:$/, '')}: ${args.join(', ')}`

@@ -5,12 +5,16 @@
 export const ExitCode = {
   Auth: 2,
   Failure: 1,
+  /** SIGHUP: the terminal went away (128 + 1). */
+  HungUp: 129,
   Interrupted: 130,
   NotFound: 4,
   Ok: 0,
   /** The fetch finished and committed, but quarantined records it could not store. */
   Quarantined: 6,
   RateLimited: 5,
+  /** SIGTERM, e.g. from a service manager or `timeout` (128 + 15). */
+  Terminated: 143,
   Usage: 3,
 } as const
 
@@ -55,9 +59,9 @@ export class RateLimitError extends MpxError {
   }
 }
 
-/** The user pressed Ctrl-C (or the caller aborted). */
+/** The user pressed Ctrl-C (or the caller aborted); SIGTERM and SIGHUP have exit codes of their own. */
 export class InterruptedError extends MpxError {
-  constructor(message = 'Interrupted', options?: ErrorOptions) {
-    super(message, ExitCode.Interrupted, options)
+  constructor(message = 'Interrupted', options?: ErrorOptions & {exitCode?: ExitCode}) {
+    super(message, options?.exitCode ?? ExitCode.Interrupted, options)
   }
 }

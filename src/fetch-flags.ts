@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import {UsageError} from './errors.js'
 import {type BadRecordsPolicy, parseBadRecordsPolicy} from './records/rejects.js'
 
 /** Flags fetch:events and fetch:profiles share: where records go and how they are written. */
@@ -42,6 +43,8 @@ export const fetchFlags = {
     helpGroup: 'OUTPUT',
   }),
   retries: Flags.integer({
+    // The client's own default (6 attempts), shown in --help.
+    default: 5,
     description: 'Retries of a failed request (429, 5xx, network) before giving up',
     min: 0,
   }),
@@ -75,4 +78,26 @@ export function sinkChoice(flags: SinkFlags): {sinkName: string; sinkOptions: st
   const sinkOptions = flags['sink-option'] ?? []
   if (flags.output !== undefined) return {sinkName: 'jsonl', sinkOptions: [...sinkOptions, `output=${flags.output}`]}
   return {sinkName: flags.stdout ? 'jsonl' : (flags.sink ?? 'duckdb'), sinkOptions}
+}
+
+/**
+ * Flags that would be accepted together and one of them silently ignored: a usage error naming the
+ * conflict instead.
+ */
+export function checkOutputFlags(flags: Partial<WriteModeFlags> & SinkFlags & {db?: string}): void {
+  if (flags.stdout) {
+    if (flags.append) throw new UsageError('--append cannot be used with --stdout: stdout has no table to add to')
+    if (flags.replace) throw new UsageError('--replace cannot be used with --stdout: stdout has no table to replace')
+    if (flags.db !== undefined) {
+      throw new UsageError('--db cannot be used with --stdout: records go to stdout, not to a database')
+    }
+  }
+
+  if (flags.db !== undefined && flags.output !== undefined) {
+    throw new UsageError('--db cannot be used with --output: records go to the file, not to a database')
+  }
+
+  if (flags.db !== undefined && flags.sink !== undefined && flags.sink !== 'duckdb') {
+    throw new UsageError(`--db cannot be used with --sink ${flags.sink}: it names the DuckDB sink's database file`)
+  }
 }

@@ -1,7 +1,7 @@
 class Mpx < Formula
   desc "Export Mixpanel events and user profiles into DuckDB, or stream them as JSONL"
-  homepage "https://www.npmjs.com/package/mpx"
-  url "https://registry.npmjs.org/mpx/-/mpx-0.1.0.tgz"
+  homepage "https://www.npmjs.com/package/mpx-mixpanel"
+  url "https://registry.npmjs.org/mpx-mixpanel/-/mpx-mixpanel-0.1.0.tgz"
   sha256 "0000000000000000000000000000000000000000000000000000000000000000"
   license "MIT"
 
@@ -19,7 +19,7 @@ class Mpx < Formula
   end
 
   test do
-    assert_match "mpx/#{version}", shell_output("#{bin}/mpx --version")
+    assert_match "mpx-mixpanel/#{version}", shell_output("#{bin}/mpx --version")
     assert_match "mpx fetch:events FROM TO [TABLE]", shell_output("#{bin}/mpx fetch:events --help")
     output = shell_output("#{bin}/mpx fetch:events 2024-01-01 2024-01-02 --stdout 2>&1", 3)
     assert_match "No Mixpanel credentials", output

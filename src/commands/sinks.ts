@@ -44,6 +44,31 @@ export function schemaOptions(schema: SinkOptionsSchema): SinkOptionInfo[] {
   return [...options.filter((option) => option.required), ...options.filter((option) => !option.required)]
 }
 
+/** Options of a sink that mpx fills in itself when not given (so they are not required of users). */
+const FILLED_BY_MPX: Readonly<Record<string, readonly string[]>> = {duckdb: ['path']}
+
+/**
+ * `text` after `prefix`, wrapped at `width` columns with later lines indented to where the text
+ * starts (a terminal's own wrapping would break words and ignore the columns). No width: one line.
+ */
+export function wrapAfter(prefix: string, text: string, width?: number): string {
+  const room = (width ?? 0) - prefix.length
+  if (!width || room < 20 || prefix.length + text.length <= width) return `${prefix}${text}`.trimEnd()
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > room) {
+      lines.push(line)
+      line = word
+    } else {
+      line = line ? `${line} ${word}` : word
+    }
+  }
+
+  if (line) lines.push(line)
+  return lines.map((text, i) => `${i === 0 ? prefix : ' '.repeat(prefix.length)}${text}`).join('\n')
+}
+
 function optionValue(option: SinkOptionInfo): string {
   if (option.enum) return option.enum.map(String).join('|')
   return (option.type ?? 'value').toUpperCase()
@@ -67,9 +92,7 @@ export default class Sinks extends BaseCommand<typeof Sinks> {
   }
   static description = `List the sinks fetches can write to, with the plugin that brings each and its options.
 
-Pick one with --sink NAME on fetch:events and fetch:profiles, and set its options with
---sink-option KEY=VALUE (repeatable). Plugins add sinks: mpx plugins link DIR (a plugin you are
-writing), or mpx plugins install file:PATH (a local directory or .tgz) or PACKAGE (from npm).`
+Pick one with --sink NAME on fetch:events and fetch:profiles, and set its options with --sink-option KEY=VALUE (repeatable). Plugins add sinks: mpx plugins:install PACKAGE (from npm), mpx plugins:install file:PATH (a local directory or .tgz), or mpx plugins:link DIR (a plugin you are writing).`
   static enableJsonFlag = true
   static examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Sinks and their options'},
@@ -80,7 +103,7 @@ writing), or mpx plugins install file:PATH (a local directory or .tgz) or PACKAG
   ]
 
   async run(): Promise<SinksResult> {
-    const {describeFailure, listSinks} = await import('../sinks/registry.js')
+    const {BUILT_IN, describeFailure, listSinks} = await import('../sinks/registry.js')
     const {entries, failures} = await listSinks(this.config)
     const sinks: SinkInfo[] = []
     for (const entry of entries) {
@@ -89,7 +112,11 @@ writing), or mpx plugins install file:PATH (a local directory or .tgz) or PACKAG
         description: sink.description,
         formats: [...sink.formats],
         name: sink.name,
-        options: schemaOptions(sink.optionsSchema),
+        options: schemaOptions(sink.optionsSchema).map((option) =>
+          entry.plugin === BUILT_IN && FILLED_BY_MPX[sink.name]?.includes(option.name)
+            ? {...option, required: false}
+            : option,
+        ),
         plugin: entry.plugin,
       })
     }
@@ -98,12 +125,16 @@ writing), or mpx plugins install file:PATH (a local directory or .tgz) or PACKAG
     for (const failure of failures) this.logToStderr(`Warning: ${describeFailure(failure)}`)
     if (this.jsonEnabled()) return result
 
+    const columns = process.stdout.isTTY ? process.stdout.columns : undefined
     const blocks = sinks.map((sink) => {
-      const lines = [`${sink.name} (${sink.plugin}): ${sink.description}`, `  formats: ${sink.formats.join(', ')}`]
+      const lines = [
+        wrapAfter(`${sink.name} (${sink.plugin}): `, sink.description, columns),
+        `  formats: ${sink.formats.join(', ')}`,
+      ]
       const keys = sink.options.map((option) => `${option.name}=${optionValue(option)}`)
       const width = Math.max(0, ...keys.map((key) => key.length))
       for (const [i, option] of sink.options.entries()) {
-        lines.push(`  ${keys[i].padEnd(width)}  ${optionNote(option)}`.trimEnd())
+        lines.push(wrapAfter(`  ${keys[i].padEnd(width)}  `, optionNote(option), columns))
       }
 
       if (sink.options.length === 0) lines.push('  (no options)')

@@ -6,6 +6,7 @@ import {dirname, join} from 'node:path'
 import {MpxError, UsageError} from '../errors.js'
 import {type Region, regions} from '../mixpanel/regions.js'
 import {isTimezone} from '../records/wall-clock.js'
+import {schemaMessage} from '../schema-messages.js'
 
 export type AccountType = 'api-secret' | 'service-account'
 
@@ -133,7 +134,7 @@ function problemOf(error: ErrorObject): ConfigProblem {
       if (last === 'projectId') return {field: field(path), keyword: error.keyword, message: 'must be a number'}
       if (last === 'secret')
         return {field: field(path), keyword: error.keyword, message: 'must be one line without blanks'}
-      return {field: field(path), keyword: error.keyword, message: error.message ?? 'is invalid'}
+      return {field: field(path), keyword: error.keyword, message: schemaMessage(error)}
     }
 
     case 'required': {
@@ -141,8 +142,17 @@ function problemOf(error: ErrorObject): ConfigProblem {
       return {field: field([...path, name]), keyword: error.keyword, message: 'is missing'}
     }
 
+    case 'type': {
+      // A project id written as a number: the schema wants its digits as a string.
+      if (path.at(-1) === 'projectId') {
+        return {field: field(path), keyword: error.keyword, message: 'must be a string of digits, in quotes'}
+      }
+
+      return {field: field(path), keyword: error.keyword, message: schemaMessage(error)}
+    }
+
     default: {
-      return {field: field(path), keyword: error.keyword, message: error.message ?? 'is invalid'}
+      return {field: field(path), keyword: error.keyword, message: schemaMessage(error)}
     }
   }
 }

@@ -110,6 +110,14 @@ export function resolveAccount(
 
   if (config.defaultAccount) return fromConfig(config.defaultAccount, 'config')
 
+  const saved = Object.keys(config.accounts)
+  if (saved.length > 0) {
+    const names = saved.length > 5 ? `${saved.slice(0, 5).join(', ')}, ...` : saved.join(', ')
+    throw new UsageError(
+      `No default account: make one of the saved accounts (${names}) the default with mpx auth:use NAME`,
+    )
+  }
+
   throw new UsageError(
     'No Mixpanel credentials: run mpx auth:add NAME, or set MP_USERNAME, MP_SECRET and MP_PROJECT_ID (or MP_API_SECRET)',
   )

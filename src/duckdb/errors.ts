@@ -4,7 +4,8 @@ import {MpxError, NotFoundError, UsageError} from '../errors.js'
  * A DuckDB error from user SQL as an mpx error: a missing table is "not found" (exit 4), SQL that
  * does not parse or bind is a usage error (exit 3), a write on a read-only database says how to
  * allow it in one line, and anything else is a failure (exit 1). DuckDB's message for SQL that
- * does not parse is kept whole: its caret under the offending spot is the most useful part.
+ * does not parse or bind is kept, blank lines left out: its first line says what is wrong, and the
+ * caret under the offending spot of the query (the lines after) is the most useful part.
  */
 export function sqlError(error: unknown, writable: boolean): Error {
   if (error instanceof MpxError || !(error instanceof Error))
@@ -21,12 +22,16 @@ export function sqlError(error: unknown, writable: boolean): Error {
     )
   }
 
+  const withCaret = message
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .join('\n')
   if (/Catalog Error: (Table|View|Schema) with name .* does not exist/.test(message)) {
-    return new NotFoundError(message, {cause: error})
+    return new NotFoundError(withCaret, {cause: error})
   }
 
   if (/^(Failed to extract statements: )?(Parser|Binder|Catalog) Error/.test(message)) {
-    return new UsageError(message, {cause: error})
+    return new UsageError(withCaret, {cause: error})
   }
 
   return new MpxError(message, undefined, {cause: error})

@@ -14,6 +14,7 @@ import {
   RetryableError,
   type RetryOptions,
   waitBeforeRetry,
+  withoutRetries,
 } from './retry.js'
 
 export interface ClientOptions {
@@ -40,6 +41,8 @@ export interface StreamOptions {
    * while the reader does.
    */
   readonly decompress?: {readonly aheadBytes: number; readonly chunkBytes: number}
+  /** Told the headers of a successful response, before its body is read. */
+  readonly onResponse?: (headers: Record<string, string | string[] | undefined>) => void
 }
 
 /**
@@ -163,7 +166,11 @@ export class MixpanelClient {
         },
       )
       const body = own === undefined ? stream : decompressed(stream, response.headers['content-encoding'], own)
-      if (response.statusCode >= 200 && response.statusCode < 300) return body
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        options.onResponse?.(response.headers)
+        return body
+      }
+
       const text = await readBounded(body)
       throw errorForResponse(response.statusCode, text, context, retryAfterOf(response.headers))
     } catch (error) {
@@ -195,7 +202,8 @@ export class MixpanelClient {
   async retryOrThrow(error: unknown, n: number, context: RequestContext, signal?: AbortSignal): Promise<void> {
     const mapped = errorForFailure(error, context)
     if (!(mapped instanceof RetryableError)) throw mapped
-    if (n >= this.retry.attempts || signal?.aborted) throw mapped.exhausted
+    if (signal?.aborted) throw mapped.exhausted
+    if (n >= this.retry.attempts) throw n === 1 ? withoutRetries(mapped.exhausted) : mapped.exhausted
     const delay = backoffDelay(n, this.retry, mapped.retryAfterMs)
     this.options.onRetry?.(`${context.what}: ${mapped.message}, retry ${n} in ${(delay / 1000).toFixed(1)}s`, delay)
     await waitBeforeRetry(delay, signal)

@@ -7,6 +7,7 @@ import {MpxError, UsageError} from '../errors.js'
 import {countLines, JsonLines, nthLineEnd} from '../records/json-lines.js'
 import {checkRange, type DateRange, daysIn, splitRange} from './dates.js'
 import {ToDateAfterTodayError} from './errors.js'
+import {firstNonJsonLine, isForeignLastLine, notAnExport} from './not-an-export.js'
 import {inOrder} from './ordered-chunks.js'
 import {RetryableError} from './retry.js'
 import {MAX_CONCURRENT_REQUESTS, pacerFor, type RequestPacer, REQUESTS_PER_HOUR} from './scheduler.js'
@@ -44,6 +45,8 @@ export interface ExportOptions {
   readonly onChunk?: (chunk: DateRange, index: number, count: number) => void
   /** Told, in one line, when the range is changed on Mixpanel's word (a to_date after its today). */
   readonly onNote?: (message: string) => void
+  /** Told when a request had to wait for the pacer (Mixpanel's 3 a second), and how long: for progress. */
+  readonly onPaced?: (waitedMs: number) => void
   /** Paces the start of every request, retries included (default: 3 a second for each client, Mixpanel's limit). */
   readonly pacer?: RequestPacer
   readonly signal?: AbortSignal
@@ -68,6 +71,8 @@ function decompression(concurrency: number): {aheadBytes: number; chunkBytes: nu
 }
 
 const TERMINATED = /terminated early\s*$/
+/** A wait for the pacer this long is pacing, not the event loop's jitter. */
+const PACED_MS = 50
 
 export function checkExportQuery(query: ExportQuery): void {
   checkRange(query.from, query.to)
@@ -126,9 +131,12 @@ export async function* exportBlocks(
   const decompress = decompression(concurrency)
   const paced: ExportClient = {
     endpoints: client.endpoints,
-    async openStream(url, params, context, signal) {
+    async openStream(url, params, context, signal, streamOptions) {
+      const asked = performance.now()
       await pacer.acquire(signal)
-      return client.openStream(url, params, context, signal, {decompress})
+      const waited = performance.now() - asked
+      if (waited >= PACED_MS) options.onPaced?.(waited)
+      return client.openStream(url, params, context, signal, {...streamOptions, decompress})
     },
     retryOrThrow: async (error, n, context, signal) => client.retryOrThrow(error, n, context, signal),
   }
@@ -262,11 +270,16 @@ class Fingerprint {
  * The whole lines of a decompressed export body, as pieces of its own chunks (copying them would
  * double what the garbage collector sees go by). The last whole line is held back until the next
  * one arrives: a body that ends in `terminated early` has half a record before that line, which
- * must never be delivered. Throws a RetryableError for that, and for a body that ends mid-record.
+ * must never be delivered. Throws a RetryableError for that, for a body that ends mid-record, and
+ * for a line that is not JSON at all (then `foreignLine` says what came back).
  *
  * @yields Whole lines, each ending with a newline (possibly none).
  */
-async function* wholeLines(body: AsyncIterable<unknown>, range: string): AsyncGenerator<Buffer, void, undefined> {
+async function* wholeLines(
+  body: AsyncIterable<unknown>,
+  range: string,
+  foreignLine: (line: string) => Error,
+): AsyncGenerator<Buffer, void, undefined> {
   let held: Buffer = Buffer.alloc(0)
   /** The start of the next line. */
   let partial: Buffer = Buffer.alloc(0)
@@ -287,6 +300,8 @@ async function* wholeLines(body: AsyncIterable<unknown>, range: string): AsyncGe
       throw new RetryableError(`Mixpanel terminated the export of ${range} early`, endedEarly(range))
     }
 
+    const foreign = firstNonJsonLine(joined) ?? firstNonJsonLine(inside)
+    if (foreign !== undefined) throw foreignLine(foreign)
     partial = data.subarray(last + 1)
     if (inside.length === 0) {
       const cut = lastLineStart(joined)
@@ -308,6 +323,7 @@ async function* wholeLines(body: AsyncIterable<unknown>, range: string): AsyncGe
 
   const lastLine = tail.length > 0 ? tail.toString('utf8') : held.toString('utf8', 0, Math.max(0, held.length - 1))
   if (lastLine.length > 0 && !isCompleteRecord(lastLine)) {
+    if (isForeignLastLine(lastLine)) throw foreignLine(lastLine)
     throw new RetryableError(`the export of ${range} ended mid-record`, endedEarly(range))
   }
 
@@ -375,10 +391,21 @@ async function* exportChunk(
   let endedBeforeToday = false
   for (let attempt = 1; ; attempt++) {
     const {done, release} = delivery.attempt()
+    let contentType: string | undefined
+    const onResponse = (headers: Record<string, string | string[] | undefined>) => {
+      contentType = String(headers['content-type'] ?? '') || undefined
+    }
+
+    // Not an export: asked again once (a proxy's hiccup), then reported as what it is.
+    const foreign = (line: string): Error => {
+      const error = notAnExport(range, contentType, line)
+      return attempt === 1 ? new RetryableError('the answer is not an export', error) : error
+    }
+
     try {
-      const body = await client.openStream(client.endpoints.export, params, context, signal)
+      const body = await client.openStream(client.endpoints.export, params, context, signal, {onResponse})
       try {
-        for await (const lines of wholeLines(body, range)) {
+        for await (const lines of wholeLines(body, range, foreign)) {
           const block = release(lines)
           if (block) yield block
         }

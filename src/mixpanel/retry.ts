@@ -45,3 +45,19 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 export async function waitBeforeRetry(delayMs: number, signal?: AbortSignal): Promise<void> {
   await sleep(delayMs, undefined, {signal})
 }
+
+/**
+ * The error for a request that failed with retries turned off (one attempt): the wording made for
+ * "after every retry" would mislead.
+ */
+export function withoutRetries(error: Error): Error {
+  const failed = /^Mixpanel kept failing for (.+?) \(/.exec(error.message)
+  error.message = failed
+    ? error.message.replace(failed[0], `Mixpanel failed for ${failed[1]}, with retries turned off (`)
+    : error.message
+        .replace(' after every retry', ', with retries turned off')
+        .replace('Mixpanel kept ending', 'Mixpanel ended')
+        .replace('Mixpanel kept sending', 'Mixpanel sent')
+        .replace('Mixpanel is still rate-limiting', 'Mixpanel is rate-limiting')
+  return error
+}

@@ -7,7 +7,7 @@ import type {BadRecordsPolicy, RejectedRecord} from '../records/rejects.js'
 import type {RecordFormat, RecordKind} from '../records/types.js'
 import type {Sink, SinkResult, WriteMode} from '../sinks/sink.js'
 
-import {InterruptedError, UsageError} from '../errors.js'
+import {ExitCode, InterruptedError, UsageError} from '../errors.js'
 import {MixpanelClient} from '../mixpanel/client.js'
 import {objectStorage} from '../object-storage/index.js'
 import {formatCount, type Progress} from '../progress.js'
@@ -121,15 +121,18 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
 
   const controller = new AbortController()
   let interrupts = 0
-  const onSigint = () => {
+  // Ctrl-C, a service manager's or `timeout`'s SIGTERM and a closed terminal's SIGHUP all end the
+  // fetch the same way: the sink rolls back and removes its temporary files.
+  const onSignal = (signal: NodeJS.Signals) => {
+    const {exitCode, message} = STOP_SIGNALS[signal as keyof typeof STOP_SIGNALS]
     interrupts++
-    // A second Ctrl-C does not wait for the clean-up.
+    // A second signal does not wait for the clean-up.
     // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit
-    if (interrupts > 1) process.exit(130)
-    controller.abort(new InterruptedError())
+    if (interrupts > 1) process.exit(exitCode)
+    controller.abort(new InterruptedError(message, {exitCode}))
   }
 
-  process.on('SIGINT', onSigint)
+  for (const signal of Object.keys(STOP_SIGNALS)) process.on(signal, onSignal)
   try {
     const client = createClient(input)
     const rejects = new RejectQueue(input.badRecords ?? 'quarantine')
@@ -165,8 +168,9 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
     const seconds = progress.elapsedSeconds.toFixed(1)
     const where = result.location ? ` to ${result.location}` : ''
     const {rejected} = result
+    const noun = result.written === 1 ? input.kind.replace(/s$/, '') : input.kind
     const quarantined = rejected ? ` (${formatCount(rejected.count)} quarantined: see ${rejected.location})` : ''
-    progress.done(`Fetched ${formatCount(result.written)} ${input.kind}${where} in ${seconds}s${quarantined}`)
+    progress.done(`Fetched ${formatCount(result.written)} ${noun}${where} in ${seconds}s${quarantined}`)
     // Even with --quiet: the fetch exits 6 for it, and a script must be able to tell why.
     if (rejected) {
       progress.alert(
@@ -177,9 +181,19 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
     return result
   } catch (error) {
     progress.fail()
-    if (controller.signal.aborted) throw new InterruptedError()
+    if (controller.signal.aborted) {
+      throw controller.signal.reason instanceof InterruptedError ? controller.signal.reason : new InterruptedError()
+    }
+
     throw error
   } finally {
-    process.off('SIGINT', onSigint)
+    for (const signal of Object.keys(STOP_SIGNALS)) process.off(signal, onSignal)
   }
 }
+
+/** The signals that stop a fetch cleanly, with the exit code (128 + the signal's number) and message of each. */
+const STOP_SIGNALS = {
+  SIGHUP: {exitCode: ExitCode.HungUp, message: 'Interrupted by SIGHUP (the terminal closed)'},
+  SIGINT: {exitCode: ExitCode.Interrupted, message: 'Interrupted'},
+  SIGTERM: {exitCode: ExitCode.Terminated, message: 'Interrupted by SIGTERM'},
+} as const

@@ -7,7 +7,7 @@ import type {RecordFormat} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
 import {checkConcurrency, checkExportQuery, estimateQueries, type ExportQuery} from '../mixpanel/export-source.js'
-import {REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
+import {REQUESTS_PER_HOUR, REQUESTS_PER_SECOND} from '../mixpanel/scheduler.js'
 import {clampToToday} from '../mixpanel/today.js'
 import {enableYoungCollections} from '../mixpanel/young-gc.js'
 import {eventBlocks} from './events.js'
@@ -64,6 +64,7 @@ export async function fetchEvents(input: FetchEventsInput): Promise<SinkResult> 
   }
 
   enableYoungCollections()
+  const notes = progressNotes(input.progress)
   return fetchToSink({
     ...input,
     dateRange: range,
@@ -75,12 +76,43 @@ export async function fetchEvents(input: FetchEventsInput): Promise<SinkResult> 
         concurrency: input.concurrency,
         format: input.format,
         onChunk: (chunk, index, count) =>
-          input.progress.note(count > 1 ? `${chunk.from}..${chunk.to} (${index + 1}/${count})` : ''),
+          notes.chunk(count > 1 ? `${chunk.from}..${chunk.to} (${index + 1}/${count})` : ''),
         onNote: (message) => input.progress.warn(message),
+        onPaced: () => notes.paced(),
         onReject,
         onTimezoneMismatch: (mismatch) => input.progress.warn(`${mismatch.message}: ${timezoneHint(mismatch)}`),
         signal,
         timezone,
       }),
   })
+}
+
+/** What the progress line says when requests wait for their turn. */
+export const PACED_NOTE = `requests paced at Mixpanel's ${REQUESTS_PER_SECOND} a second`
+/** How long after a request last waited for the pacer the progress line still says so. */
+const PACED_NOTE_MS = 2000
+
+/**
+ * The progress line's note: the chunk being delivered and, while requests wait for their turn,
+ * that they are paced (else `--concurrency 10 --chunk-days 1` looks slow for no reason).
+ */
+export function progressNotes(progress: Pick<Progress, 'note'>, now = () => performance.now()) {
+  let chunk = ''
+  let pacedAt = Number.NEGATIVE_INFINITY
+  const show = () => {
+    const paced = now() - pacedAt < PACED_NOTE_MS
+    progress.note([chunk, paced ? PACED_NOTE : ''].filter(Boolean).join(' · '))
+  }
+
+  return {
+    chunk(text: string) {
+      chunk = text
+      show()
+    },
+    paced() {
+      const shown = now() - pacedAt < PACED_NOTE_MS
+      pacedAt = now()
+      if (!shown) show()
+    },
+  }
 }

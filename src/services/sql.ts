@@ -6,6 +6,7 @@ import type {SqlFormat} from './sql-formats.js'
 
 import {noteLockWait, openDatabase, READER_LOCK_WAIT_MS} from '../duckdb/database.js'
 import {sqlError} from '../duckdb/errors.js'
+import {UsageError} from '../errors.js'
 import {type ResultColumn, resultReporter} from './sql-output.js'
 
 export interface RunSqlInput {
@@ -40,6 +41,13 @@ function resultColumn(name: string, type: DuckDBType): ResultColumn {
 
 /** `mpx sql`: runs SQL (one or more statements) and prints the last one's result as it streams in. */
 export async function runSql(input: RunSqlInput): Promise<{rows: number}> {
+  // DuckDB answers SQL without a statement with a bare "Error in native callback".
+  if (!/[^\s;]/.test(input.sql)) {
+    throw new UsageError(
+      `The query ${JSON.stringify(input.sql)} holds no SQL: give the statement to run, e.g. "SELECT 1"`,
+    )
+  }
+
   const database = await openDatabase(input.path, {
     create: input.write,
     lockWaitMs: READER_LOCK_WAIT_MS,

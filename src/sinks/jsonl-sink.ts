@@ -1,8 +1,9 @@
 import type {Writable} from 'node:stream'
 
 import {once} from 'node:events'
-import {createWriteStream} from 'node:fs'
-import {copyFile, rename, rm, stat} from 'node:fs/promises'
+import {constants, createWriteStream} from 'node:fs'
+import {access, copyFile, rename, rm, stat} from 'node:fs/promises'
+import {dirname, resolve} from 'node:path'
 
 import type {RejectedRecord} from '../records/rejects.js'
 import type {RecordBatch, Sink, SinkContext, SinkResult, SinkTarget, SinkWriter, WriteMode} from './sink.js'
@@ -50,11 +51,15 @@ export class LineWriter {
     this.failure =
       error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED'
         ? new OutputClosedError()
-        : new MpxError(`Cannot write the output (${error.code ?? error.message}): check the disk or the pipe`)
+        : new MpxError(`Cannot write ${this.label} (${error.code ?? error.message}): check the disk or the pipe`)
   }
   private timer: NodeJS.Timeout | undefined
 
-  constructor(private readonly stream: Writable) {
+  constructor(
+    private readonly stream: Writable,
+    /** What the stream writes to, for errors: a file's path. */
+    private readonly label = 'the output',
+  ) {
     ignoreLateEpipe(stream)
     stream.on('error', this.onError)
   }
@@ -179,8 +184,8 @@ export function jsonlSink(stdout: Writable = process.stdout, stderr: Writable = 
 
       const temporary = output ? `${output}.${process.pid}.partial` : undefined
       if (output && temporary) await prepareFile(output, temporary, target.mode)
-      const stream = temporary ? createWriteStream(temporary, {flags: 'a', mode: 0o644}) : stdout
-      const writer = new LineWriter(stream)
+      const stream = temporary ? createWriteStream(temporary, {flags: 'a', mode: 0o600}) : stdout
+      const writer = new LineWriter(stream, output)
       let written = 0
       const rejects = output
         ? new RejectsFile(`${output}.rejects.jsonl`, target.mode, {startedAt: new Date(), table: output})
@@ -261,6 +266,17 @@ async function prepareFile(output: string, temporary: string, mode: WriteMode): 
   )
   if (exists && mode === 'create') {
     throw new MpxError(`${output} already exists: pass --replace to overwrite it, or --append to add to it`)
+  }
+
+  // Before any request: a directory that is missing or not writable, named.
+  const directory = dirname(resolve(output))
+  try {
+    await access(directory, constants.W_OK)
+  } catch (error) {
+    const {code} = error as NodeJS.ErrnoException
+    const why =
+      code === 'ENOENT' ? `the directory ${directory} does not exist` : `${directory} is not writable (${code})`
+    throw new MpxError(`Cannot write ${output}: ${why}`)
   }
 
   await rm(temporary, {force: true})

@@ -3,6 +3,7 @@ import {Ajv} from 'ajv'
 import type {Sink} from './sink.js'
 
 import {UsageError} from '../errors.js'
+import {schemaMessage} from '../schema-messages.js'
 
 /** `--sink-option key=value` pairs into an object (values stay strings; ajv coerces them). */
 export function parseSinkOptions(pairs: readonly string[]): Record<string, unknown> {
@@ -22,8 +23,10 @@ export function validateSinkOptions(sink: Sink, options: Record<string, unknown>
   const validate = new Ajv({allErrors: false, coerceTypes: true, useDefaults: true}).compile(sink.optionsSchema)
   if (!validate(copy)) {
     const [error] = validate.errors ?? []
-    const field = error?.instancePath ? error.instancePath.slice(1) : String(error?.params?.additionalProperty ?? '')
-    const what = error?.keyword === 'additionalProperties' ? 'is not an option of this sink' : error?.message
+    const named = error?.params?.additionalProperty ?? error?.params?.missingProperty ?? ''
+    const field = error?.instancePath ? error.instancePath.slice(1) : String(named)
+    const what =
+      error?.keyword === 'additionalProperties' ? 'is not an option of this sink' : error && schemaMessage(error)
     throw new UsageError(`--sink-option ${field || '(options)'} ${what ?? 'is invalid'} (sink "${sink.name}")`)
   }
 

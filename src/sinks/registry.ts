@@ -2,8 +2,8 @@ import type {Config} from '@oclif/core'
 
 import {Ajv} from 'ajv'
 
-import type {MpxHooks} from './hooks.js'
 import type {RejectedRecord} from '../records/rejects.js'
+import type {MpxHooks} from './hooks.js'
 import type {RecordBatch, Sink, SinkContext, SinkTarget, SinkWriter} from './sink.js'
 
 import {ExitCode, MpxError, NotFoundError, UsageError} from '../errors.js'

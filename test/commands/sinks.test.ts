@@ -2,7 +2,7 @@ import {expect} from 'chai'
 
 import type {SinksResult} from '../../src/commands/sinks.js'
 
-import {schemaOptions} from '../../src/commands/sinks.js'
+import {schemaOptions, wrapAfter} from '../../src/commands/sinks.js'
 import {oclifHome} from '../plugins/support.js'
 import {runMpx} from '../support/cli.js'
 
@@ -23,7 +23,9 @@ describe('mpx sinks', () => {
     expect(blocks).to.have.length(2)
     expect(blocks[0]).to.match(/^jsonl \(mpx\): .+\n {2}formats: normalized, raw\n {2}output=STRING +\S/)
     expect(blocks[1]).to.match(/^duckdb \(mpx\): Tables in a local DuckDB database/)
-    expect(blocks[1]).to.match(/\n {2}path=STRING +The database file .*\(required\)\n/)
+    // mpx fills the database's path in itself: not required of users, and its default said.
+    expect(blocks[1]).to.match(/\n {2}path=STRING +The database file \(default: --db, \$MPX_DB, else [^\n]+\)\n/)
+    expect(blocks[1]).to.not.include('(required)')
     expect(blocks[1]).to.match(/\n {2}threads=INTEGER +DuckDB worker threads/)
   })
 
@@ -36,7 +38,20 @@ describe('mpx sinks', () => {
       ['jsonl', 'mpx', ['normalized', 'raw']],
       ['duckdb', 'mpx', ['normalized']],
     ])
-    expect(sinks[1].options[0]).to.include({name: 'path', required: true, type: 'string'})
+    expect(sinks[1].options[0]).to.include({name: 'path', required: false, type: 'string'})
+  })
+
+  it('wraps long descriptions at the terminal width, under their column', () => {
+    const prefix = '  memory_limit=STRING  '
+    const text = "DuckDB's memory_limit while loading, e.g. 1GB (default 256MB; beyond it DuckDB spills to disk)"
+    const lines = wrapAfter(prefix, text, 60).split('\n')
+    expect(lines.length).to.be.greaterThan(1)
+    for (const line of lines) expect(line.length).to.be.at.most(60)
+    expect(lines[0].startsWith(prefix)).to.equal(true)
+    for (const line of lines.slice(1)) expect(line).to.match(new RegExp(`^ {${prefix.length}}\\S`))
+    expect(lines.map((line) => line.trim()).join(' ')).to.equal(`${prefix.trim()}  ${text}`)
+    // Not a terminal: one line, for grep.
+    expect(wrapAfter(prefix, text)).to.equal(`${prefix}${text}`)
   })
 
   it('exits 3 for an account flag, which does not apply', async () => {

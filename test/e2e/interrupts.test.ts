@@ -8,7 +8,7 @@
 import {expect} from 'chai'
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {copyFile} from 'node:fs/promises'
+import {copyFile, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -261,5 +261,35 @@ describe('interrupted DuckDB fetches (real binary)', function () {
         await server.close()
       }
     })
+  }
+
+  for (const [signal, exitCode] of [
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    it(`${signal} during a --replace ends it like Ctrl-C: exit ${exitCode}, one line, the database as before, no load files left`, async () => {
+      const server = await startServer(slow)
+      try {
+        const db = await database()
+        const before = await snapshotDatabase(db)
+        const fetch = start(server, fetchArgs(db, '--replace'))
+        // Loads have begun: a load directory exists in TMPDIR.
+        while ((await loadDirectories()).length === 0) await sleep(20)
+        fetch.child.kill(signal)
+        const {code, signal: killedBy, stderr} = await fetch.closed
+        expect(killedBy, stderr).to.equal(null)
+        expect(code, stderr).to.equal(exitCode)
+        expectOneLineError(stderr, new RegExp(`^Error: Interrupted by ${signal}.*\n$`))
+        expect(await snapshotDatabase(db)).to.deep.equal(before)
+        expect(await loadDirectories()).to.deep.equal([])
+      } finally {
+        await server.close()
+      }
+    })
+  }
+
+  /** mpx's load directories in the fetches' TMPDIR. */
+  async function loadDirectories(): Promise<string[]> {
+    return (await readdir(directory.path)).filter((name) => name.startsWith('mpx-load-'))
   }
 })

@@ -182,7 +182,7 @@ describe('outputs that fail on mpx’s side (real binary)', function () {
         env,
       })
       expect(result.code).to.equal(1)
-      expectOneLineError(result.stderr, /Cannot write the output \(EFBIG\)/)
+      expectOneLineError(result.stderr, new RegExp(`Cannot write ${file} \\(EFBIG\\)`))
       expect(await readdir(join(directory.path, 'out'))).to.deep.equal([])
     })
 

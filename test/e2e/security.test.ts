@@ -226,8 +226,8 @@ describe('security (real binary)', function () {
         env: withoutCredentials,
       })
       expect(warned.code, warned.stderr).to.equal(0)
-      expect(warned.stderr.replaceAll(/\s+(›\s+)?/g, ' ')).to.include(
-        `Config file ${env.MPX_CONFIG} is readable by other users: run chmod 600`,
+      expect(warned.stderr).to.match(
+        new RegExp(`^Warning: Config file ${env.MPX_CONFIG} is readable by other users: run chmod 600 [^\n›]+\n$`),
       )
       expect(warned.stdout).to.equal(quiet.stdout)
       expectClean(warned, 'the warning')

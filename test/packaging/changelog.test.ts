@@ -47,7 +47,7 @@ describe('changelog from conventional commits (scripts/changelog.ts)', () => {
       [
         '# Changelog',
         '',
-        'Notable changes to mpx, generated from its [conventional commits](https://www.conventionalcommits.org/)',
+        'Notable changes to mpx (the npm package `mpx-mixpanel`), generated from its [conventional commits](https://www.conventionalcommits.org/)',
         'by `npm run changelog`.',
         '',
         '## Unreleased',

@@ -55,7 +55,7 @@ describe('Homebrew formula (packaging/homebrew/mpx.rb)', function () {
     const tarball = await packedTarball()
     const rendered = renderFormulaForTarball(tarball)
     const url = registryTarballUrl(name, version)
-    expect(url).to.equal(`https://registry.npmjs.org/mpx/-/mpx-${version}.tgz`)
+    expect(url).to.equal(`https://registry.npmjs.org/mpx-mixpanel/-/mpx-mixpanel-${version}.tgz`)
     expect(rendered).to.include(`  url "${url}"\n  sha256 "${sha256File(tarball)}"\n`)
     const stanzas = /^ {2}(url|sha256) ".*"$/gm
     expect(rendered.replaceAll(stanzas, '')).to.equal(formula.replaceAll(stanzas, ''))

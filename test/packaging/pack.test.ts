@@ -71,7 +71,7 @@ describe('npm package: packed, installed with npm install -g, run', function () 
   it('installs an mpx executable that runs: mpx --version', async () => {
     const result = await runCommand(join(prefix, 'bin', 'mpx'), ['--version'], {env})
     expect(result.code).to.equal(0)
-    expect(result.stdout).to.match(new RegExp(`^mpx/${version.replaceAll('.', String.raw`\.`)} `))
+    expect(result.stdout).to.match(new RegExp(`^mpx-mixpanel/${version.replaceAll('.', String.raw`\.`)} `))
   })
 
   it('mpx fetch:events --help: usage, flags and examples', async () => {
@@ -132,17 +132,17 @@ describe('npm package: packed, installed with npm install -g, run', function () 
     before(() => {
       consumer = join(scratchDirectory(), 'consumer')
       mkdirSync(join(consumer, 'node_modules'), {recursive: true})
-      symlinkSync(installed, join(consumer, 'node_modules', 'mpx'), 'junction')
+      symlinkSync(installed, join(consumer, 'node_modules', 'mpx-mixpanel'), 'junction')
       writeFileSync(join(consumer, 'package.json'), JSON.stringify({name: 'consumer', private: true, type: 'module'}))
     })
 
-    it("import {Mixpanel} from 'mpx' streams events in an ESM script", async () => {
+    it("import {Mixpanel} from 'mpx-mixpanel' streams events in an ESM script", async () => {
       const script = join(consumer, 'stream.js')
       writeFileSync(
         script,
         [
-          "import {Mixpanel, MpxError} from 'mpx'",
-          "import pkg from 'mpx/package.json' with {type: 'json'}",
+          "import {Mixpanel, MpxError} from 'mpx-mixpanel'",
+          "import pkg from 'mpx-mixpanel/package.json' with {type: 'json'}",
           'const mp = new Mixpanel({',
           '  apiUrl: process.env.MPX_API_URL,',
           "  credentials: {projectId: 77, secret: process.env.MP_SECRET, username: 'svc'},",
@@ -164,9 +164,9 @@ describe('npm package: packed, installed with npm install -g, run', function () 
       expect(output.names).to.be.greaterThan(1)
     })
 
-    it("require('mpx') works too, from CommonJS (Node's require of ES modules)", async () => {
+    it("require('mpx-mixpanel') works too, from CommonJS (Node's require of ES modules)", async () => {
       const script = join(consumer, 'require.cjs')
-      writeFileSync(script, "const {Mixpanel} = require('mpx')\nconsole.log(typeof Mixpanel)\n")
+      writeFileSync(script, "const {Mixpanel} = require('mpx-mixpanel')\nconsole.log(typeof Mixpanel)\n")
       const result = await runNode(script, [], {env})
       expect(result.code, result.stderr).to.equal(0)
       expect(result.stdout).to.equal('function\n')
@@ -176,7 +176,7 @@ describe('npm package: packed, installed with npm install -g, run', function () 
       writeFileSync(
         join(consumer, 'consumer.ts'),
         [
-          "import {type CredentialsInput, Mixpanel, MpxError, type NormalizedEvent, type RawEvent} from 'mpx'",
+          "import {type CredentialsInput, Mixpanel, MpxError, type NormalizedEvent, type RawEvent} from 'mpx-mixpanel'",
           '',
           "const credentials: CredentialsInput = {projectId: 1, secret: 's', username: 'u'}",
           "const mp = new Mixpanel({credentials, region: 'eu', retry: {attempts: 2}})",

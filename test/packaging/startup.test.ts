@@ -18,7 +18,7 @@ describe('start-up: command modules load heavy dependencies lazily', () => {
     const script = [
       `const {Config} = await import(${JSON.stringify(core)})`,
       `const config = await Config.load({ignoreManifest: true, root: ${JSON.stringify(repoRoot)}})`,
-      `const ours = config.commands.filter((command) => command.pluginName === 'mpx')`,
+      `const ours = config.commands.filter((command) => command.pluginName === 'mpx-mixpanel')`,
       'await Promise.all(ours.map((command) => command.load()))',
       'console.log(ours.map((command) => command.id).join(" "))',
     ].join('\n')
@@ -33,7 +33,7 @@ describe('start-up: command modules load heavy dependencies lazily', () => {
   it('mpx --version from this checkout (no manifest) loads none either', async () => {
     const result = await runNode(join(repoRoot, 'bin', 'run.js'), ['--version'], {record: true})
     expect(result.code, result.stderr).to.equal(0)
-    expect(result.stdout).to.match(/^mpx\//)
+    expect(result.stdout).to.match(/^mpx-mixpanel\//)
     expect(heavyModules(result.loaded)).to.deep.equal([])
   })
 })

@@ -72,7 +72,7 @@ describe('the Parquet sink writer', () => {
     // A lone surrogate, which DuckDB's JSON reader refuses: stored as U+FFFD, with a warning.
     lines[7] = lines[7].replace('"properties":{', String.raw`"properties":{"odd":"a\ud800b",`)
     const result = await store(lines, {}, {fileBytes: 4000})
-    expect(result).to.deep.equal({location: `events in ${join(dir.path, 'events')}`, written: 400})
+    expect(result).to.deep.equal({location: join(dir.path, 'events'), written: 400})
     expect(warnings).to.deep.equal(['1 events had invalid Unicode (a lone surrogate), stored as U+FFFD'])
     const stored = await readParquetEvents(`${dir.path}/events/**/*.parquet`)
     const expected = lines.map((line) => parseLossless(line.replace(String.raw`\ud800`, '\uFFFD')))

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
-import {readdir, readFile, stat} from 'node:fs/promises'
-import {join} from 'node:path'
+import {readdir, readFile, rm, stat} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
 
 import {parseLossless} from '../../src/records/json.js'
 import {binRun, runMpx} from '../support/cli.js'
@@ -54,11 +54,11 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
   it('is listed by mpx plugins and mpx sinks, with its plugin and its options', async () => {
     const plugins = await run(['plugins'])
-    expect(plugins.stdout).to.match(/mpx-sink-parquet 0\.1\.0 \(link\)/)
+    expect(plugins.stdout).to.match(/mpx-mixpanel-sink-parquet 0\.1\.0 \(link\)/)
 
     const text = await run(['sinks'])
     expect(text.code, text.stderr).to.equal(0)
-    expect(text.stdout).to.include('parquet (mpx-sink-parquet): Parquet files')
+    expect(text.stdout).to.include('parquet (mpx-mixpanel-sink-parquet): Parquet files')
     expect(text.stdout).to.match(/compression=zstd\|snappy\|gzip\|lz4\|uncompressed +Parquet compression codec/)
 
     const json = await run(['sinks', '--json'])
@@ -66,7 +66,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     expect(sinks.map((sink) => `${sink.name} ${sink.plugin}`)).to.deep.equal([
       'jsonl mpx',
       'duckdb mpx',
-      'parquet mpx-sink-parquet',
+      'parquet mpx-mixpanel-sink-parquet',
     ])
     expect(sinks[2].options).to.deep.include({
       default: 'zstd',
@@ -90,7 +90,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
     const result = await run(['fetch:events', ...range, '--sink', 'parquet', '--sink-option', `dir=${dir}`])
     expect(result.code, result.stderr).to.equal(0)
-    expect(result.stderr).to.match(new RegExp(`Fetched 600 events to events in ${dir}/events`))
+    expect(result.stderr).to.match(new RegExp(`Fetched 600 events to ${dir}/events in `))
 
     const stored = await readParquetEvents(`${dir}/**/*.parquet`)
     expect(byIdentity(stored.map((row) => row.record))).to.deep.equal(byIdentity(streamed))
@@ -123,6 +123,15 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     expect(codecs).to.deep.equal([{compression: 'ZSTD'}])
     // Nothing else was left in the directory: no working directory, no load files.
     expect(await readdir(dir)).to.deep.equal(['events'])
+    // Users' personal data: owner-only, whatever the umask mpx was started with.
+    // eslint-disable-next-line no-bitwise -- permission bits
+    const permissions = async (path: string) => ((await stat(path)).mode & 0o777).toString(8)
+    for (const file of new Set(stored.map((row) => row.file))) {
+      expect(await permissions(file), file).to.equal('600')
+      expect(await permissions(dirname(file)), dirname(file)).to.equal('700')
+    }
+
+    expect(await permissions(`${dir}/events`)).to.equal('700')
   })
 
   it('quarantines bad records in <dir>/<table>.rejects.jsonl beside the table, byte for byte, and exits 6', async () => {
@@ -213,6 +222,11 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
     const replaced = await run(['fetch:events', '2024-01-02', '2024-01-02', ...sink, '--replace'])
     expect(replaced.code, replaced.stderr).to.equal(0)
+    // Another table: the summary names its directory.
+    const other = await run(['fetch:events', '2024-01-02', '2024-01-02', 'ev2', ...sink.slice(0, -1)])
+    expect(other.code, other.stderr).to.equal(0)
+    expect(other.stderr).to.match(new RegExp(`Fetched \\d+ events to ${dir}/ev2 in `))
+    await rm(join(dir, 'ev2'), {recursive: true})
     const dates = new Set((await readParquetEvents(`${dir}/events/**/*.parquet`)).map((row) => row.event_date))
     expect([...dates]).to.deep.equal(['2024-01-02'])
     expect(await readdir(dir)).to.deep.equal(['events'])
@@ -411,8 +425,8 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     try {
       const sinks = await run(['sinks'])
       expect(sinks.code).to.equal(3)
-      expect(sinks.stderr).to.include(
-        'Two sinks are named "parquet": one from mpx-sink-other, one from mpx-sink-parquet',
+      expect(sinks.stderr, sinks.stderr).to.include(
+        'Two sinks are named "parquet": one from mpx-mixpanel-sink-parquet, one from mpx-sink-other',
       )
 
       const fetch = await run(['fetch:events', '2024-01-01', '2024-01-02', '--sink', 'parquet'])

@@ -124,6 +124,17 @@ export interface EmptyBodyFault {
   emptyBody: true
 }
 
+/** 200 whose body is not an export at all, e.g. a proxy's HTML login page (LOGIN_PAGE). */
+export interface NotAnExportFault {
+  /** Default text/html. */
+  contentType?: string
+  notAnExport: string
+}
+
+/** What a proxy in front of Mixpanel may answer with a 200. */
+export const LOGIN_PAGE =
+  '<!DOCTYPE html>\n<html><head><title>Sign in</title></head>\n<body><form action="/login">Password</form></body></html>\n'
+
 /** Engage only: 400 saying the session expired, so the client must start again from page 0. */
 export interface SessionExpiredFault {
   sessionExpired: true
@@ -132,6 +143,7 @@ export interface SessionExpiredFault {
 export type FaultKind =
   | DuplicateFault
   | EmptyBodyFault
+  | NotAnExportFault
   | ResetFault
   | SessionExpiredFault
   | StallFault
@@ -865,6 +877,12 @@ class FakeMixpanelServer implements FakeMixpanel {
     const fault = this.takeFault(endpoint, request)
     if (fault && 'status' in fault) {
       sendStatusFault(res, fault, request.path)
+      return
+    }
+
+    if (fault && 'notAnExport' in fault) {
+      res.writeHead(200, {'Content-Type': fault.contentType ?? 'text/html; charset=utf-8'})
+      res.end(fault.notAnExport)
       return
     }
 

@@ -1,4 +1,12 @@
-import type {DaysCapability, DaysTarget, SinkContext, SinkResult, SinkTarget, SinkWriter, SyncTargetState} from 'mpx'
+import type {
+  DaysCapability,
+  DaysTarget,
+  SinkContext,
+  SinkResult,
+  SinkTarget,
+  SinkWriter,
+  SyncTargetState,
+} from 'mpx-mixpanel'
 
 import {existsSync, readFileSync} from 'node:fs'
 import {mkdir, mkdtemp, readdir, rename, rm, writeFile} from 'node:fs/promises'

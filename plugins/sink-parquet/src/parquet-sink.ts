@@ -1,4 +1,4 @@
-import type {Sink, SinkContext, SinkTarget, SinkWriter} from 'mpx'
+import type {Sink, SinkContext, SinkTarget, SinkWriter} from 'mpx-mixpanel'
 
 import {join, resolve} from 'node:path'
 

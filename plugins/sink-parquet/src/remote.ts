@@ -1,4 +1,4 @@
-import type {ObjectStorage, ObjectStorageSettings, SinkContext, SinkTarget} from 'mpx'
+import type {ObjectStorage, ObjectStorageSettings, SinkContext, SinkTarget} from 'mpx-mixpanel'
 
 import {randomUUID} from 'node:crypto'
 import {mkdtemp, rename} from 'node:fs/promises'

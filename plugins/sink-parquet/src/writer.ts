@@ -7,7 +7,7 @@ import type {
   SinkTarget,
   SinkWriter,
   WriteMode,
-} from 'mpx'
+} from 'mpx-mixpanel'
 
 import {type DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
 import {once} from 'node:events'
@@ -224,8 +224,9 @@ export async function openParquetWriter(
         }
 
         await cleanUp()
+        // The table is a directory (or a prefix): name it (the record kind is in the summary already).
         return {
-          location: `${target.kind} in ${location}`,
+          location,
           ...(rejected > 0 ? {rejected: {count: rejected, location: rejectsLocation}} : {}),
           written,
         }

@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {ExitCode} from '../../errors.js'
-import {fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
+import {ExitCode, UsageError} from '../../errors.js'
+import {checkOutputFlags, fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
 import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export-source.js'
-import {MAX_CONCURRENT_REQUESTS} from '../../mixpanel/scheduler.js'
+import {MAX_CONCURRENT_REQUESTS, REQUESTS_PER_SECOND} from '../../mixpanel/scheduler.js'
 import {Progress} from '../../progress.js'
 
 export default class FetchEvents extends BaseCommand<typeof FetchEvents> {
@@ -18,10 +18,7 @@ export default class FetchEvents extends BaseCommand<typeof FetchEvents> {
   /* eslint-enable perfectionist/sort-objects */
   static description = `Export events from Mixpanel's raw export API into DuckDB, or as JSONL to stdout.
 
-Long ranges are fetched in chunks of --chunk-days days, in date order; failed requests are retried
-(429, 5xx, resets) without losing or repeating a record. FROM and TO are the project's days: in its
-timezone (--timezone) for a project created before 2023, else UTC; a TO after the project's today is
-fetched up to today.`
+Long ranges are fetched in chunks of --chunk-days days, in date order; failed requests are retried (429, 5xx, resets) without losing or repeating a record. FROM and TO are the project's days: in its timezone (--timezone) for a project created before 2023, else UTC; a TO after the project's today is fetched up to today.`
   static examples = [
     {
       command: '<%= config.bin %> <%= command.id %> 2024-01-01 2024-01-31',
@@ -50,7 +47,7 @@ fetched up to today.`
     }),
     concurrency: Flags.integer({
       default: 1,
-      description: `Date chunks fetched at once, 1 to ${MAX_CONCURRENT_REQUESTS}; records still come in date order`,
+      description: `Date chunks fetched at once, 1 to ${MAX_CONCURRENT_REQUESTS}; records still come in date order, and requests still start at most ${REQUESTS_PER_SECOND} a second (Mixpanel's limit)`,
       max: MAX_CONCURRENT_REQUESTS,
       min: 1,
     }),
@@ -77,6 +74,9 @@ fetched up to today.`
 
   async run(): Promise<void> {
     const {args, flags} = this
+    checkOutputFlags(flags)
+    if (flags.event?.includes(''))
+      throw new UsageError('--event "" names no event: give an event name, or leave -e out')
     const {fetchEvents} = await import('../../services/fetch-events.js')
     const progress = await Progress.start({noun: 'events', quiet: flags.quiet})
     if (flags.stdout && args.table) progress.warn(`TABLE "${args.table}" is ignored with --stdout`)

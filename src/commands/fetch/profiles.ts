@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import {ExitCode, UsageError} from '../../errors.js'
-import {fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
+import {checkOutputFlags, fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
 import {Progress} from '../../progress.js'
 
 /** `--output-properties a,b --output-properties c` → `[a, b, c]`. */
@@ -62,6 +62,12 @@ Pages are read with one engage session: once the first page has said how many th
 
   async run(): Promise<void> {
     const {args, flags} = this
+    checkOutputFlags(flags)
+    if (flags['include-all-users'] !== undefined && flags.cohort === undefined) {
+      const flag = flags['include-all-users'] ? '--include-all-users' : '--no-include-all-users'
+      throw new UsageError(`${flag} applies only with --cohort: add --cohort ID, or leave it out`)
+    }
+
     const {fetchProfiles} = await import('../../services/fetch-profiles.js')
     const progress = await Progress.start({noun: 'profiles', quiet: flags.quiet})
     if (flags.stdout && args.table) progress.warn(`TABLE "${args.table}" is ignored with --stdout`)

@@ -34,7 +34,7 @@ Keys are counted over the whole table up to 100,000 rows, over a random sample o
       table.kind && table.fetchedAt
         ? `, ${table.kind}${table.from ? ` from ${table.from} to ${table.to}` : ''}, last fetched ${table.fetchedAt}`
         : ''
-    this.log(`${table.name}: ${formatCount(table.rows)} rows${fetched}`)
+    this.log(`${table.name}: ${formatCount(table.rows)} ${table.rows === 1 ? 'row' : 'rows'}${fetched}`)
     if (table.days) {
       this.log(`Days held: ${table.days.covered.join(', ')}`)
       if (table.days.gaps.length > 0) this.log(`Gaps (never fetched): ${table.days.gaps.join(', ')}`)

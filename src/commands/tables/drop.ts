@@ -21,6 +21,8 @@ export default class TablesDrop extends DatabaseCommand<typeof TablesDrop> {
     const path = await this.databaseFile(this.flags.db)
     const {dropTable} = await import('../../services/tables.js')
     const dropped = await dropTable(path, this.args.name)
-    this.log(`Dropped table ${dropped.name} (${formatCount(dropped.rows)} rows) from ${path}`)
+    this.log(
+      `Dropped table ${dropped.name} (${formatCount(dropped.rows)} ${dropped.rows === 1 ? 'row' : 'rows'}) from ${path}`,
+    )
   }
 }

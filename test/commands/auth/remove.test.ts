@@ -43,7 +43,7 @@ describe('auth:remove', () => {
 
     const fetch = await runMpx(['auth:test'], {env})
     expect(fetch.code).to.equal(3)
-    expect(fetch.stderr).to.include('No Mixpanel credentials')
+    expect(fetch.stderr).to.include('No default account').and.to.include('mpx auth:use NAME')
   })
 
   it('fails with exit 4 for an unknown account', async () => {

@@ -78,7 +78,7 @@ export async function runNode(script: string, args: readonly string[], options: 
 
 /**
  * What a module log names: for a file under node_modules, its package (`got`, `@duckdb/node-api`);
- * for a file of a package called mpx (installed or this checkout), `mpx/<path>`.
+ * for a file of the package mpx-mixpanel (installed), `mpx/<path>`.
  */
 export function loadedPackages(log: string): string[] {
   const names = new Set<string>()
@@ -92,7 +92,7 @@ export function loadedPackages(log: string): string[] {
     }
 
     const [scope = '', name = '', ...rest] = path.slice(inModules + '/node_modules/'.length).split('/')
-    if (scope === 'mpx') names.add(`mpx/${[name, ...rest].join('/')}`)
+    if (scope === 'mpx-mixpanel') names.add(`mpx/${[name, ...rest].join('/')}`)
     else names.add(scope.startsWith('@') ? `${scope}/${name}` : scope)
   }
 

@@ -1,4 +1,4 @@
-import type {SinksHook} from 'mpx'
+import type {SinksHook} from 'mpx-mixpanel'
 
 import {parquetSink} from '../parquet-sink.js'
 
