@@ -6,7 +6,7 @@ import {configPath, readConfig} from './config/config-file.js'
 import {resolveAccount} from './config/resolve.js'
 import {ExitCode, MpxError} from './errors.js'
 import {regions} from './mixpanel/regions.js'
-import {OutputClosedError} from './sinks/jsonl-sink.js'
+import {OutputClosedError} from './output/line-writer.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']

@@ -8,7 +8,7 @@ import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
 import {InterruptedError, UsageError} from '../errors.js'
 import {MixpanelClient} from '../mixpanel/client.js'
-import {formatCount, type Progress} from '../progress.js'
+import {formatCount, type Progress} from '../output/progress.js'
 import {type JsonLines} from '../records/json-lines.js'
 import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/options.js'
 import {findSink} from '../sinks/registry.js'

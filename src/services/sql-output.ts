@@ -4,9 +4,9 @@ import type {Writable} from 'node:stream'
 import type {SqlFormat} from './sql-formats.js'
 
 import {jsonText, plainText} from '../duckdb/values.js'
-import {formatCount} from '../progress.js'
-import {LineWriter} from '../sinks/jsonl-sink.js'
-import {renderTable} from './text-table.js'
+import {LineWriter} from '../output/line-writer.js'
+import {formatCount} from '../output/progress.js'
+import {renderTable} from '../output/text-table.js'
 
 export interface ResultColumn {
   /** A JSON column: its text is the value (spliced into JSONL as JSON, not as a string). */

@@ -4,7 +4,7 @@ import {BaseCommand} from '../../base-command.js'
 import {fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
 import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export-source.js'
 import {MAX_CONCURRENT_REQUESTS} from '../../mixpanel/scheduler.js'
-import {Progress} from '../../progress.js'
+import {Progress} from '../../output/progress.js'
 
 export default class FetchEvents extends BaseCommand<typeof FetchEvents> {
   // Positional order matters: keep it as written.

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {UsageError} from '../../errors.js'
 import {fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
-import {Progress} from '../../progress.js'
+import {Progress} from '../../output/progress.js'
 
 /** `--output-properties a,b --output-properties c` → `[a, b, c]`. */
 function commaList(values: readonly string[] | undefined): string[] | undefined {

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {DatabaseCommand, databaseFlags} from '../../database-command.js'
-import {formatCount} from '../../progress.js'
+import {formatCount} from '../../output/progress.js'
 
 export default class TablesDrop extends DatabaseCommand<typeof TablesDrop> {
   static args = {

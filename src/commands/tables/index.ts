@@ -1,5 +1,5 @@
 import {DatabaseCommand, databaseFlags} from '../../database-command.js'
-import {formatCount} from '../../progress.js'
+import {formatCount} from '../../output/progress.js'
 
 export default class Tables extends DatabaseCommand<typeof Tables> {
   static description = `List the tables of the local DuckDB database: rows, the days fetched, and when.
@@ -18,7 +18,7 @@ The fetch details come from mpx's record of the fetches that made each table (_m
   async run(): Promise<unknown> {
     const path = await this.databaseFile(this.flags.db)
     const {listTables} = await import('../../services/tables.js')
-    const {renderTable} = await import('../../services/text-table.js')
+    const {renderTable} = await import('../../output/text-table.js')
     const tables = await listTables(path)
     if (this.jsonEnabled()) return tables
     if (tables.length === 0) {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {Writable} from 'node:stream'
 
-import {Progress} from '../src/progress.js'
+import {Progress} from '../../src/output/progress.js'
 
 /** A stand-in for stderr on a terminal `columns` wide, keeping what was written. */
 function terminal(columns: number): NodeJS.WriteStream & {text: () => string} {
