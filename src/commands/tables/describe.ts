@@ -25,7 +25,7 @@ Keys are counted over the whole table up to 100,000 rows, over a random sample o
 
   async run(): Promise<unknown> {
     const path = await this.databaseFile(this.flags.db)
-    const {describeTable} = await import('../../services/tables.js')
+    const {describeTable} = await import('../../duckdb/tables.js')
     const {renderTable} = await import('../../output/text-table.js')
     const table = await describeTable(path, this.args.name, this.flags.keys)
     if (this.jsonEnabled()) return table

@@ -19,7 +19,7 @@ export default class TablesDrop extends DatabaseCommand<typeof TablesDrop> {
 
   async run(): Promise<void> {
     const path = await this.databaseFile(this.flags.db)
-    const {dropTable} = await import('../../services/tables.js')
+    const {dropTable} = await import('../../duckdb/tables.js')
     const dropped = await dropTable(path, this.args.name)
     this.log(`Dropped table ${dropped.name} (${formatCount(dropped.rows)} rows) from ${path}`)
   }

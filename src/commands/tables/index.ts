@@ -17,7 +17,7 @@ The fetch details come from mpx's record of the fetches that made each table (_m
 
   async run(): Promise<unknown> {
     const path = await this.databaseFile(this.flags.db)
-    const {listTables} = await import('../../services/tables.js')
+    const {listTables} = await import('../../duckdb/tables.js')
     const {renderTable} = await import('../../output/text-table.js')
     const tables = await listTables(path)
     if (this.jsonEnabled()) return tables

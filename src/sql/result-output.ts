@@ -1,7 +1,7 @@
 import type {DuckDBValue} from '@duckdb/node-api'
 import type {Writable} from 'node:stream'
 
-import type {SqlFormat} from './sql-formats.js'
+import type {SqlFormat} from './formats.js'
 
 import {jsonText, plainText} from '../duckdb/values.js'
 import {LineWriter} from '../output/line-writer.js'

@@ -2,11 +2,11 @@ import type {Writable} from 'node:stream'
 
 import {type DuckDBType, DuckDBTypeId} from '@duckdb/node-api'
 
-import type {SqlFormat} from './sql-formats.js'
+import type {SqlFormat} from './formats.js'
 
 import {openDatabase} from '../duckdb/database.js'
 import {sqlError} from '../duckdb/errors.js'
-import {type ResultColumn, resultReporter} from './sql-output.js'
+import {type ResultColumn, resultReporter} from './result-output.js'
 
 export interface RunSqlInput {
   readonly format: SqlFormat

@@ -1,9 +1,9 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 
-import {findTable, openDatabase, quoteIdentifier, quoteLiteral, tableColumns} from '../duckdb/database.js'
-import {FETCHES_TABLE, forgetFetches} from '../duckdb/fetches.js'
-import {plainText} from '../duckdb/values.js'
 import {NotFoundError, UsageError} from '../errors.js'
+import {findTable, openDatabase, quoteIdentifier, quoteLiteral, tableColumns} from './database.js'
+import {FETCHES_TABLE, forgetFetches} from './fetches.js'
+import {plainText} from './values.js'
 
 /** A table as `mpx tables` lists it; the fetch fields are null for tables mpx did not fetch. */
 export interface TableSummary {
