@@ -10,10 +10,10 @@ import type {RetryOptions} from './mixpanel/retry.js'
 import type {NormalizedEvent, NormalizedProfile, RawEvent, RawProfile, RecordFormat} from './records/types.js'
 
 import {resolveAccount} from './config/resolve.js'
+import {eventRecords} from './library/events.js'
+import {profileRecords} from './library/profiles.js'
 import {MixpanelClient} from './mixpanel/client.js'
 import {DEFAULT_CHUNK_DAYS} from './mixpanel/export-source.js'
-import {eventRecords} from './services/events.js'
-import {profileRecords} from './services/profiles.js'
 
 export type {Credentials} from './config/credentials.js'
 export {AuthError, ExitCode, InterruptedError, MpxError, NotFoundError, RateLimitError, UsageError} from './errors.js'

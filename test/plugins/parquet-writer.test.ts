@@ -6,7 +6,7 @@ import {pathToFileURL} from 'node:url'
 
 import type {Sink, SinkResult, SinkTarget} from '../../src/sinks/sink.js'
 
-import {recordBatch} from '../../src/records/batch.js'
+import {recordBatch} from '../../src/fetch/batch.js'
 import {normalizeEventLine} from '../../src/records/events.js'
 import {parseLossless} from '../../src/records/json.js'
 import {target} from '../support/duckdb.js'

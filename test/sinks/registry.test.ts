@@ -5,7 +5,7 @@ import {expect} from 'chai'
 import type {Sink, SinkContext, SinkWriter} from '../../src/sinks/sink.js'
 
 import {ExitCode, MpxError, NotFoundError, UsageError} from '../../src/errors.js'
-import {recordBatch} from '../../src/records/batch.js'
+import {recordBatch} from '../../src/fetch/batch.js'
 import {checkSinks, discoverSinks, findSink, listSinks, SINKS_HOOK_TIMEOUT_MS} from '../../src/sinks/registry.js'
 import {target} from '../support/duckdb.js'
 

@@ -26,7 +26,7 @@ Uses the credentials a fetch would use (flags, then MP_* environment variables, 
     // The HTTP client (got) loads when the command runs, never for `mpx --help` or completion.
     const [{MixpanelClient}, {clientEnvironment}] = await Promise.all([
       import('../../mixpanel/client.js'),
-      import('../../services/fetch-command.js'),
+      import('../../fetch/to-sink.js'),
     ])
     const environment = clientEnvironment()
     const client = new MixpanelClient({

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
+import {fetchFlags, sinkChoice, writeMode} from '../../fetch/flags.js'
 import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export-source.js'
 import {MAX_CONCURRENT_REQUESTS} from '../../mixpanel/scheduler.js'
 import {Progress} from '../../output/progress.js'
@@ -65,7 +65,7 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
 
   async run(): Promise<void> {
     const {args, flags} = this
-    const {fetchEvents} = await import('../../services/fetch-events.js')
+    const {fetchEvents} = await import('../../fetch/events.js')
     const progress = await Progress.start({noun: 'events', quiet: flags.quiet})
     if (flags.stdout && args.table) progress.warn(`TABLE "${args.table}" is ignored with --stdout`)
     await fetchEvents({

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import {UsageError} from '../../errors.js'
-import {fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
+import {fetchFlags, sinkChoice, writeMode} from '../../fetch/flags.js'
 import {Progress} from '../../output/progress.js'
 
 /** `--output-properties a,b --output-properties c` → `[a, b, c]`. */
@@ -62,7 +62,7 @@ Pages are read with one engage session: once the first page has said how many th
 
   async run(): Promise<void> {
     const {args, flags} = this
-    const {fetchProfiles} = await import('../../services/fetch-profiles.js')
+    const {fetchProfiles} = await import('../../fetch/profiles.js')
     const progress = await Progress.start({noun: 'profiles', quiet: flags.quiet})
     if (flags.stdout && args.table) progress.warn(`TABLE "${args.table}" is ignored with --stdout`)
     await fetchProfiles({

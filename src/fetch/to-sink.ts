@@ -12,7 +12,7 @@ import {formatCount, type Progress} from '../output/progress.js'
 import {type JsonLines} from '../records/json-lines.js'
 import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/options.js'
 import {findSink} from '../sinks/registry.js'
-import {runFetch} from './fetch.js'
+import {runFetch} from './run.js'
 
 export interface FetchCommandInput {
   readonly account: ResolvedAccount

@@ -5,11 +5,11 @@ import type {Progress} from '../output/progress.js'
 import type {RecordFormat} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
+import {eventBlocks} from '../library/events.js'
 import {checkConcurrency, checkExportQuery, estimateQueries, type ExportQuery} from '../mixpanel/export-source.js'
 import {REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
 import {enableYoungCollections} from '../mixpanel/young-gc.js'
-import {eventBlocks} from './events.js'
-import {fetchToSink} from './fetch-command.js'
+import {fetchToSink} from './to-sink.js'
 
 export interface FetchEventsInput {
   readonly account: ResolvedAccount

@@ -1,8 +1,8 @@
 import type {RecordFormat, RecordKind} from '../records/types.js'
 import type {Sink, SinkContext, SinkResult, SinkTarget} from '../sinks/sink.js'
 
-import {recordBatch} from '../records/batch.js'
 import {JsonLines} from '../records/json-lines.js'
+import {recordBatch} from './batch.js'
 
 export interface FetchRun {
   readonly context: SinkContext

@@ -5,9 +5,9 @@ import type {Progress} from '../output/progress.js'
 import type {RecordFormat} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
+import {profileBatches} from '../library/profiles.js'
 import {checkEngageQuery, type EngageQuery} from '../mixpanel/engage-source.js'
-import {fetchToSink} from './fetch-command.js'
-import {profileBatches} from './profiles.js'
+import {fetchToSink} from './to-sink.js'
 
 export type FetchProfilesInput = {
   readonly account: ResolvedAccount

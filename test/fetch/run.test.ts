@@ -2,7 +2,7 @@ import {expect} from 'chai'
 
 import type {RecordBatch, Sink} from '../../src/sinks/sink.js'
 
-import {runFetch} from '../../src/services/fetch.js'
+import {runFetch} from '../../src/fetch/run.js'
 import {target} from '../support/duckdb.js'
 
 /** A sink that records what the data path asks of it, in order. */
