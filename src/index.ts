@@ -4,7 +4,7 @@
  *   const mp = new Mixpanel({credentials: {username, secret, projectId}})
  *   for await (const event of mp.streamEvents({from: '2024-01-01', to: '2024-01-31'})) { ... }
  */
-import type {Credentials} from './config/credentials.js'
+import type {Credentials} from './mixpanel/credentials.js'
 import type {Region} from './mixpanel/regions.js'
 import type {RetryOptions} from './mixpanel/retry.js'
 import type {NormalizedEvent, NormalizedProfile, RawEvent, RawProfile, RecordFormat} from './records/types.js'
@@ -15,8 +15,8 @@ import {profileRecords} from './library/profiles.js'
 import {MixpanelClient} from './mixpanel/client.js'
 import {DEFAULT_CHUNK_DAYS} from './mixpanel/export-source.js'
 
-export type {Credentials} from './config/credentials.js'
 export {AuthError, ExitCode, InterruptedError, MpxError, NotFoundError, RateLimitError, UsageError} from './errors.js'
+export type {Credentials} from './mixpanel/credentials.js'
 export type {Region} from './mixpanel/regions.js'
 export type {RetryOptions} from './mixpanel/retry.js'
 export {parseLossless, stringifyLossless} from './records/json.js'

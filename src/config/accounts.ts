@@ -1,6 +1,7 @@
 import type {Region} from '../mixpanel/regions.js'
 
 import {NotFoundError, UsageError} from '../errors.js'
+import {maskSecret} from '../mixpanel/credentials.js'
 import {
   type AccountEntry,
   type AccountType,
@@ -11,7 +12,6 @@ import {
   readConfig,
   writeConfig,
 } from './config-file.js'
-import {maskSecret} from './credentials.js'
 
 /** An account as `auth:add` describes it; the secret comes separately (stdin or prompt). */
 export type AccountDraft = {

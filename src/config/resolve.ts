@@ -1,5 +1,5 @@
+import type {Credentials, ResolvedAccount} from '../mixpanel/credentials.js'
 import type {AccountEntry, ConfigFile} from './config-file.js'
-import type {Credentials, ResolvedAccount} from './credentials.js'
 
 import {NotFoundError, UsageError} from '../errors.js'
 import {isRegion, type Region} from '../mixpanel/regions.js'

@@ -8,7 +8,7 @@ import {expect} from 'chai'
 import {chmod, readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import type {Credentials} from '../../src/config/credentials.js'
+import type {Credentials} from '../../src/mixpanel/credentials.js'
 
 import {UsageError} from '../../src/errors.js'
 import {MixpanelClient} from '../../src/mixpanel/client.js'

@@ -1,4 +1,4 @@
-import type {Region} from '../mixpanel/regions.js'
+import type {Region} from './regions.js'
 
 /** A service account (the supported way) or a project API secret (deprecated by Mixpanel). */
 export type Credentials =

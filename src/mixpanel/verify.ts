@@ -1,11 +1,11 @@
 import type {Readable} from 'node:stream'
 
-import type {MixpanelClient} from '../mixpanel/client.js'
+import type {MixpanelClient} from './client.js'
 
 import {MpxError, RateLimitError} from '../errors.js'
-import {formatDay} from '../mixpanel/dates.js'
-import {LineSplitter} from '../mixpanel/lines.js'
-import {RetryableError} from '../mixpanel/retry.js'
+import {formatDay} from './dates.js'
+import {LineSplitter} from './lines.js'
+import {RetryableError} from './retry.js'
 
 const DAY_MS = 86_400_000
 

@@ -1,10 +1,10 @@
 import {expect} from 'chai'
 
-import type {Credentials} from '../../src/config/credentials.js'
+import type {Credentials} from '../../src/mixpanel/credentials.js'
 
-import {verifyCredentials} from '../../src/config/verify.js'
 import {AuthError, MpxError, RateLimitError} from '../../src/errors.js'
 import {MixpanelClient} from '../../src/mixpanel/client.js'
+import {verifyCredentials} from '../../src/mixpanel/verify.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
 import {rejection} from '../support/rejection.js'
