@@ -1,6 +1,6 @@
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 
-import type {ResolvedAccount} from './mixpanel/credentials.js'
+import type {ResolvedAccount} from './config/resolve.js'
 
 import {configPath, readConfig} from './config/config-file.js'
 import {resolveAccount} from './config/resolve.js'

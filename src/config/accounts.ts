@@ -1,7 +1,6 @@
 import type {Region} from '../mixpanel/regions.js'
 
 import {NotFoundError, UsageError} from '../errors.js'
-import {maskSecret} from '../mixpanel/credentials.js'
 import {
   type AccountEntry,
   type AccountType,
@@ -176,4 +175,10 @@ export async function removeAccount(path: string, name: string): Promise<{wasDef
   if (config.defaultAccount !== undefined && !wasDefault) next.defaultAccount = config.defaultAccount
   await writeConfig(path, next)
   return {wasDefault}
+}
+
+/** Shows enough of a secret to recognise it, never enough to use it. */
+export function maskSecret(secret: string): string {
+  if (secret.length <= 8) return '********'
+  return `${secret.slice(0, 2)}${'*'.repeat(8)}${secret.slice(-2)}`
 }

@@ -1,8 +1,15 @@
-import type {Credentials, ResolvedAccount} from '../mixpanel/credentials.js'
+import type {Credentials} from '../mixpanel/credentials.js'
 import type {AccountEntry, ConfigFile} from './config-file.js'
 
 import {NotFoundError, UsageError} from '../errors.js'
 import {isRegion, type Region} from '../mixpanel/regions.js'
+
+export type ResolvedAccount = {
+  readonly credentials: Credentials
+  readonly region: Region
+  /** Where the credentials came from, for messages: `flags`, `environment` or `account "NAME"`. */
+  readonly source: string
+}
 
 export type AccountOverrides = {
   /** `--account NAME`: a named account from the config file. */

@@ -1,6 +1,6 @@
 import type {Config} from '@oclif/core'
 
-import type {ResolvedAccount} from '../mixpanel/credentials.js'
+import type {ResolvedAccount} from '../config/resolve.js'
 import type {Progress} from '../output/progress.js'
 import type {RecordFormat} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'

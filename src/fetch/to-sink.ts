@@ -2,7 +2,7 @@ import type {Config} from '@oclif/core'
 
 import {join} from 'node:path'
 
-import type {ResolvedAccount} from '../mixpanel/credentials.js'
+import type {ResolvedAccount} from '../config/resolve.js'
 import type {RecordFormat, RecordKind} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
