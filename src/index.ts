@@ -12,7 +12,8 @@ import type {NormalizedEvent, NormalizedProfile, RawEvent, RawProfile, RecordFor
 import {resolveAccount} from './config/resolve.js'
 import {eventRecords} from './library/events.js'
 import {profileRecords} from './library/profiles.js'
-import {MixpanelClient} from './mixpanel/client.js'
+import {type MixpanelClient} from './mixpanel/client.js'
+import {createClient} from './mixpanel/create-client.js'
 import {DEFAULT_CHUNK_DAYS} from './mixpanel/export-source.js'
 
 export {AuthError, ExitCode, InterruptedError, MpxError, NotFoundError, RateLimitError, UsageError} from './errors.js'
@@ -120,8 +121,8 @@ export class Mixpanel {
     const {credentials, region: resolvedRegion} = this.options.credentials
       ? {credentials: toCredentials(this.options.credentials), region: region ?? 'us'}
       : resolveAccount(await readSavedAccounts(), {account, region})
-    return new MixpanelClient({
-      apiUrl: this.options.apiUrl ?? process.env.MPX_API_URL,
+    return createClient({
+      apiUrl: this.options.apiUrl,
       credentials,
       insecure: this.options.insecure,
       region: resolvedRegion,

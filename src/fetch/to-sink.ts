@@ -1,13 +1,13 @@
 import type {Config} from '@oclif/core'
 
-import {join} from 'node:path'
-
 import type {ResolvedAccount} from '../config/resolve.js'
 import type {RecordFormat, RecordKind} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
 
+import {databasePath} from '../duckdb/database-path.js'
 import {InterruptedError, UsageError} from '../errors.js'
-import {MixpanelClient} from '../mixpanel/client.js'
+import {type MixpanelClient} from '../mixpanel/client.js'
+import {createClient} from '../mixpanel/create-client.js'
 import {formatCount, type Progress} from '../output/progress.js'
 import {type JsonLines} from '../records/json-lines.js'
 import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/options.js'
@@ -35,28 +35,6 @@ export interface FetchCommandInput {
   readonly table: string
 }
 
-/** Client settings that come from the environment (documented in the README). */
-export function clientEnvironment(env: NodeJS.ProcessEnv = process.env) {
-  const number = (name: string): number | undefined => {
-    const value = env[name]
-    if (value === undefined || value === '') return undefined
-    const parsed = Number(value)
-    if (!Number.isFinite(parsed) || parsed < 0) throw new UsageError(`${name}="${value}" is not a number`)
-    return parsed
-  }
-
-  return {
-    apiUrl: env.MPX_API_URL || undefined,
-    idleTimeoutMs: number('MPX_IDLE_TIMEOUT_MS'),
-    minDelayMs: number('MPX_RETRY_DELAY_MS'),
-  }
-}
-
-/** Where the DuckDB database lives: --db, else $MPX_DB, else <dataDir>/<project id>.duckdb. */
-export function databasePath(dataDir: string, projectId: string | undefined, db?: string): string {
-  return db || process.env.MPX_DB || join(dataDir, `${projectId ?? 'default'}.duckdb`)
-}
-
 /**
  * A fetch as the CLI runs it: checks everything it can before the first request, then runs the
  * source into the sink with progress, Ctrl-C handling and a summary line.
@@ -78,7 +56,6 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
 
   const options = validateSinkOptions(sink, rawOptions)
   const table = checkTableName(input.table)
-  const environment = clientEnvironment()
   const {progress} = input
 
   const controller = new AbortController()
@@ -93,17 +70,12 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
 
   process.on('SIGINT', onSigint)
   try {
-    const client = new MixpanelClient({
-      apiUrl: environment.apiUrl,
+    const client = createClient({
       credentials: input.account.credentials,
-      idleTimeoutMs: environment.idleTimeoutMs,
       insecure: input.insecure,
       onRetry: (message) => progress.warn(message),
       region: input.account.region,
-      retry: {
-        ...(input.retries === undefined ? {} : {attempts: input.retries + 1}),
-        ...(environment.minDelayMs === undefined ? {} : {minDelayMs: environment.minDelayMs}),
-      },
+      retry: input.retries === undefined ? {} : {attempts: input.retries + 1},
     })
     const result = await runFetch({
       context: {dataDir: input.config.dataDir, signal: controller.signal, warn: (message) => progress.warn(message)},
