@@ -1,35 +1,29 @@
-import type {Config} from '@oclif/core'
-
-import type {ResolvedAccount} from '../config/resolve.js'
-import type {Progress} from '../output/progress.js'
+import type {MixpanelClient} from '../mixpanel/client.js'
+import type {JsonLines} from '../records/json-lines.js'
 import type {RecordFormat} from '../records/types.js'
-import type {SinkResult, WriteMode} from '../sinks/sink.js'
+import type {SinkResult} from '../sinks/sink.js'
 
-import {eventBlocks} from '../library/events.js'
-import {checkConcurrency, checkExportQuery, estimateQueries, type ExportQuery} from '../mixpanel/export-source.js'
+import {
+  checkConcurrency,
+  checkExportQuery,
+  estimateQueries,
+  exportBlocks,
+  type ExportOptions,
+  type ExportQuery,
+} from '../mixpanel/export-source.js'
 import {REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
 import {enableYoungCollections} from '../mixpanel/young-gc.js'
-import {fetchToSink} from './to-sink.js'
+import {normalizeEventLines} from '../records/events.js'
+import {type FetchInput, fetchToSink} from './to-sink.js'
 
-export interface FetchEventsInput {
-  readonly account: ResolvedAccount
+export interface FetchEventsInput extends FetchInput {
   readonly chunkDays: number
   /** Date chunks fetched at once (default 1). */
   readonly concurrency?: number
-  readonly config: Config
-  readonly db?: string
   readonly dedupe: boolean
   readonly events?: readonly string[]
-  readonly format: RecordFormat
   readonly from: string
-  readonly insecure: boolean
   readonly limit?: number
-  readonly mode: WriteMode
-  readonly progress: Progress
-  readonly retries?: number
-  readonly sinkName: string
-  readonly sinkOptions: readonly string[]
-  readonly table: string
   readonly to: string
   readonly where?: string
 }
@@ -70,4 +64,19 @@ export async function fetchEvents(input: FetchEventsInput): Promise<SinkResult> 
         signal,
       }),
   })
+}
+
+/**
+ * Export blocks of JSON lines in `format`: raw lines untouched, or normalized.
+ *
+ * @yields Blocks of lines, in date order.
+ */
+export async function* eventBlocks(
+  client: MixpanelClient,
+  query: ExportQuery,
+  options: ExportOptions & {format: RecordFormat},
+): AsyncGenerator<JsonLines, void, undefined> {
+  for await (const block of exportBlocks(client, query, options)) {
+    yield options.format === 'raw' ? block : normalizeEventLines(block)
+  }
 }

@@ -1,32 +1,19 @@
-import type {Config} from '@oclif/core'
-
-import type {ResolvedAccount} from '../config/resolve.js'
-import type {Progress} from '../output/progress.js'
+import type {MixpanelClient} from '../mixpanel/client.js'
 import type {RecordFormat} from '../records/types.js'
-import type {SinkResult, WriteMode} from '../sinks/sink.js'
+import type {SinkResult} from '../sinks/sink.js'
 
-import {profileBatches} from '../library/profiles.js'
-import {checkEngageQuery, type EngageQuery} from '../mixpanel/engage-source.js'
-import {fetchToSink} from './to-sink.js'
+import {UsageError} from '../errors.js'
+import {checkEngageQuery, type EngageOptions, type EngageQuery, profileLines} from '../mixpanel/engage-source.js'
+import {normalizeProfileLine} from '../records/profiles.js'
+import {type FetchInput, fetchToSink} from './to-sink.js'
 
-export type FetchProfilesInput = {
-  readonly account: ResolvedAccount
-  readonly config: Config
-  readonly db?: string
-  readonly format: RecordFormat
-  readonly insecure: boolean
-  readonly mode: WriteMode
-  readonly progress: Progress
+export interface FetchProfilesInput extends FetchInput {
   readonly query: EngageQuery
-  readonly retries?: number
-  readonly sinkName: string
-  readonly sinkOptions: readonly string[]
-  readonly table: string
 }
 
 /** `mpx fetch:profiles`: the engage source into the chosen sink. */
 export async function fetchProfiles(input: FetchProfilesInput): Promise<SinkResult> {
-  const {query} = input
+  const query = {...input.query, outputProperties: propertyNames(input.query.outputProperties)}
   checkEngageQuery(query)
   return fetchToSink({
     ...input,
@@ -55,4 +42,27 @@ export async function fetchProfiles(input: FetchProfilesInput): Promise<SinkResu
         signal,
       }),
   })
+}
+
+/**
+ * Engage batches as JSON lines in `format`: raw results untouched, or normalized.
+ *
+ * @yields One page of lines.
+ */
+export async function* profileBatches(
+  client: MixpanelClient,
+  query: EngageQuery,
+  options: EngageOptions & {format: RecordFormat},
+): AsyncGenerator<string[], void, undefined> {
+  for await (const lines of profileLines(client, query, options)) {
+    yield options.format === 'raw' ? lines : lines.map((line) => normalizeProfileLine(line))
+  }
+}
+
+/** --output-properties, split at its commas by oclif: empty names are skipped, but not all of them. */
+function propertyNames(names: readonly string[] | undefined): string[] | undefined {
+  if (names === undefined) return undefined
+  const named = names.filter((name) => name.length > 0)
+  if (named.length === 0) throw new UsageError('--output-properties needs at least one property name, e.g. $email,plan')
+  return named
 }

@@ -14,25 +14,30 @@ import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/op
 import {findSink} from '../sinks/registry.js'
 import {runFetch} from './run.js'
 
-export interface FetchCommandInput {
+/** What every CLI fetch takes from its command, whichever Mixpanel API it reads. */
+export interface FetchInput {
   readonly account: ResolvedAccount
   readonly config: Config
-  readonly dateRange?: {from: string; to: string}
   /** --db: the DuckDB file (the built-in sink only). */
   readonly db?: string
-  readonly dedupe: boolean
-  readonly filters: Record<string, unknown>
   readonly format: RecordFormat
   readonly insecure: boolean
-  readonly kind: RecordKind
   readonly mode: WriteMode
   readonly progress: Progress
   readonly retries?: number
   readonly sinkName: string
   readonly sinkOptions: readonly string[]
+  readonly table: string
+}
+
+/** A fetch ready to run: the command's input, what it reads, and how it is recorded. */
+export interface FetchCommandInput extends FetchInput {
+  readonly dateRange?: {from: string; to: string}
+  readonly dedupe: boolean
+  readonly filters: Record<string, unknown>
+  readonly kind: RecordKind
   /** Builds the record source once the client exists; nothing is requested before iteration. */
   readonly source: (client: MixpanelClient, signal: AbortSignal) => AsyncIterable<JsonLines | readonly string[]>
-  readonly table: string
 }
 
 /**

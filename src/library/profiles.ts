@@ -2,22 +2,7 @@ import type {MixpanelClient} from '../mixpanel/client.js'
 import type {NormalizedProfile, RawProfile, RecordFormat} from '../records/types.js'
 
 import {type EngageOptions, type EngageQuery, profileLines} from '../mixpanel/engage-source.js'
-import {normalizeProfile, normalizeProfileLine, parseRawProfile} from '../records/profiles.js'
-
-/**
- * Engage batches as JSON lines in `format`: raw results untouched, or normalized.
- *
- * @yields One page of lines.
- */
-export async function* profileBatches(
-  client: MixpanelClient,
-  query: EngageQuery,
-  options: EngageOptions & {format: RecordFormat},
-): AsyncGenerator<string[], void, undefined> {
-  for await (const lines of profileLines(client, query, options)) {
-    yield options.format === 'raw' ? lines : lines.map((line) => normalizeProfileLine(line))
-  }
-}
+import {normalizeProfile, parseRawProfile} from '../records/profiles.js'
 
 /**
  * Profiles one at a time, as objects.

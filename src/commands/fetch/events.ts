@@ -1,12 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
-import {fetchFlags, sinkChoice, writeMode} from '../../fetch/flags.js'
+import {FetchCommand} from '../../fetch/command.js'
+import {fetchFlags} from '../../fetch/flags.js'
 import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export-source.js'
 import {MAX_CONCURRENT_REQUESTS} from '../../mixpanel/scheduler.js'
-import {Progress} from '../../output/progress.js'
 
-export default class FetchEvents extends BaseCommand<typeof FetchEvents> {
+export default class FetchEvents extends FetchCommand<typeof FetchEvents> {
   // Positional order matters: keep it as written.
   /* eslint-disable perfectionist/sort-objects */
   static args = {
@@ -66,25 +65,14 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
   async run(): Promise<void> {
     const {args, flags} = this
     const {fetchEvents} = await import('../../fetch/events.js')
-    const progress = await Progress.start({noun: 'events', quiet: flags.quiet})
-    if (flags.stdout && args.table) progress.warn(`TABLE "${args.table}" is ignored with --stdout`)
     await fetchEvents({
-      account: await this.resolveAccount(),
+      ...(await this.fetchInput('events', args.table)),
       chunkDays: flags['chunk-days'],
       concurrency: flags.concurrency,
-      config: this.config,
-      db: flags.db,
       dedupe: flags.dedupe,
       events: flags.event,
-      format: flags.raw ? 'raw' : 'normalized',
       from: args.from,
-      insecure: flags.insecure,
       limit: flags.limit,
-      mode: writeMode(flags),
-      progress,
-      retries: flags.retries,
-      ...sinkChoice(flags),
-      table: args.table ?? 'events',
       to: args.to,
       where: flags.where,
     })
