@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 
-import type {SinksResult} from '../../src/commands/sinks.js'
+import type {SinksResult} from '../../src/sinks/catalog.js'
 
-import {schemaOptions} from '../../src/commands/sinks.js'
+import {schemaOptions} from '../../src/sinks/catalog.js'
 import {oclifHome} from '../plugins/support.js'
 import {runMpx} from '../support/cli.js'
 
