@@ -1,4 +1,4 @@
-import type {SinksResult} from '../sinks/catalog.js'
+import type {SinksResult} from '../sink-registry/catalog.js'
 
 import {accountFlagsNotUsed} from '../auth-flags.js'
 import {BaseCommand} from '../base-command.js'
@@ -21,7 +21,7 @@ writing), or mpx plugins install file:PATH (a local directory or .tgz) or PACKAG
   ]
 
   async run(): Promise<SinksResult> {
-    const {sinkCatalog, sinkCatalogText} = await import('../sinks/catalog.js')
+    const {sinkCatalog, sinkCatalogText} = await import('../sink-registry/catalog.js')
     const {result, warnings} = await sinkCatalog(this.config)
     for (const warning of warnings) this.logToStderr(`Warning: ${warning}`)
     if (this.jsonEnabled()) return result

@@ -10,8 +10,8 @@ import {type MixpanelClient} from '../mixpanel/client.js'
 import {createClient} from '../mixpanel/create-client.js'
 import {formatCount, type Progress} from '../output/progress.js'
 import {type JsonLines} from '../records/json-lines.js'
+import {findSink} from '../sink-registry/registry.js'
 import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/options.js'
-import {findSink} from '../sinks/registry.js'
 import {runFetch} from './run.js'
 
 /** What every CLI fetch takes from its command, whichever Mixpanel API it reads. */

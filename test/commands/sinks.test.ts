@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 
-import type {SinksResult} from '../../src/sinks/catalog.js'
+import type {SinksResult} from '../../src/sink-registry/catalog.js'
 
-import {schemaOptions} from '../../src/sinks/catalog.js'
+import {schemaOptions} from '../../src/sink-registry/catalog.js'
 import {oclifHome} from '../plugins/support.js'
 import {runMpx} from '../support/cli.js'
 

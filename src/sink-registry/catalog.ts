@@ -1,6 +1,6 @@
 import type {Config} from '@oclif/core'
 
-import type {SinkOptionsSchema} from './sink.js'
+import type {SinkOptionsSchema} from '../sinks/sink.js'
 
 import {describeFailure, listSinks} from './registry.js'
 

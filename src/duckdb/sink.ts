@@ -1,4 +1,4 @@
-import type {Sink, SinkContext, SinkTarget, SinkWriter} from './sink.js'
+import type {Sink, SinkContext, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
 /**
  * Tables in a DuckDB database file. This module stays light: DuckDB itself is loaded by `open`,
@@ -10,7 +10,7 @@ export function duckdbSink(): Sink {
     formats: ['normalized'],
     name: 'duckdb',
     async open(target: SinkTarget, context: SinkContext): Promise<SinkWriter> {
-      const {openTableWriter} = await import('../duckdb/table-writer.js')
+      const {openTableWriter} = await import('./table-writer.js')
       const {file_bytes: fileBytes, memory_limit: memoryLimit, path, threads} = target.options
       return openTableWriter(
         target,

@@ -2,8 +2,8 @@ import type {Config} from '@oclif/core'
 
 import {Ajv} from 'ajv'
 
-import type {MpxHooks} from './hooks.js'
-import type {RecordBatch, Sink, SinkContext, SinkResult, SinkTarget, SinkWriter} from './sink.js'
+import type {MpxHooks} from '../sinks/hooks.js'
+import type {RecordBatch, Sink, SinkContext, SinkResult, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
 import {ExitCode, MpxError, NotFoundError, UsageError} from '../errors.js'
 import {recordFormats} from '../records/types.js'
@@ -36,8 +36,8 @@ export const SINKS_HOOK_TIMEOUT_MS = 10_000
 const SINK_NAME = /^[a-z][\da-z-]{0,62}$/
 
 const builtIns: SinkEntry[] = [
-  {load: async () => (await import('./jsonl-sink.js')).jsonlSink(), name: 'jsonl', plugin: BUILT_IN},
-  {load: async () => (await import('./duckdb-sink.js')).duckdbSink(), name: 'duckdb', plugin: BUILT_IN},
+  {load: async () => (await import('../sinks/jsonl-sink.js')).jsonlSink(), name: 'jsonl', plugin: BUILT_IN},
+  {load: async () => (await import('../duckdb/sink.js')).duckdbSink(), name: 'duckdb', plugin: BUILT_IN},
 ]
 
 function messageOf(error: unknown): string {
