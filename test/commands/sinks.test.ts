@@ -3,8 +3,8 @@ import {expect} from 'chai'
 import type {SinksResult} from '../../src/sink-registry/catalog.js'
 
 import {schemaOptions} from '../../src/sink-registry/catalog.js'
-import {oclifHome} from '../plugins/support.js'
 import {runMpx} from '../support/cli.js'
+import {oclifHome} from '../support/plugins.js'
 
 describe('mpx sinks', () => {
   let home: Awaited<ReturnType<typeof oclifHome>>

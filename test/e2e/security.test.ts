@@ -15,9 +15,6 @@ import {MixpanelClient} from '../../src/mixpanel/client.js'
 import {endpointsFor, regions} from '../../src/mixpanel/regions.js'
 import {parseLossless} from '../../src/records/json.js'
 import {type CliResult, runMpx} from '../support/cli.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
-import {dayStartSeconds, generateEvents, generateProfiles} from '../support/generate.js'
-import {temporaryDirectory} from '../support/temporary.js'
 import {
   databaseBytes,
   E2E_ACCOUNT,
@@ -31,7 +28,10 @@ import {
   snapshotDatabase,
   USERNAME,
   WRONG_SECRET,
-} from './support.js'
+} from '../support/e2e.js'
+import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
+import {dayStartSeconds, generateEvents, generateProfiles} from '../support/generate.js'
+import {temporaryDirectory} from '../support/temporary.js'
 
 /** Names and values that would break a careless URL, SQL statement or JSON line. */
 const hostile = [

@@ -11,8 +11,8 @@ import {normalizeEventLine} from '../../src/records/events.js'
 import {parseLossless} from '../../src/records/json.js'
 import {target} from '../support/duckdb.js'
 import {generateEvents} from '../support/generate.js'
+import {byIdentity, parquetPluginDir, query, readParquetEvents} from '../support/plugins.js'
 import {temporaryDirectory} from '../support/temporary.js'
-import {byIdentity, parquetPluginDir, query, readParquetEvents} from './support.js'
 
 type ParquetSinkFactory = (settings?: {fileBytes?: number}) => Sink
 

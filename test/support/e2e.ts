@@ -10,8 +10,8 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {openDatabase, quoteIdentifier} from '../../src/duckdb/database.js'
-import {binRun, type CliResult, outcome, serviceAccountEnv} from '../support/cli.js'
-import {rowsAsJsonLines} from '../support/duckdb.js'
+import {binRun, type CliResult, outcome, serviceAccountEnv} from './cli.js'
+import {rowsAsJsonLines} from './duckdb.js'
 
 /** The service account every e2e suite signs in with: none of these may ever be printed or stored. */
 export const USERNAME = 'svc-e2e.mp-service-account'
