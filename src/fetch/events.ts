@@ -10,7 +10,7 @@ import {
   exportBlocks,
   type ExportOptions,
   type ExportQuery,
-} from '../mixpanel/export-source.js'
+} from '../mixpanel/export/source.js'
 import {REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
 import {enableYoungCollections} from '../mixpanel/young-gc.js'
 import {normalizeEventLines} from '../records/events.js'

@@ -3,7 +3,7 @@ import type {RecordFormat} from '../records/types.js'
 import type {SinkResult} from '../sinks/sink.js'
 
 import {UsageError} from '../errors.js'
-import {checkEngageQuery, type EngageOptions, type EngageQuery, profileLines} from '../mixpanel/engage-source.js'
+import {checkEngageQuery, type EngageOptions, type EngageQuery, profileLines} from '../mixpanel/engage/source.js'
 import {normalizeProfileLine} from '../records/profiles.js'
 import {type FetchInput, fetchToSink} from './to-sink.js'
 

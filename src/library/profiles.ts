@@ -1,7 +1,7 @@
 import type {MixpanelClient} from '../mixpanel/client.js'
 import type {NormalizedProfile, RawProfile, RecordFormat} from '../records/types.js'
 
-import {type EngageOptions, type EngageQuery, profileLines} from '../mixpanel/engage-source.js'
+import {type EngageOptions, type EngageQuery, profileLines} from '../mixpanel/engage/source.js'
 import {normalizeProfile, parseRawProfile} from '../records/profiles.js'
 
 /**

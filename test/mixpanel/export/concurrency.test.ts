@@ -1,11 +1,11 @@
 import {expect} from 'chai'
 
-import {UsageError} from '../../src/errors.js'
-import {estimateQueries, exportBlocks, exportLines} from '../../src/mixpanel/export-source.js'
-import {type Clock, RequestPacer} from '../../src/mixpanel/scheduler.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
-import {generateEvents} from '../support/generate.js'
-import {collect, testClient} from '../support/source.js'
+import {UsageError} from '../../../src/errors.js'
+import {estimateQueries, exportBlocks, exportLines} from '../../../src/mixpanel/export/source.js'
+import {type Clock, RequestPacer} from '../../../src/mixpanel/scheduler.js'
+import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
+import {generateEvents} from '../../support/generate.js'
+import {collect, testClient} from '../../support/source.js'
 
 const events = generateEvents({count: 800, from: '2024-01-01', seed: 11, to: '2024-01-20'})
 const allLines = [...events.lines()]

@@ -1,11 +1,11 @@
 import {createHash} from 'node:crypto'
 
-import type {MixpanelClient} from './client.js'
-import type {RequestContext} from './errors.js'
+import type {MixpanelClient} from '../client.js'
+import type {RequestContext} from '../errors.js'
 
-import {AuthError, MpxError, UsageError} from '../errors.js'
-import {parseLossless, stringifyLossless} from '../records/json.js'
-import {RetryableError} from './retry.js'
+import {AuthError, MpxError, UsageError} from '../../errors.js'
+import {parseLossless, stringifyLossless} from '../../records/json.js'
+import {RetryableError} from '../retry.js'
 
 export type EngageQuery = {
   /** `as_of_timestamp`: Unix time in seconds. */

@@ -1,15 +1,15 @@
 import {createHash} from 'node:crypto'
 import * as zlib from 'node:zlib'
 
-import type {MixpanelClient} from './client.js'
+import type {MixpanelClient} from '../client.js'
 
-import {MpxError, UsageError} from '../errors.js'
-import {countLines, JsonLines, nthLineEnd} from '../records/json-lines.js'
-import {checkRange, type DateRange, daysIn, splitRange} from './dates.js'
-import {inOrder} from './ordered-chunks.js'
-import {RetryableError} from './retry.js'
-import {MAX_CONCURRENT_REQUESTS, pacerFor, type RequestPacer, REQUESTS_PER_HOUR} from './scheduler.js'
-import {noteBufferBytes} from './young-gc.js'
+import {MpxError, UsageError} from '../../errors.js'
+import {countLines, JsonLines, nthLineEnd} from '../../records/json-lines.js'
+import {checkRange, type DateRange, daysIn, splitRange} from '../dates.js'
+import {inOrder} from '../ordered-chunks.js'
+import {RetryableError} from '../retry.js'
+import {MAX_CONCURRENT_REQUESTS, pacerFor, type RequestPacer, REQUESTS_PER_HOUR} from '../scheduler.js'
+import {noteBufferBytes} from '../young-gc.js'
 
 export interface ExportQuery {
   /** Event names to export; all when empty. */

@@ -4,13 +4,13 @@ import {expect} from 'chai'
 import {once} from 'node:events'
 import {createServer} from 'node:http'
 
-import {AuthError, MpxError, RateLimitError, UsageError} from '../../src/errors.js'
-import {MixpanelClient} from '../../src/mixpanel/client.js'
-import {exportLines, type ExportQuery} from '../../src/mixpanel/export-source.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
-import {generateEvents} from '../support/generate.js'
-import {rejection} from '../support/rejection.js'
-import {collect, testClient} from '../support/source.js'
+import {AuthError, MpxError, RateLimitError, UsageError} from '../../../src/errors.js'
+import {MixpanelClient} from '../../../src/mixpanel/client.js'
+import {exportLines, type ExportQuery} from '../../../src/mixpanel/export/source.js'
+import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
+import {generateEvents} from '../../support/generate.js'
+import {rejection} from '../../support/rejection.js'
+import {collect, testClient} from '../../support/source.js'
 
 const events = generateEvents({count: 600, from: '2024-01-01', seed: 7, to: '2024-01-20'})
 const allLines = [...events.lines()]

@@ -1,12 +1,12 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
-import {AuthError, MpxError, UsageError} from '../../src/errors.js'
-import {type EngageQuery, profileLines, resultTexts} from '../../src/mixpanel/engage-source.js'
-import {type FakeMixpanel, type RecordedRequest, startFakeMixpanel} from '../support/fake-mixpanel.js'
-import {generateProfiles} from '../support/generate.js'
-import {rejection} from '../support/rejection.js'
-import {collect, testClient} from '../support/source.js'
+import {AuthError, MpxError, UsageError} from '../../../src/errors.js'
+import {type EngageQuery, profileLines, resultTexts} from '../../../src/mixpanel/engage/source.js'
+import {type FakeMixpanel, type RecordedRequest, startFakeMixpanel} from '../../support/fake-mixpanel.js'
+import {generateProfiles} from '../../support/generate.js'
+import {rejection} from '../../support/rejection.js'
+import {collect, testClient} from '../../support/source.js'
 
 const profiles = generateProfiles({count: 1050, seed: 11})
 const allLines = [...profiles.lines()]
