@@ -14,7 +14,7 @@ import {eventRecords} from './library/events.js'
 import {profileRecords} from './library/profiles.js'
 import {type MixpanelClient} from './mixpanel/client.js'
 import {createClient} from './mixpanel/create-client.js'
-import {DEFAULT_CHUNK_DAYS} from './mixpanel/export/source.js'
+import {DEFAULT_CHUNK_DAYS} from './mixpanel/export/query.js'
 
 export {AuthError, ExitCode, InterruptedError, MpxError, NotFoundError, RateLimitError, UsageError} from './errors.js'
 export type {Credentials} from './mixpanel/credentials.js'

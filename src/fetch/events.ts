@@ -3,14 +3,8 @@ import type {JsonLines} from '../records/json-lines.js'
 import type {RecordFormat} from '../records/types.js'
 import type {SinkResult} from '../sinks/sink.js'
 
-import {
-  checkConcurrency,
-  checkExportQuery,
-  estimateQueries,
-  exportBlocks,
-  type ExportOptions,
-  type ExportQuery,
-} from '../mixpanel/export/source.js'
+import {type CheckedExport, checkExport, estimateQueries, type ExportQuery} from '../mixpanel/export/query.js'
+import {readExport, type ReadExportOptions} from '../mixpanel/export/source.js'
 import {REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
 import {enableYoungCollections} from '../mixpanel/young-gc.js'
 import {normalizeEventLines} from '../records/events.js'
@@ -37,8 +31,8 @@ export async function fetchEvents(input: FetchEventsInput): Promise<SinkResult> 
     to: input.to,
     where: input.where,
   }
-  checkExportQuery(query)
-  checkConcurrency(input.concurrency ?? 1)
+  // Checked once, before the sink opens; the export is then read without checking again.
+  const checked = checkExport(query, input)
   const {queries, suggestedChunkDays} = estimateQueries(query, input.chunkDays)
   if (suggestedChunkDays !== undefined) {
     input.progress.warn(
@@ -55,9 +49,7 @@ export async function fetchEvents(input: FetchEventsInput): Promise<SinkResult> 
     filters: {events: input.events ?? [], limit: input.limit ?? null, where: input.where ?? null},
     kind: 'events',
     source: (client, signal) =>
-      eventBlocks(client, query, {
-        chunkDays: input.chunkDays,
-        concurrency: input.concurrency,
+      eventBlocks(client, checked, {
         format: input.format,
         onChunk: (chunk, index, count) =>
           input.progress.note(count > 1 ? `${chunk.from}..${chunk.to} (${index + 1}/${count})` : ''),
@@ -73,10 +65,10 @@ export async function fetchEvents(input: FetchEventsInput): Promise<SinkResult> 
  */
 export async function* eventBlocks(
   client: MixpanelClient,
-  query: ExportQuery,
-  options: ExportOptions & {format: RecordFormat},
+  checked: CheckedExport,
+  options: ReadExportOptions & {format: RecordFormat},
 ): AsyncGenerator<JsonLines, void, undefined> {
-  for await (const block of exportBlocks(client, query, options)) {
+  for await (const block of readExport(client, checked, options)) {
     yield options.format === 'raw' ? block : normalizeEventLines(block)
   }
 }

@@ -1,7 +1,8 @@
 import type {MixpanelClient} from '../mixpanel/client.js'
 import type {NormalizedEvent, RawEvent, RecordFormat} from '../records/types.js'
 
-import {exportBlocks, type ExportOptions, type ExportQuery} from '../mixpanel/export/source.js'
+import {type ExportQuery} from '../mixpanel/export/query.js'
+import {exportBlocks, type ExportOptions} from '../mixpanel/export/source.js'
 import {normalizeEvent, parseRawEvent} from '../records/events.js'
 
 /**

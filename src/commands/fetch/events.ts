@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {FetchCommand} from '../../fetch/command.js'
 import {fetchFlags} from '../../fetch/flags.js'
-import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export/source.js'
+import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export/query.js'
 import {MAX_CONCURRENT_REQUESTS} from '../../mixpanel/scheduler.js'
 
 export default class FetchEvents extends FetchCommand<typeof FetchEvents> {

@@ -1,7 +1,8 @@
 import {expect} from 'chai'
 
 import {UsageError} from '../../../src/errors.js'
-import {estimateQueries, exportBlocks, exportLines} from '../../../src/mixpanel/export/source.js'
+import {estimateQueries} from '../../../src/mixpanel/export/query.js'
+import {exportBlocks, exportLines} from '../../../src/mixpanel/export/source.js'
 import {type Clock, RequestPacer} from '../../../src/mixpanel/scheduler.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'
