@@ -3,7 +3,8 @@ import type {RecordFormat} from '../records/types.js'
 import type {SinkResult} from '../sinks/sink.js'
 
 import {UsageError} from '../errors.js'
-import {checkEngageQuery, type EngageOptions, type EngageQuery, profileLines} from '../mixpanel/engage/source.js'
+import {type CheckedEngage, checkEngage, type EngageQuery} from '../mixpanel/engage/query.js'
+import {type EngageOptions, readProfiles} from '../mixpanel/engage/source.js'
 import {normalizeProfileLine} from '../records/profiles.js'
 import {type FetchInput, fetchToSink} from './to-sink.js'
 
@@ -14,7 +15,8 @@ export interface FetchProfilesInput extends FetchInput {
 /** `mpx fetch:profiles`: the engage source into the chosen sink. */
 export async function fetchProfiles(input: FetchProfilesInput): Promise<SinkResult> {
   const query = {...input.query, outputProperties: propertyNames(input.query.outputProperties)}
-  checkEngageQuery(query)
+  // Checked once, before the sink opens; the pages are then read without checking again.
+  const checked = checkEngage(query)
   return fetchToSink({
     ...input,
     // A profile is one row per distinct id: there is nothing else to deduplicate, or keep twice.
@@ -31,7 +33,7 @@ export async function fetchProfiles(input: FetchProfilesInput): Promise<SinkResu
     },
     kind: 'profiles',
     source: (client, signal) =>
-      profileBatches(client, query, {
+      profileBatches(client, checked, {
         format: input.format,
         onPage(page, pages) {
           input.progress.note(pages === undefined ? `page ${page + 1}` : `page ${page + 1}/${pages}`)
@@ -51,10 +53,10 @@ export async function fetchProfiles(input: FetchProfilesInput): Promise<SinkResu
  */
 export async function* profileBatches(
   client: MixpanelClient,
-  query: EngageQuery,
-  options: EngageOptions & {format: RecordFormat},
+  checked: CheckedEngage,
+  options: Omit<EngageOptions, 'concurrency'> & {format: RecordFormat},
 ): AsyncGenerator<string[], void, undefined> {
-  for await (const lines of profileLines(client, query, options)) {
+  for await (const lines of readProfiles(client, checked, options)) {
     yield options.format === 'raw' ? lines : lines.map((line) => normalizeProfileLine(line))
   }
 }

@@ -1,7 +1,8 @@
 import type {MixpanelClient} from '../mixpanel/client.js'
 import type {NormalizedProfile, RawProfile, RecordFormat} from '../records/types.js'
 
-import {type EngageOptions, type EngageQuery, profileLines} from '../mixpanel/engage/source.js'
+import {type EngageQuery} from '../mixpanel/engage/query.js'
+import {type EngageOptions, profileLines} from '../mixpanel/engage/source.js'
 import {normalizeProfile, parseRawProfile} from '../records/profiles.js'
 
 /**

@@ -1,30 +1,11 @@
-import {createHash} from 'node:crypto'
-
 import type {MixpanelClient} from '../client.js'
 import type {RequestContext} from '../errors.js'
 
-import {AuthError, MpxError, UsageError} from '../../errors.js'
+import {AuthError, MpxError} from '../../errors.js'
 import {parseLossless, stringifyLossless} from '../../records/json.js'
-import {RetryableError} from '../retry.js'
-
-export type EngageQuery = {
-  /** `as_of_timestamp`: Unix time in seconds. */
-  readonly asOfTimestamp?: number
-  /** `filter_by_cohort`: only members of this cohort. */
-  readonly cohortId?: number
-  /** One id is sent as `distinct_id`, several as `distinct_ids`. */
-  readonly distinctIds?: readonly string[]
-  /** `data_group_id`: a group analytics data group. A string: ids have 19 digits. */
-  readonly groupId?: string
-  /** `include_all_users`: with a cohort, also users without a profile. */
-  readonly includeAllUsers?: boolean
-  /** At most this many profiles in all (counted by mpx: engage has no limit parameter). */
-  readonly limit?: number
-  /** `output_properties`: only these properties of each profile. */
-  readonly outputProperties?: readonly string[]
-  /** A segmentation expression, passed to Mixpanel untouched. */
-  readonly where?: string
-}
+import {ReplayGuard} from '../replay.js'
+import {type EngagePage, parseEngagePage, SESSION_EXPIRED, SessionExpiredError} from './page.js'
+import {type CheckedEngage, checkEngage, type EngageQuery} from './query.js'
 
 export type EngageOptions = {
   /** Pages requested at once once page 0 is in (1 to 5, default 5). */
@@ -34,52 +15,6 @@ export type EngageOptions = {
   /** Told when an expired session makes the query start again from page 0. */
   readonly onRestart?: (message: string) => void
   readonly signal?: AbortSignal
-}
-
-/** Mixpanel's query API runs at most 5 queries of a project at once. */
-export const MAX_ENGAGE_CONCURRENCY = 5
-/** Engage's page size when none is asked for (and its maximum). */
-export const ENGAGE_PAGE_SIZE = 1000
-
-/** The engage form parameters for a query (`project_id` is added by the client). */
-export function engageForm(query: EngageQuery): Record<string, string> {
-  const ids = query.distinctIds ?? []
-  const json = (value: unknown) => (value === undefined ? undefined : JSON.stringify(value))
-  const text = (value: unknown) => (value === undefined ? undefined : String(value))
-  // Mixpanel's parameter names: arrays and objects go as JSON text, the rest as strings.
-  const parameters: Array<[string, string | undefined]> = [
-    ['where', query.where],
-    ['filter_by_cohort', json(query.cohortId === undefined ? undefined : {id: query.cohortId})],
-    ['output_properties', json(query.outputProperties?.length ? query.outputProperties : undefined)],
-    ['distinct_id', ids.length === 1 ? ids[0] : undefined],
-    ['distinct_ids', json(ids.length > 1 ? ids : undefined)],
-    ['data_group_id', query.groupId],
-    ['include_all_users', text(query.includeAllUsers)],
-    ['as_of_timestamp', text(query.asOfTimestamp)],
-    // A small limit needs no more than one small page.
-    ['page_size', text(query.limit !== undefined && query.limit < ENGAGE_PAGE_SIZE ? query.limit : undefined)],
-  ]
-  return Object.fromEntries(parameters.filter((entry): entry is [string, string] => entry[1] !== undefined))
-}
-
-export function checkEngageQuery(query: EngageQuery): void {
-  if (query.limit !== undefined && (!Number.isSafeInteger(query.limit) || query.limit < 1)) {
-    throw new UsageError('--limit must be a whole number >= 1')
-  }
-
-  if (query.cohortId !== undefined && (!Number.isSafeInteger(query.cohortId) || query.cohortId < 0)) {
-    throw new UsageError('--cohort must be a cohort id, a whole number')
-  }
-
-  if (query.asOfTimestamp !== undefined && (!Number.isSafeInteger(query.asOfTimestamp) || query.asOfTimestamp < 0)) {
-    throw new UsageError('--as-of-timestamp must be a Unix time in seconds, e.g. 1704067200')
-  }
-
-  if (query.distinctIds?.some((id) => id.length === 0)) throw new UsageError('--distinct-id must not be empty')
-  if (query.groupId?.trim().length === 0) throw new UsageError('--group-id must not be empty')
-  if (query.outputProperties?.some((name) => name.length === 0)) {
-    throw new UsageError('--output-properties must not name an empty property')
-  }
 }
 
 /**
@@ -97,14 +32,22 @@ export async function* profileLines(
   query: EngageQuery,
   options: EngageOptions = {},
 ): AsyncGenerator<string[], void, undefined> {
-  checkEngageQuery(query)
-  const concurrency = options.concurrency ?? MAX_ENGAGE_CONCURRENCY
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > MAX_ENGAGE_CONCURRENCY) {
-    throw new UsageError(`engage concurrency must be 1 to ${MAX_ENGAGE_CONCURRENCY}`)
-  }
+  yield* readProfiles(client, checkEngage(query, options), options)
+}
 
+/**
+ * profileLines for a query already checked (by checkEngage): the CLI checks before it opens its
+ * sink, and does not check again.
+ *
+ * @yields One page's new results, as JSON texts.
+ */
+export async function* readProfiles(
+  client: MixpanelClient,
+  checked: CheckedEngage,
+  options: Omit<EngageOptions, 'concurrency'> = {},
+): AsyncGenerator<string[], void, undefined> {
+  const {concurrency, form, query} = checked
   const limit = query.limit ?? Infinity
-  const form = engageForm(query)
   const delivered = new DeliveredProfiles(limit)
   for (let restart = 0; ; restart++) {
     delivered.startSession()
@@ -135,20 +78,19 @@ export async function* profileLines(
 }
 
 /**
- * The profiles delivered so far, remembered as a hash of their ids in order (constant memory). A
- * restarted session must begin with the same ids: those are skipped, and the rest delivered.
- * Ids rather than texts are compared because a profile's properties (`$last_seen`) change while
- * a fetch runs; the copy delivered first is the one kept.
+ * The profiles delivered so far, remembered by their ids in order (a count and a fingerprint:
+ * constant memory). A restarted session must begin with the same ids: those are skipped, and the
+ * rest delivered. Ids rather than texts are compared because a profile's properties
+ * (`$last_seen`) change while a fetch runs; the copy delivered first is the one kept.
  */
 class DeliveredProfiles {
-  count = 0
-  private expected = ''
-  private readonly ids = createHash('sha256')
-  private replayed = 0
-  private replayIds = createHash('sha256')
-  private skip = 0
+  private readonly guard = new ReplayGuard(restartMismatch)
 
   constructor(private readonly limit: number) {}
+
+  get count(): number {
+    return this.guard.count
+  }
 
   get full(): boolean {
     return this.count >= this.limit
@@ -156,58 +98,35 @@ class DeliveredProfiles {
 
   /** True while a restarted session is still going over what was delivered. */
   get replaying(): boolean {
-    return this.replayed < this.skip
+    return this.guard.replaying
   }
 
   /** A session that ended must have gone over everything delivered before it. */
   endSession(): void {
-    if (this.replaying) throw restartMismatch(this.skip)
+    this.guard.end()
   }
 
   /** A new session starts from page 0: its first `count` profiles were delivered already. */
   startSession(): void {
-    this.skip = this.count
-    this.replayed = 0
-    this.expected = this.skip > 0 ? this.ids.copy().digest('hex') : ''
-    this.replayIds = createHash('sha256')
+    this.guard.start()
   }
 
   /** The results not delivered yet, up to the limit. */
   take(results: readonly string[]): string[] {
     const fresh: string[] = []
     for (const text of results) {
-      if (this.replaying) {
-        this.replayIds.update(distinctIdKey(text)).update('\n')
-        this.replayed++
-        if (!this.replaying && this.replayIds.digest('hex') !== this.expected) throw restartMismatch(this.skip)
+      const id = Buffer.from(`${distinctIdKey(text)}\n`)
+      if (this.guard.replaying) {
+        this.guard.skipped(id, 1)
         continue
       }
 
       if (this.full) break
-      this.ids.update(distinctIdKey(text)).update('\n')
+      this.guard.deliver(id, 1)
       fresh.push(text)
-      this.count++
     }
 
     return fresh
-  }
-}
-
-/** One engage page, its results sliced out of the response text. */
-export type EngagePage = {
-  readonly page: number
-  /** Pages in the session, when Mixpanel sent `total`. */
-  readonly pages?: number
-  readonly pageSize?: number
-  readonly results: readonly string[]
-  readonly sessionId?: string
-  readonly total?: number
-}
-
-class SessionExpiredError extends Error {
-  constructor(page: number) {
-    super(`Mixpanel's engage session expired at page ${page}`)
-    this.name = 'SessionExpiredError'
   }
 }
 
@@ -290,8 +209,6 @@ async function* sessionPages(
   }
 }
 
-const SESSION_EXPIRED = /session\b.*\b(?:expired|invalid|not found|unknown)\b|expired\b.*\bsession/iu
-
 /** What every page request of one session shares. */
 type SessionRequest = {
   readonly client: MixpanelClient
@@ -324,142 +241,6 @@ async function fetchPage(
 
     throw error
   }
-}
-
-/**
- * Reads an engage response: its metadata from JSON.parse (which also proves the text whole),
- * its results as the exact texts Mixpanel sent, so that no number is ever rounded.
- */
-export function parseEngagePage(text: string, page: number): EngagePage {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    throw new RetryableError(
-      `engage page ${page} is not complete JSON`,
-      new MpxError(`Mixpanel kept sending incomplete JSON for engage page ${page} after every retry: run again later`),
-    )
-  }
-
-  const body = (parsed ?? {}) as Record<string, unknown>
-  if (typeof body.error === 'string' || (typeof body.status === 'string' && body.status !== 'ok')) {
-    const said = typeof body.error === 'string' ? body.error : `status ${String(body.status)}`
-    if (page > 0 && SESSION_EXPIRED.test(said)) throw new SessionExpiredError(page)
-    throw new MpxError(`Mixpanel answered engage page ${page} with an error: ${said}`)
-  }
-
-  if (!Array.isArray(body.results)) {
-    throw new MpxError(`Mixpanel's answer for engage page ${page} has no results: ${text.slice(0, 200)}`)
-  }
-
-  const results = resultTexts(text)
-  if (results.length !== body.results.length) {
-    throw new MpxError(`mpx misread engage page ${page}: ${results.length} results for ${body.results.length}`)
-  }
-
-  return {
-    page,
-    pageSize: positiveInteger(body.page_size),
-    results,
-    sessionId: typeof body.session_id === 'string' && body.session_id.length > 0 ? body.session_id : undefined,
-    total:
-      typeof body.total === 'number' && Number.isSafeInteger(body.total) && body.total >= 0 ? body.total : undefined,
-  }
-}
-
-function positiveInteger(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Slicing result texts out of the response. The text has already passed JSON.parse, so the scanner
-// only needs to find where values start and end: it tracks strings and nesting, nothing else.
-
-const QUOTE = 34
-const BACKSLASH = 92
-
-function skipWhitespace(text: string, i: number): number {
-  while (i < text.length) {
-    const c = text.codePointAt(i)
-    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) break
-    i++
-  }
-
-  return i
-}
-
-/** `i` at an opening quote; returns the index after the closing one. */
-function skipString(text: string, i: number): number {
-  let j = i + 1
-  for (;;) {
-    j = text.indexOf('"', j)
-    if (j === -1) return text.length
-    // An odd run of backslashes before the quote escapes it.
-    let backslashes = 0
-    while (text.codePointAt(j - 1 - backslashes) === BACKSLASH) backslashes++
-    if (backslashes % 2 === 0) return j + 1
-    j++
-  }
-}
-
-/** `i` at the start of a value; returns the index after it. */
-function skipValue(text: string, i: number): number {
-  const c = text[i]
-  if (c === '"') return skipString(text, i)
-  if (c !== '{' && c !== '[') {
-    while (i < text.length && !',}] \n\r\t'.includes(text[i])) i++
-    return i
-  }
-
-  let depth = 0
-  while (i < text.length) {
-    const code = text.codePointAt(i)
-    if (code === QUOTE) {
-      i = skipString(text, i)
-      continue
-    }
-
-    if (code === 123 || code === 91) depth++
-    else if (code === 125 || code === 93) {
-      depth--
-      if (depth === 0) return i + 1
-    }
-
-    i++
-  }
-
-  return i
-}
-
-/** The texts of the `results` array's elements, in order. Newlines between tokens are dropped. */
-export function resultTexts(text: string): string[] {
-  let i = skipWhitespace(text, 0)
-  if (text[i] !== '{') return []
-  i = skipWhitespace(text, i + 1)
-  while (i < text.length && text[i] !== '}') {
-    const keyEnd = skipString(text, i)
-    const key = JSON.parse(text.slice(i, keyEnd)) as string
-    i = skipWhitespace(text, skipWhitespace(text, keyEnd) + 1) // past the colon
-    if (key === 'results' && text[i] === '[') {
-      const results: string[] = []
-      i = skipWhitespace(text, i + 1)
-      while (text[i] !== ']') {
-        const end = skipValue(text, i)
-        const result = text.slice(i, end)
-        // JSONL needs one line per record; in valid JSON a line break can only be whitespace.
-        results.push(/[\n\r]/u.test(result) ? result.replaceAll(/[\n\r]+/gu, '') : result)
-        i = skipWhitespace(text, end)
-        if (text[i] === ',') i = skipWhitespace(text, i + 1)
-      }
-
-      return results
-    }
-
-    i = skipWhitespace(text, skipValue(text, i))
-    if (text[i] === ',') i = skipWhitespace(text, i + 1)
-  }
-
-  return []
 }
 
 const LEADING_ID = /^\{\s*"\$distinct_id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)\s*[,}]/u
