@@ -3,6 +3,7 @@ import type {RequestContext} from '../errors.js'
 
 import {AuthError, MpxError} from '../../errors.js'
 import {parseLossless, stringifyLossless} from '../../records/json.js'
+import {withRemedy} from '../remedy.js'
 import {ReplayGuard} from '../replay.js'
 import {type EngagePage, parseEngagePage, SESSION_EXPIRED, SessionExpiredError} from './page.js'
 import {type CheckedEngage, checkEngage, type EngageQuery} from './query.js'
@@ -64,9 +65,10 @@ export async function* readProfiles(
     } catch (error) {
       if (!(error instanceof SessionExpiredError)) throw error
       if (restart + 1 >= client.retry.attempts) {
-        throw new MpxError(
-          `Mixpanel's engage session kept expiring (${restart + 1} times) before every page was read: ` +
-            'run again, with a narrower --where or --cohort if it persists',
+        throw withRemedy(
+          (message) => new MpxError(message),
+          `Mixpanel's engage session kept expiring (${restart + 1} times) before every page was read`,
+          'narrower-query',
         )
       }
 

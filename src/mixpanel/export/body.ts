@@ -1,4 +1,5 @@
 import {MpxError} from '../../errors.js'
+import {withRemedy} from '../remedy.js'
 import {RetryableError} from '../retry.js'
 import {noteBufferBytes} from '../young-gc.js'
 
@@ -108,5 +109,9 @@ export async function* wholeLines(
 }
 
 function endedEarly(range: string): MpxError {
-  return new MpxError(`Mixpanel kept ending the export of ${range} early after every retry: try a smaller --chunk-days`)
+  return withRemedy(
+    (message) => new MpxError(message),
+    `Mixpanel kept ending the export of ${range} early after every retry`,
+    'smaller-chunks',
+  )
 }
