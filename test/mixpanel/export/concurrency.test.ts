@@ -4,8 +4,9 @@ import {UsageError} from '../../../src/errors.js'
 import {estimateQueries} from '../../../src/mixpanel/export/query.js'
 import {exportBlocks, exportLines} from '../../../src/mixpanel/export/source.js'
 import {type Clock, RequestPacer} from '../../../src/mixpanel/scheduler.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
+import {type FakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'
+import {useFakeMixpanel} from '../../support/hooks.js'
 import {collect, testClient} from '../../support/source.js'
 
 const events = generateEvents({count: 800, from: '2024-01-01', seed: 11, to: '2024-01-20'})
@@ -29,13 +30,9 @@ function recordingPacer(): {grants: number[]; pacer: RequestPacer} {
 describe('export source with --concurrency', () => {
   let server: FakeMixpanel
 
-  before(async () => {
-    server = await startFakeMixpanel({events, gzipChunkBytes: 700})
+  useFakeMixpanel({events, gzipChunkBytes: 700}, (started) => {
+    server = started
   })
-
-  after(async () => server.close())
-
-  beforeEach(() => server.reset())
 
   it('delivers records in date order when later chunks answer first', async () => {
     // The first chunk says nothing for a while; the others answer at once.

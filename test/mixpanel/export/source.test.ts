@@ -8,8 +8,9 @@ import {AuthError, MpxError, RateLimitError, UsageError} from '../../../src/erro
 import {MixpanelClient} from '../../../src/mixpanel/client.js'
 import {type ExportQuery} from '../../../src/mixpanel/export/query.js'
 import {exportLines} from '../../../src/mixpanel/export/source.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
+import {type FakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'
+import {useFakeMixpanel} from '../../support/hooks.js'
 import {rejection} from '../../support/rejection.js'
 import {collect, testClient} from '../../support/source.js'
 
@@ -21,13 +22,9 @@ const january: ExportQuery = {from: '2024-01-01', to: '2024-01-20'}
 describe('export source', () => {
   let server: FakeMixpanel
 
-  before(async () => {
-    server = await startFakeMixpanel({events, gzipChunkBytes: 333})
+  useFakeMixpanel({events, gzipChunkBytes: 333}, (started) => {
+    server = started
   })
-
-  after(async () => server.close())
-
-  beforeEach(() => server.reset())
 
   it('delivers every line exactly as sent, in date order, across gzip chunks and date chunks', async () => {
     const lines = await collect(exportLines(testClient(server.url), january, {chunkDays: 7}))
