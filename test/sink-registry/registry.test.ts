@@ -6,7 +6,13 @@ import type {Sink, SinkContext, SinkWriter} from '../../src/sinks/sink.js'
 
 import {ExitCode, MpxError, NotFoundError, UsageError} from '../../src/errors.js'
 import {recordBatch} from '../../src/fetch/batch.js'
-import {checkSinks, discoverSinks, findSink, listSinks, SINKS_HOOK_TIMEOUT_MS} from '../../src/sink-registry/registry.js'
+import {
+  checkSinks,
+  discoverSinks,
+  findSink,
+  listSinks,
+  SINKS_HOOK_TIMEOUT_MS,
+} from '../../src/sink-registry/registry.js'
 import {target} from '../support/duckdb.js'
 
 interface Answer {
