@@ -6,9 +6,9 @@ import {UsageError} from './errors.js'
 import {regions} from './mixpanel/regions.js'
 
 /**
- * BaseCommand's account flags (--account, --project-id, --region), hidden: for the auth commands
- * that manage accounts rather than use one. auth:add redefines --project-id and --region in its
- * own flags, which win over these.
+ * BaseCommand's account flags (--account, --project-id, --region), hidden: for the commands that
+ * need no account (the auth commands, which manage accounts rather than use one, and sinks).
+ * auth:add redefines --project-id and --region in its own flags, which win over these.
  */
 export const accountFlagsNotUsed: (typeof BaseCommand)['baseFlags'] = {
   account: Flags.string({hidden: true}),

@@ -1,12 +1,13 @@
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 
-import type {ResolvedAccount} from './config/credentials.js'
+import type {ResolvedAccount} from './config/resolve.js'
 
+import {cliMessage} from './cli-hints.js'
 import {configPath, readConfig} from './config/config-file.js'
 import {resolveAccount} from './config/resolve.js'
 import {ExitCode, MpxError} from './errors.js'
 import {regions} from './mixpanel/regions.js'
-import {OutputClosedError} from './sinks/jsonl-sink.js'
+import {OutputClosedError} from './output/line-writer.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -46,7 +47,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       process.exit(ExitCode.Ok)
     }
 
-    if (error instanceof MpxError) this.fail(error.message, error.exitCode)
+    if (error instanceof MpxError) this.fail(cliMessage(error), error.exitCode)
     if (error.name === 'AbortError') this.fail('Interrupted', ExitCode.Interrupted)
     const parseFailure = error instanceof Errors.CLIError && 'parse' in error
     // A flag whose value failed to parse arrives as a plain error tagged with the usage exit code.

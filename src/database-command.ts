@@ -21,7 +21,7 @@ export abstract class DatabaseCommand<T extends typeof Command> extends BaseComm
    * id comes from --project-id, the account or the environment, as for fetches.
    */
   protected async databaseFile(db: string | undefined): Promise<string> {
-    const {databasePath} = await import('./services/fetch-command.js')
+    const {databasePath} = await import('./duckdb/database-path.js')
     if (db || process.env.MPX_DB) return databasePath(this.config.dataDir, undefined, db)
     const projectId = this.flags['project-id'] ?? process.env.MP_PROJECT_ID
     try {

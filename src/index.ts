@@ -4,23 +4,23 @@
  *   const mp = new Mixpanel({credentials: {username, secret, projectId}})
  *   for await (const event of mp.streamEvents({from: '2024-01-01', to: '2024-01-31'})) { ... }
  */
-import type {Credentials} from './config/credentials.js'
+import type {Credentials} from './mixpanel/credentials.js'
 import type {Region} from './mixpanel/regions.js'
 import type {RetryOptions} from './mixpanel/retry.js'
 import type {RejectedRecord} from './records/rejects.js'
 import type {NormalizedEvent, NormalizedProfile, RawEvent, RawProfile, RecordFormat} from './records/types.js'
 
 import {resolveAccount} from './config/resolve.js'
-import {MixpanelClient} from './mixpanel/client.js'
+import {eventRecords, profileRecords} from './library/records.js'
+import {type MixpanelClient} from './mixpanel/client.js'
+import {createClient} from './mixpanel/create-client.js'
 import {checkRange} from './mixpanel/dates.js'
-import {DEFAULT_CHUNK_DAYS} from './mixpanel/export-source.js'
+import {DEFAULT_CHUNK_DAYS} from './mixpanel/export/query.js'
 import {clampToToday} from './mixpanel/today.js'
 import {checkTimezone} from './records/wall-clock.js'
-import {eventRecords} from './services/events.js'
-import {profileRecords} from './services/profiles.js'
 
-export type {Credentials} from './config/credentials.js'
 export {AuthError, ExitCode, InterruptedError, MpxError, NotFoundError, RateLimitError, UsageError} from './errors.js'
+export type {Credentials} from './mixpanel/credentials.js'
 export type {Region} from './mixpanel/regions.js'
 export type {RetryOptions} from './mixpanel/retry.js'
 export type * from './object-storage/types.js'
@@ -160,8 +160,8 @@ export class Mixpanel {
           timezone: timezone === undefined ? 'UTC' : checkTimezone(timezone, 'the timezone option'),
         }
       : resolveAccount(await readSavedAccounts(), {account, region, timezone})
-    const client = new MixpanelClient({
-      apiUrl: this.options.apiUrl ?? process.env.MPX_API_URL,
+    const client = createClient({
+      apiUrl: this.options.apiUrl,
       credentials: resolved.credentials,
       insecure: this.options.insecure,
       region: resolved.region,

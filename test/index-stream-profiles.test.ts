@@ -5,8 +5,9 @@ import {once} from 'node:events'
 import {createServer, type ServerResponse} from 'node:http'
 
 import {AuthError, Mixpanel, type NormalizedProfile, parseLossless, type RawProfile} from '../src/index.js'
-import {type FakeMixpanel, startFakeMixpanel} from './support/fake-mixpanel.js'
+import {type FakeMixpanel} from './support/fake-mixpanel.js'
 import {generateProfiles} from './support/generate.js'
+import {useFakeMixpanel} from './support/hooks.js'
 import {LIBRARY_ACCOUNT, libraryFor} from './support/library.js'
 
 const profiles = generateProfiles({count: 260, seed: 21})
@@ -16,14 +17,10 @@ describe('library: Mixpanel.streamProfiles', () => {
   let server: FakeMixpanel
   let mp: Mixpanel
 
-  before(async () => {
-    server = await startFakeMixpanel({auth: LIBRARY_ACCOUNT, engagePageSize: 50, profiles})
+  useFakeMixpanel({auth: LIBRARY_ACCOUNT, engagePageSize: 50, profiles}, (started) => {
+    server = started
     mp = libraryFor(server)
   })
-
-  after(async () => server.close())
-
-  beforeEach(() => server.reset())
 
   it('yields normalized profiles one at a time, in order, big integers as bigint', async () => {
     const seen: NormalizedProfile[] = []

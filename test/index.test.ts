@@ -3,8 +3,9 @@ import {join} from 'node:path'
 
 import {writeConfig} from '../src/config/config-file.js'
 import {AuthError, Mixpanel, type NormalizedEvent, NotFoundError, type RawEvent} from '../src/index.js'
-import {type FakeMixpanel, startFakeMixpanel} from './support/fake-mixpanel.js'
+import {type FakeMixpanel} from './support/fake-mixpanel.js'
 import {generateEvents} from './support/generate.js'
+import {useFakeMixpanel} from './support/hooks.js'
 import {LIBRARY_ACCOUNT, libraryFor} from './support/library.js'
 import {setEnvironment, temporaryDirectory} from './support/temporary.js'
 
@@ -14,14 +15,10 @@ describe('library: Mixpanel.streamEvents', () => {
   let server: FakeMixpanel
   let mp: Mixpanel
 
-  before(async () => {
-    server = await startFakeMixpanel({auth: LIBRARY_ACCOUNT, events, gzipChunkBytes: 500})
+  useFakeMixpanel({auth: LIBRARY_ACCOUNT, events, gzipChunkBytes: 500}, (started) => {
+    server = started
     mp = libraryFor(server)
   })
-
-  after(async () => server.close())
-
-  beforeEach(() => server.reset())
 
   it('yields normalized events one at a time, in order', async () => {
     const seen: NormalizedEvent[] = []

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {DatabaseCommand, databaseFlags} from '../database-command.js'
-import {defaultSqlFormat, sqlFormats} from '../services/sql-formats.js'
+import {defaultSqlFormat, sqlFormats} from '../sql/formats.js'
 
 export default class Sql extends DatabaseCommand<typeof Sql> {
   static args = {
@@ -38,7 +38,7 @@ Prints a table on a terminal and JSON Lines otherwise (or as --format says). Big
 
   async run(): Promise<void> {
     const path = await this.databaseFile(this.flags.db)
-    const {runSql} = await import('../services/sql.js')
+    const {runSql} = await import('../sql/run-sql.js')
     await runSql({
       format: this.flags.format ?? defaultSqlFormat(process.stdout.isTTY),
       out: process.stdout,

@@ -12,7 +12,6 @@ import {
   readConfig,
   writeConfig,
 } from './config-file.js'
-import {maskSecret} from './credentials.js'
 
 /** An account as `auth:add` describes it; the secret comes separately (stdin or prompt). */
 export type AccountDraft = {
@@ -184,4 +183,10 @@ export async function removeAccount(path: string, name: string): Promise<{wasDef
   if (config.defaultAccount !== undefined && !wasDefault) next.defaultAccount = config.defaultAccount
   await writeConfig(path, next)
   return {wasDefault}
+}
+
+/** Shows enough of a secret to recognise it, never enough to use it. */
+export function maskSecret(secret: string): string {
+  if (secret.length <= 8) return '********'
+  return `${secret.slice(0, 2)}${'*'.repeat(8)}${secret.slice(-2)}`
 }

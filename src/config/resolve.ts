@@ -1,9 +1,18 @@
+import type {Credentials} from '../mixpanel/credentials.js'
 import type {AccountEntry, ConfigFile} from './config-file.js'
-import type {Credentials, ResolvedAccount} from './credentials.js'
 
 import {NotFoundError, UsageError} from '../errors.js'
 import {isRegion, type Region} from '../mixpanel/regions.js'
 import {checkTimezone} from '../records/wall-clock.js'
+
+export type ResolvedAccount = {
+  readonly credentials: Credentials
+  readonly region: Region
+  /** Where the credentials came from, for messages: `flags`, `environment` or `account "NAME"`. */
+  readonly source: string
+  /** The project's timezone (IANA name); absent: UTC. */
+  readonly timezone?: string
+}
 
 export type AccountOverrides = {
   /** `--account NAME`: a named account from the config file. */

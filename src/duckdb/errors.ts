@@ -1,4 +1,5 @@
 import {MpxError, NotFoundError, UsageError} from '../errors.js'
+import {OutputClosedError} from '../output/line-writer.js'
 
 /**
  * A DuckDB error from user SQL as an mpx error: a missing table is "not found" (exit 4), SQL that
@@ -10,7 +11,7 @@ import {MpxError, NotFoundError, UsageError} from '../errors.js'
 export function sqlError(error: unknown, writable: boolean): Error {
   if (error instanceof MpxError || !(error instanceof Error))
     return error instanceof Error ? error : new MpxError(String(error))
-  if (error.name === 'OutputClosedError') return error
+  if (error instanceof OutputClosedError) return error
   const message = error.message.trim()
   if (!writable && /read-only mode|read only mode/i.test(message)) {
     // DuckDB's "Cannot execute statement of type "DROP" on database ... read-only mode!" says what

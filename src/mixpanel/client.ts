@@ -3,8 +3,8 @@ import type {Readable} from 'node:stream'
 import got, {type Got} from 'got'
 import {type BrotliOptions, constants, createBrotliDecompress, createUnzip, type ZlibOptions} from 'node:zlib'
 
-import {authorizationHeader, type Credentials} from '../config/credentials.js'
 import {UsageError} from '../errors.js'
+import {authorizationHeader, type Credentials} from './credentials.js'
 import {errorForFailure, errorForResponse, type RequestContext} from './errors.js'
 import {endpointsFor, type Region} from './regions.js'
 import {

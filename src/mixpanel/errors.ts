@@ -1,4 +1,5 @@
 import {AuthError, MpxError, RateLimitError, UsageError} from '../errors.js'
+import {withRemedy} from './remedy.js'
 import {RetryableError} from './retry.js'
 
 /** What a request was for, so that messages can say which range or page failed. */
@@ -41,8 +42,10 @@ export function errorForResponse(
   const message = mixpanelMessage(body)
   const said = message ? `: ${message}` : ''
   if (status === 401 || status === 403 || (status === 400 && /unable to authenticate/i.test(message))) {
-    return new AuthError(
-      `Mixpanel rejected the credentials (HTTP ${status}${said}): check them with mpx auth:test, and the project id and region`,
+    return withRemedy(
+      (text) => new AuthError(text),
+      `Mixpanel rejected the credentials (HTTP ${status}${said})`,
+      'check-credentials',
     )
   }
 
@@ -59,11 +62,14 @@ export function errorForResponse(
   if (status >= 500) {
     return new RetryableError(
       `HTTP ${status}${said}`,
-      new MpxError(
-        // Long export ranges fail more often; a smaller chunk is the remedy there.
-        `Mixpanel kept failing for ${context.what} (HTTP ${status}${said}): try again later` +
-          (context.what.startsWith('export') ? ' or use a smaller --chunk-days' : ''),
-      ),
+      // Long export ranges fail more often; a smaller chunk is the remedy there.
+      context.what.startsWith('export')
+        ? withRemedy(
+            (text) => new MpxError(text),
+            `Mixpanel kept failing for ${context.what} (HTTP ${status}${said})`,
+            'try-later-or-smaller-chunks',
+          )
+        : new MpxError(`Mixpanel kept failing for ${context.what} (HTTP ${status}${said}): try again later`),
       retryAfterMs,
     )
   }

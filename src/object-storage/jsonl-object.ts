@@ -3,7 +3,7 @@ import {PassThrough} from 'node:stream'
 import type {RecordBatch, SinkContext, SinkResult, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
 import {MpxError, UsageError} from '../errors.js'
-import {LineWriter} from '../sinks/jsonl-sink.js'
+import {LineWriter} from '../output/line-writer.js'
 import {ObjectStore} from './client.js'
 import {parseObjectUrl} from './url.js'
 

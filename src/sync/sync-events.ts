@@ -1,25 +1,25 @@
 import type {Config} from '@oclif/core'
 
-import type {ResolvedAccount} from '../config/credentials.js'
+import type {ResolvedAccount} from '../config/resolve.js'
 import type {MixpanelClient} from '../mixpanel/client.js'
-import type {Progress} from '../progress.js'
+import type {Progress} from '../output/progress.js'
 import type {BadRecordsPolicy} from '../records/rejects.js'
 import type {DaysTarget, Sink, SinkContext, SinkWriter} from '../sinks/sink.js'
 
 import {InterruptedError, MpxError, UsageError} from '../errors.js'
 import {checkRange, type DateRange, daysIn} from '../mixpanel/dates.js'
-import {checkConcurrency} from '../mixpanel/export-source.js'
+import {checkConcurrency, checkExport} from '../mixpanel/export/query.js'
 import {type Clock, RequestPacer, REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
 import {clampToToday} from '../mixpanel/today.js'
 import {enableYoungCollections} from '../mixpanel/young-gc.js'
-import {formatCount} from '../progress.js'
+import {formatCount} from '../output/progress.js'
 import {RejectQueue} from '../records/rejects.js'
-import {eventBlocks} from '../services/events.js'
-import {createClient, sinkOptions} from '../services/fetch-command.js'
-import {runFetch} from '../services/fetch.js'
-import {timezoneHint} from '../services/timezone-hint.js'
+import {eventBlocks} from '../fetch/events.js'
+import {cliClient, sinkOptions} from '../fetch/to-sink.js'
+import {runFetch} from '../fetch/run.js'
+import {timezoneHint} from '../fetch/timezone-hint.js'
 import {checkTableName} from '../sinks/options.js'
-import {findSink} from '../sinks/registry.js'
+import {findSink} from '../sink-registry/registry.js'
 import {addDays, checkDay, projectToday} from './days.js'
 import {acquireSyncLock} from './lock.js'
 import {dayRanges, formatRanges, planSync, type SyncPlan} from './plan.js'
@@ -116,7 +116,7 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
 
   const table = checkTableName(input.table)
   // Before anything else: a client that may not be made (plain http to another host) refuses here.
-  const client = createClient(input)
+  const client = cliClient(input)
   const filters = normalizeFilters({events: input.events, where: input.where})
   const timezone = input.account.timezone ?? 'UTC'
   const target = {
@@ -312,9 +312,11 @@ async function runChunks(
             },
             source: eventBlocks(
               client,
-              {events: input.events, from: chunk.from, to: chunk.to, where: input.where},
+              checkExport(
+                {events: input.events, from: chunk.from, to: chunk.to, where: input.where},
+                {chunkDays: daysIn(chunk)},
+              ),
               {
-                chunkDays: daysIn(chunk),
                 format: 'normalized',
                 onNote: (message) => progress.warn(message),
                 onReject: rejects.add,

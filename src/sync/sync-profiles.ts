@@ -1,16 +1,17 @@
 import type {Config} from '@oclif/core'
 
-import type {ResolvedAccount} from '../config/credentials.js'
-import type {Progress} from '../progress.js'
+import type {ResolvedAccount} from '../config/resolve.js'
+import type {Progress} from '../output/progress.js'
 import type {SinkResult} from '../sinks/sink.js'
 
 import {MpxError, UsageError} from '../errors.js'
-import {type EngageQuery, MAX_ENGAGE_CONCURRENCY} from '../mixpanel/engage-source.js'
+import {databasePath} from '../duckdb/database-path.js'
+import {checkEngage, type EngageQuery, MAX_ENGAGE_CONCURRENCY} from '../mixpanel/engage/query.js'
 import {RequestPacer, REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
-import {databasePath, fetchToSink} from '../services/fetch-command.js'
-import {profileBatches} from '../services/profiles.js'
+import {fetchToSink} from '../fetch/to-sink.js'
+import {profileBatches} from '../fetch/profiles.js'
 import {checkTableName} from '../sinks/options.js'
-import {findSink} from '../sinks/registry.js'
+import {findSink} from '../sink-registry/registry.js'
 import {acquireSyncLock} from './lock.js'
 
 /** The default look-back of --changed-only: a day before the last sync. */
@@ -98,6 +99,7 @@ export async function syncProfiles(input: SyncProfilesInput): Promise<SinkResult
 
     const startedAt = new Date()
     const pacer = queryApiPacer(progress)
+    const checked = checkEngage(query, {concurrency: MAX_ENGAGE_CONCURRENCY})
     const result = await fetchToSink({
       ...input,
       dedupe: true,
@@ -105,9 +107,8 @@ export async function syncProfiles(input: SyncProfilesInput): Promise<SinkResult
       format: 'normalized',
       kind: 'profiles',
       mode: input.changedOnly ? 'append' : 'replace',
-      source: (client, signal) =>
-        profileBatches(client, query, {
-          concurrency: MAX_ENGAGE_CONCURRENCY,
+      source: (client, signal, onReject) =>
+        profileBatches(client, checked, {
           format: 'normalized',
           onPage(page, pages) {
             if (page === 0 && pages !== undefined && pages > REQUESTS_PER_HOUR) {
@@ -119,6 +120,7 @@ export async function syncProfiles(input: SyncProfilesInput): Promise<SinkResult
 
             progress.note(pages === undefined ? `page ${page + 1}` : `page ${page + 1}/${pages}`)
           },
+          onReject,
           onRestart: (message) => progress.warn(message),
           pacer,
           signal,

@@ -1,10 +1,10 @@
 import {expect} from 'chai'
 
-import type {SinksResult} from '../../src/commands/sinks.js'
+import type {SinksResult} from '../../src/sink-registry/catalog.js'
 
-import {schemaOptions, wrapAfter} from '../../src/commands/sinks.js'
-import {oclifHome} from '../plugins/support.js'
+import {schemaOptions, wrapAfter} from '../../src/sink-registry/catalog.js'
 import {runMpx} from '../support/cli.js'
+import {oclifHome} from '../support/plugins.js'
 
 describe('mpx sinks', () => {
   let home: Awaited<ReturnType<typeof oclifHome>>

@@ -16,7 +16,7 @@ import {queryLines} from '../support/duckdb.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
 import {temporaryDirectory} from '../support/temporary.js'
-import {E2E_ACCOUNT, e2eEnv, expectOneLineError, linesOf} from './support.js'
+import {E2E_ACCOUNT, e2eEnv, expectOneLineError, linesOf} from '../support/e2e.js'
 
 /** Every kind of bad line the issue lists, and a few more times that cannot be stored. */
 const BAD_EVENT_LINES = [

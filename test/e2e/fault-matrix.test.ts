@@ -15,15 +15,6 @@ import {join} from 'node:path'
 
 import {type CliResult, runMpx} from '../support/cli.js'
 import {
-  type Endpoint,
-  type FakeMixpanelOptions,
-  type Fault,
-  type RecordedRequest,
-  startFakeMixpanel,
-} from '../support/fake-mixpanel.js'
-import {dayStartSeconds, generateEvents, generateProfiles} from '../support/generate.js'
-import {temporaryDirectory} from '../support/temporary.js'
-import {
   databaseBytes,
   type DatabaseSnapshot,
   E2E_ACCOUNT,
@@ -36,7 +27,16 @@ import {
   snapshotDatabase,
   USERNAME,
   WRONG_SECRET,
-} from './support.js'
+} from '../support/e2e.js'
+import {
+  type Endpoint,
+  type FakeMixpanelOptions,
+  type Fault,
+  type RecordedRequest,
+  startFakeMixpanel,
+} from '../support/fake-mixpanel.js'
+import {dayStartSeconds, generateEvents, generateProfiles} from '../support/generate.js'
+import {temporaryDirectory} from '../support/temporary.js'
 
 type Kind = 'events' | 'profiles'
 type Output = 'append' | 'duckdb' | 'raw' | 'stdout'

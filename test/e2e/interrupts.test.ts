@@ -13,9 +13,6 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {binRun, runMpx} from '../support/cli.js'
-import {type FakeMixpanel, type FakeMixpanelOptions, startFakeMixpanel} from '../support/fake-mixpanel.js'
-import {generateEvents} from '../support/generate.js'
-import {temporaryDirectory} from '../support/temporary.js'
 import {
   type DatabaseSnapshot,
   E2E_ACCOUNT,
@@ -24,7 +21,10 @@ import {
   expectOneLineError,
   pool,
   snapshotDatabase,
-} from './support.js'
+} from '../support/e2e.js'
+import {type FakeMixpanel, type FakeMixpanelOptions, startFakeMixpanel} from '../support/fake-mixpanel.js'
+import {generateEvents} from '../support/generate.js'
+import {temporaryDirectory} from '../support/temporary.js'
 
 /** 2000 events over ten days (about 450 kB gzipped): throttled to 400 kB/s, a fetch takes over a second. */
 const events = generateEvents({count: 2000, from: '2024-01-01', seed: 71, to: '2024-01-10'})

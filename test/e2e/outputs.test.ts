@@ -13,9 +13,6 @@ import {promisify} from 'node:util'
 
 import {normalizeProfileLine} from '../../src/records/profiles.js'
 import {runMpx} from '../support/cli.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
-import {generateEvents, generateProfiles} from '../support/generate.js'
-import {temporaryDirectory} from '../support/temporary.js'
 import {
   E2E_ACCOUNT,
   e2eEnv,
@@ -24,7 +21,10 @@ import {
   linesOf,
   runShell,
   snapshotDatabase,
-} from './support.js'
+} from '../support/e2e.js'
+import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
+import {generateEvents, generateProfiles} from '../support/generate.js'
+import {temporaryDirectory} from '../support/temporary.js'
 
 /** Many records: mpx is still writing when the reader leaves, and they outgrow a 1 MB file limit. */
 const events = generateEvents({count: 20_000, from: '2024-01-01', seed: 81, to: '2024-01-10'})

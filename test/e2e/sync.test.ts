@@ -14,7 +14,7 @@ import {queryLines} from '../support/duckdb.js'
 import {type FakeMixpanel, type FakeMixpanelOptions, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {dayStartSeconds, generateEvents} from '../support/generate.js'
 import {temporaryDirectory} from '../support/temporary.js'
-import {E2E_ACCOUNT, e2eEnv, expectOneLineError} from './support.js'
+import {E2E_ACCOUNT, e2eEnv, expectOneLineError} from '../support/e2e.js'
 
 /** 1200 events over 2024-01-01..2024-01-12; "today" is 2024-01-12 for every run. */
 const events = generateEvents({count: 1200, from: '2024-01-01', seed: 12, to: '2024-01-12'})

@@ -4,7 +4,7 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {LOG_FORMAT, parseCommit, parseLog, readReleases, renderChangelog} from '../../scripts/changelog.js'
-import {scratchDirectory} from './support/package.js'
+import {scratchDirectory} from '../support/packaging/package.js'
 
 describe('changelog from conventional commits (scripts/changelog.ts)', () => {
   it('parses type, scope, breaking marks, and messages that are not conventional', () => {

@@ -15,8 +15,8 @@ import {basename, dirname, join} from 'node:path'
 import {npm, packageJson} from '../../scripts/pack.js'
 import {formulaPath, registryTarballUrl, renderFormulaForTarball} from '../../scripts/render-formula.js'
 import {extractTarball, sha256File} from '../../scripts/tarball.js'
-import {formulaChecks, formulaInstall} from './support/formula.js'
-import {packedTarball, runCommand, scratchDirectory} from './support/package.js'
+import {formulaChecks, formulaInstall} from '../support/packaging/formula.js'
+import {packedTarball, runCommand, scratchDirectory} from '../support/packaging/package.js'
 
 const {name, version} = packageJson()
 const formula = readFileSync(formulaPath, 'utf8')

@@ -6,7 +6,7 @@ import {installTarball, packageJson, repoRoot} from '../../scripts/pack.js'
 import {normalizeEventLine} from '../../src/records/events.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
-import {heavyModules, packedTarball, runCommand, runNode, scratchDirectory} from './support/package.js'
+import {heavyModules, packedTarball, runCommand, runNode, scratchDirectory} from '../support/packaging/package.js'
 
 const {version} = packageJson()
 const events = generateEvents({count: 200, from: '2024-03-01', seed: 8, to: '2024-03-04'})

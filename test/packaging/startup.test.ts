@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
 import {repoRoot} from '../../scripts/pack.js'
-import {heavyModules, runCommand, runNode} from './support/package.js'
+import {heavyModules, runCommand, runNode} from '../support/packaging/package.js'
 
 /*
  * The installed package loads only the command it runs (from the oclif manifest: see

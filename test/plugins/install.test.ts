@@ -8,7 +8,7 @@ import {promisify} from 'node:util'
 import {runMpx} from '../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
-import {oclifHome, writeSinkPlugin} from './support.js'
+import {oclifHome, writeSinkPlugin} from '../support/plugins.js'
 
 /** npm as @oclif/plugin-plugins runs it. */
 const npmCli = join(dirname(createRequire(import.meta.url).resolve('npm/package.json')), 'bin', 'npm-cli.js')

@@ -6,13 +6,13 @@ import {pathToFileURL} from 'node:url'
 
 import type {Sink, SinkResult, SinkTarget} from '../../src/sinks/sink.js'
 
-import {recordBatch} from '../../src/records/batch.js'
+import {recordBatch} from '../../src/fetch/batch.js'
 import {normalizeEventLine} from '../../src/records/events.js'
 import {parseLossless} from '../../src/records/json.js'
 import {target} from '../support/duckdb.js'
 import {generateEvents} from '../support/generate.js'
+import {byIdentity, parquetPluginDir, query, readParquetEvents} from '../support/plugins.js'
 import {temporaryDirectory} from '../support/temporary.js'
-import {byIdentity, parquetPluginDir, query, readParquetEvents} from './support.js'
 
 type ParquetSinkFactory = (settings?: {fileBytes?: number}) => Sink
 

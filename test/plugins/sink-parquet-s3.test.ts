@@ -14,7 +14,7 @@ import {binRun, outcome, runMpx} from '../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {type FakeS3, startFakeS3} from '../support/fake-s3.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
-import {byIdentity, oclifHome, parquetPluginDir, query, readParquetEvents} from './support.js'
+import {byIdentity, oclifHome, parquetPluginDir, query, readParquetEvents} from '../support/plugins.js'
 
 const events = generateEvents({count: 600, from: '2024-01-01', seed: 11, to: '2024-01-06'})
 const profiles = generateProfiles({count: 120, seed: 4})

@@ -7,7 +7,7 @@ import {parseLossless} from '../../src/records/json.js'
 import {binRun, runMpx} from '../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
-import {byIdentity, oclifHome, parquetPluginDir, query, readParquetEvents, writeSinkPlugin} from './support.js'
+import {byIdentity, oclifHome, parquetPluginDir, query, readParquetEvents, writeSinkPlugin} from '../support/plugins.js'
 
 const events = generateEvents({count: 600, from: '2024-01-01', seed: 11, to: '2024-01-06'})
 const profiles = generateProfiles({count: 120, seed: 4})

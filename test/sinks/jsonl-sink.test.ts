@@ -2,9 +2,10 @@ import {expect} from 'chai'
 import {once} from 'node:events'
 import {PassThrough, Writable} from 'node:stream'
 
-import {recordBatch} from '../../src/records/batch.js'
+import {recordBatch} from '../../src/fetch/batch.js'
+import {OutputClosedError} from '../../src/output/line-writer.js'
 import {JsonLines} from '../../src/records/json-lines.js'
-import {jsonlSink, OutputClosedError} from '../../src/sinks/jsonl-sink.js'
+import {jsonlSink} from '../../src/sinks/jsonl-sink.js'
 import {type SinkTarget} from '../../src/sinks/sink.js'
 
 const target: SinkTarget = {

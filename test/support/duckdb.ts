@@ -6,7 +6,7 @@ import type {SinkResult, SinkTarget} from '../../src/sinks/sink.js'
 import {openDatabase} from '../../src/duckdb/database.js'
 import {openTableWriter} from '../../src/duckdb/table-writer.js'
 import {jsonText} from '../../src/duckdb/values.js'
-import {recordBatch} from '../../src/records/batch.js'
+import {recordBatch} from '../../src/fetch/batch.js'
 
 export function target(overrides: Partial<SinkTarget> & {kind?: RecordKind} = {}): SinkTarget {
   return {

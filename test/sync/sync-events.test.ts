@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {PassThrough} from 'node:stream'
 import {fileURLToPath} from 'node:url'
 
-import {Progress} from '../../src/progress.js'
+import {Progress} from '../../src/output/progress.js'
 import {syncEvents} from '../../src/sync/sync-events.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {verifyCredentials} from '../../config/verify.js'
+import {verifyCredentials} from '../../mixpanel/verify.js'
 
 export default class AuthTest extends BaseCommand<typeof AuthTest> {
   static description = `Check credentials with one cheap authenticated request to Mixpanel.
@@ -24,15 +24,9 @@ Uses the credentials a fetch would use (flags, then MP_* environment variables, 
   async run(): Promise<void> {
     const account = await this.resolveAccount()
     // The HTTP client (got) loads when the command runs, never for `mpx --help` or completion.
-    const [{MixpanelClient}, {clientEnvironment}] = await Promise.all([
-      import('../../mixpanel/client.js'),
-      import('../../services/fetch-command.js'),
-    ])
-    const environment = clientEnvironment()
-    const client = new MixpanelClient({
-      apiUrl: environment.apiUrl,
+    const {createClient} = await import('../../mixpanel/create-client.js')
+    const client = createClient({
       credentials: account.credentials,
-      idleTimeoutMs: environment.idleTimeoutMs,
       insecure: this.flags.insecure,
       region: account.region,
       retry: {attempts: 1},

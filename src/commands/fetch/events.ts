@@ -1,13 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {FetchCommand} from '../../fetch/command.js'
+import {fetchFlags} from '../../fetch/flags.js'
 import {ExitCode, UsageError} from '../../errors.js'
-import {checkOutputFlags, fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
-import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export-source.js'
+import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export/query.js'
 import {MAX_CONCURRENT_REQUESTS, REQUESTS_PER_SECOND} from '../../mixpanel/scheduler.js'
-import {Progress} from '../../progress.js'
 
-export default class FetchEvents extends BaseCommand<typeof FetchEvents> {
+export default class FetchEvents extends FetchCommand<typeof FetchEvents> {
   // Positional order matters: keep it as written.
   /* eslint-disable perfectionist/sort-objects */
   static args = {
@@ -74,30 +73,19 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
 
   async run(): Promise<void> {
     const {args, flags} = this
-    checkOutputFlags(flags)
-    if (flags.event?.includes(''))
+    if (flags.event?.includes('')) {
       throw new UsageError('--event "" names no event: give an event name, or leave -e out')
-    const {fetchEvents} = await import('../../services/fetch-events.js')
-    const progress = await Progress.start({noun: 'events', quiet: flags.quiet})
-    if (flags.stdout && args.table) progress.warn(`TABLE "${args.table}" is ignored with --stdout`)
+    }
+
+    const {fetchEvents} = await import('../../fetch/events.js')
     const result = await fetchEvents({
-      account: await this.resolveAccount(flags.timezone),
-      badRecords: flags['bad-records'],
+      ...(await this.fetchInput('events', args.table, flags.timezone)),
       chunkDays: flags['chunk-days'],
       concurrency: flags.concurrency,
-      config: this.config,
-      db: flags.db,
       dedupe: flags.dedupe,
       events: flags.event,
-      format: flags.raw ? 'raw' : 'normalized',
       from: args.from,
-      insecure: flags.insecure,
       limit: flags.limit,
-      mode: writeMode(flags),
-      progress,
-      retries: flags.retries,
-      ...sinkChoice(flags),
-      table: args.table ?? 'events',
       to: args.to,
       where: flags.where,
     })

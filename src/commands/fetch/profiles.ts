@@ -1,22 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
 import {ExitCode, UsageError} from '../../errors.js'
-import {checkOutputFlags, fetchFlags, sinkChoice, writeMode} from '../../fetch-flags.js'
-import {Progress} from '../../progress.js'
+import {FetchCommand} from '../../fetch/command.js'
+import {fetchFlags} from '../../fetch/flags.js'
 
-/** `--output-properties a,b --output-properties c` → `[a, b, c]`. */
-function commaList(values: readonly string[] | undefined): string[] | undefined {
-  if (values === undefined) return undefined
-  const names = values
-    .flatMap((value) => value.split(','))
-    .map((name) => name.trim())
-    .filter((name) => name.length > 0)
-  if (names.length === 0) throw new UsageError('--output-properties needs at least one property name, e.g. $email,plan')
-  return names
-}
-
-export default class FetchProfiles extends BaseCommand<typeof FetchProfiles> {
+export default class FetchProfiles extends FetchCommand<typeof FetchProfiles> {
   static args = {
     table: Args.string({description: 'DuckDB table to store into [default: profiles]'}),
   }
@@ -54,6 +42,7 @@ Pages are read with one engage session: once the first page has said how many th
     }),
     limit: Flags.integer({description: 'At most this many profiles', min: 1}),
     'output-properties': Flags.string({
+      delimiter: ',',
       description: 'Only these properties, comma-separated (repeatable)',
       multiple: true,
     }),
@@ -62,24 +51,14 @@ Pages are read with one engage session: once the first page has said how many th
 
   async run(): Promise<void> {
     const {args, flags} = this
-    checkOutputFlags(flags)
     if (flags['include-all-users'] !== undefined && flags.cohort === undefined) {
       const flag = flags['include-all-users'] ? '--include-all-users' : '--no-include-all-users'
       throw new UsageError(`${flag} applies only with --cohort: add --cohort ID, or leave it out`)
     }
 
-    const {fetchProfiles} = await import('../../services/fetch-profiles.js')
-    const progress = await Progress.start({noun: 'profiles', quiet: flags.quiet})
-    if (flags.stdout && args.table) progress.warn(`TABLE "${args.table}" is ignored with --stdout`)
+    const {fetchProfiles} = await import('../../fetch/profiles.js')
     const result = await fetchProfiles({
-      account: await this.resolveAccount(),
-      badRecords: flags['bad-records'],
-      config: this.config,
-      db: flags.db,
-      format: flags.raw ? 'raw' : 'normalized',
-      insecure: flags.insecure,
-      mode: writeMode(flags),
-      progress,
+      ...(await this.fetchInput('profiles', args.table)),
       query: {
         asOfTimestamp: flags['as-of-timestamp'],
         cohortId: flags.cohort,
@@ -87,12 +66,9 @@ Pages are read with one engage session: once the first page has said how many th
         groupId: flags['group-id'],
         includeAllUsers: flags['include-all-users'],
         limit: flags.limit,
-        outputProperties: commaList(flags['output-properties']),
+        outputProperties: flags['output-properties'],
         where: flags.where,
       },
-      retries: flags.retries,
-      ...sinkChoice(flags),
-      table: args.table ?? 'profiles',
     })
     // Committed, with records quarantined: a distinct exit status, so that cron notices.
     if (result.rejected) this.exit(ExitCode.Quarantined)

@@ -2,8 +2,8 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import {ExitCode} from '../../errors.js'
-import {fetchFlags} from '../../fetch-flags.js'
-import {Progress} from '../../progress.js'
+import {fetchFlags} from '../../fetch/flags.js'
+import {Progress} from '../../output/progress.js'
 import FetchEvents from '../fetch/events.js'
 
 export default class SyncEvents extends BaseCommand<typeof SyncEvents> {

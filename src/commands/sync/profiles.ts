@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {fetchFlags} from '../../fetch-flags.js'
-import {Progress} from '../../progress.js'
+import {fetchFlags} from '../../fetch/flags.js'
+import {Progress} from '../../output/progress.js'
 
 export default class SyncProfiles extends BaseCommand<typeof SyncProfiles> {
   static args = {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {DatabaseCommand, databaseFlags} from '../../database-command.js'
-import {formatCount} from '../../progress.js'
+import {formatCount} from '../../output/progress.js'
 
 export default class TablesDescribe extends DatabaseCommand<typeof TablesDescribe> {
   static args = {
@@ -25,8 +25,8 @@ Keys are counted over the whole table up to 100,000 rows, over a random sample o
 
   async run(): Promise<unknown> {
     const path = await this.databaseFile(this.flags.db)
-    const {describeTable} = await import('../../services/tables.js')
-    const {renderTable} = await import('../../services/text-table.js')
+    const {describeTable} = await import('../../duckdb/tables.js')
+    const {renderTable} = await import('../../output/text-table.js')
     const table = await describeTable(path, this.args.name, this.flags.keys)
     if (this.jsonEnabled()) return table
 

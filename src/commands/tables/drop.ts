@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {DatabaseCommand, databaseFlags} from '../../database-command.js'
-import {formatCount} from '../../progress.js'
+import {formatCount} from '../../output/progress.js'
 
 export default class TablesDrop extends DatabaseCommand<typeof TablesDrop> {
   static args = {
@@ -19,7 +19,7 @@ export default class TablesDrop extends DatabaseCommand<typeof TablesDrop> {
 
   async run(): Promise<void> {
     const path = await this.databaseFile(this.flags.db)
-    const {dropTable} = await import('../../services/tables.js')
+    const {dropTable} = await import('../../duckdb/tables.js')
     const dropped = await dropTable(path, this.args.name)
     this.log(
       `Dropped table ${dropped.name} (${formatCount(dropped.rows)} ${dropped.rows === 1 ? 'row' : 'rows'}) from ${path}`,

@@ -1,5 +1,5 @@
 import {DatabaseCommand, databaseFlags} from '../../database-command.js'
-import {formatCount} from '../../progress.js'
+import {formatCount} from '../../output/progress.js'
 
 const utc = (at: null | string) => (at ? at.slice(0, 19).replace('T', ' ') + ' UTC' : '')
 
@@ -24,8 +24,8 @@ the records fetches quarantined because mpx could not store them: they are in _m
 
   async run(): Promise<unknown> {
     const path = await this.databaseFile(this.flags.db)
-    const {listTables} = await import('../../services/tables.js')
-    const {renderTable} = await import('../../services/text-table.js')
+    const {listTables} = await import('../../duckdb/tables.js')
+    const {renderTable} = await import('../../output/text-table.js')
     const tables = await listTables(path)
     if (this.jsonEnabled()) return tables
     if (tables.length === 0) {

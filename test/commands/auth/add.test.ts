@@ -1,10 +1,10 @@
 import {expect} from 'chai'
-import {mkdtemp, readFile, rm, stat} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {readConfig} from '../../../src/config/config-file.js'
 import {runMpx} from '../../support/cli.js'
+import {useFreshDirectory} from '../../support/hooks.js'
 
 /** Permission bits as octal text, e.g. `600`. */
 async function permissions(path: string): Promise<string> {
@@ -17,13 +17,9 @@ describe('auth:add', () => {
   let dir: string
   let env: Record<string, string>
 
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mpx-auth-add-'))
+  useFreshDirectory('mpx-auth-add-', async (fresh) => {
+    dir = fresh
     env = {MPX_CONFIG: join(dir, 'mpx', 'config.json')}
-  })
-
-  afterEach(async () => {
-    await rm(dir, {force: true, recursive: true})
   })
 
   it('saves a service account with the secret from stdin, 0600, and never prints the secret', async () => {

@@ -1,10 +1,10 @@
 import {expect} from 'chai'
-import {chmod, mkdtemp, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {chmod} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {addAccount} from '../../../src/config/accounts.js'
 import {runMpx} from '../../support/cli.js'
+import {useFreshDirectory} from '../../support/hooks.js'
 
 const PROD_SECRET = 'prodSECRETvalue-0123456789'
 const LEGACY_SECRET = 'legacySECRETvalue-987654'
@@ -13,13 +13,9 @@ describe('auth:list', () => {
   let dir: string
   let env: Record<string, string>
 
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mpx-auth-list-'))
+  useFreshDirectory('mpx-auth-list-', async (fresh) => {
+    dir = fresh
     env = {MPX_CONFIG: join(dir, 'config.json')}
-  })
-
-  afterEach(async () => {
-    await rm(dir, {force: true, recursive: true})
   })
 
   async function addTwo(): Promise<void> {

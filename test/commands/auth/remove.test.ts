@@ -1,18 +1,18 @@
 import {expect} from 'chai'
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {addAccount} from '../../../src/config/accounts.js'
 import {readConfig} from '../../../src/config/config-file.js'
 import {runMpx} from '../../support/cli.js'
+import {useFreshDirectory} from '../../support/hooks.js'
 
 describe('auth:remove', () => {
   let dir: string
   let env: Record<string, string>
 
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mpx-auth-remove-'))
+  useFreshDirectory('mpx-auth-remove-', async (fresh) => {
+    dir = fresh
     env = {MPX_CONFIG: join(dir, 'config.json')}
     await addAccount(
       env.MPX_CONFIG,
@@ -20,10 +20,6 @@ describe('auth:remove', () => {
       'prod-secret',
     )
     await addAccount(env.MPX_CONFIG, {name: 'old', type: 'api-secret'}, 'old-api-secret')
-  })
-
-  afterEach(async () => {
-    await rm(dir, {force: true, recursive: true})
   })
 
   it('removes an account and its secret from the file', async () => {

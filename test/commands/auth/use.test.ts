@@ -1,18 +1,17 @@
 import {expect} from 'chai'
-import {mkdtemp, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {addAccount} from '../../../src/config/accounts.js'
 import {readConfig} from '../../../src/config/config-file.js'
 import {runMpx} from '../../support/cli.js'
+import {useFreshDirectory} from '../../support/hooks.js'
 
 describe('auth:use', () => {
   let dir: string
   let env: Record<string, string>
 
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mpx-auth-use-'))
+  useFreshDirectory('mpx-auth-use-', async (fresh) => {
+    dir = fresh
     env = {MPX_CONFIG: join(dir, 'config.json')}
     await addAccount(
       env.MPX_CONFIG,
@@ -24,10 +23,6 @@ describe('auth:use', () => {
       {name: 'staging', projectId: '2', type: 'service-account', username: 'svc'},
       'staging-secret',
     )
-  })
-
-  afterEach(async () => {
-    await rm(dir, {force: true, recursive: true})
   })
 
   it('makes an account the default', async () => {

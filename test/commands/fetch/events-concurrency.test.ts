@@ -2,8 +2,9 @@ import {expect} from 'chai'
 
 import {normalizeEventLine} from '../../../src/records/events.js'
 import {runMpx, serviceAccountEnv} from '../../support/cli.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
+import {type FakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'
+import {useFakeMixpanel} from '../../support/hooks.js'
 
 const SECRET = 'sEcReT-concurrency-7'
 const events = generateEvents({count: 900, from: '2024-01-01', seed: 5, to: '2024-01-30'})
@@ -13,14 +14,10 @@ describe('fetch:events --concurrency', () => {
   let server: FakeMixpanel
   let env: Record<string, string>
 
-  before(async () => {
-    server = await startFakeMixpanel({auth: {secret: SECRET, username: 'svc'}, events, gzipChunkBytes: 2000})
-    env = serviceAccountEnv(server.url, {secret: SECRET, username: 'svc'})
+  useFakeMixpanel({auth: {secret: SECRET, username: 'svc'}, events, gzipChunkBytes: 2000}, (started) => {
+    server = started
+    env = serviceAccountEnv(started.url, {secret: SECRET, username: 'svc'})
   })
-
-  after(async () => server.close())
-
-  beforeEach(() => server.reset())
 
   it('prints every record once, in date order, with chunks fetched 3 at a time', async () => {
     // The first chunk answers last.

@@ -3,8 +3,9 @@ import {spawn} from 'node:child_process'
 
 import {normalizeEventLine} from '../../../src/records/events.js'
 import {binRun, runMpx, runMpxClosingStdout, serviceAccountEnv} from '../../support/cli.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
+import {type FakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'
+import {useFakeMixpanel} from '../../support/hooks.js'
 
 const SECRET = 'sEcReT-never-printed-42'
 const events = generateEvents({count: 300, from: '2024-01-01', seed: 3, to: '2024-01-10'})
@@ -14,14 +15,10 @@ describe('fetch:events', () => {
   let server: FakeMixpanel
   let env: Record<string, string>
 
-  before(async () => {
-    server = await startFakeMixpanel({auth: {secret: SECRET, username: 'svc'}, events, gzipChunkBytes: 1000})
-    env = serviceAccountEnv(server.url, {secret: SECRET, username: 'svc'})
+  useFakeMixpanel({auth: {secret: SECRET, username: 'svc'}, events, gzipChunkBytes: 1000}, (started) => {
+    server = started
+    env = serviceAccountEnv(started.url, {secret: SECRET, username: 'svc'})
   })
-
-  after(async () => server.close())
-
-  beforeEach(() => server.reset())
 
   it('streams normalized JSONL to stdout, one record a line, and a summary on stderr', async () => {
     const result = await runMpx(['fetch:events', '2024-01-01', '2024-01-10', '--stdout'], {env})

@@ -1,0 +1,64 @@
+import {MpxError} from '../../errors.js'
+
+/**
+ * A 200 whose body is not Mixpanel's export at all: an HTML login page from a proxy, a text
+ * message, any line that is not JSON. (A line that is JSON but not a usable event is a bad record,
+ * which is another matter.) Asking again once is plenty: a proxy that answers so twice will again.
+ */
+export class NotAnExportError extends MpxError {}
+
+const OPEN_BRACE = 0x7b
+const NEWLINE = 10
+/** How much of the offending text an error quotes. */
+const QUOTED_CHARACTERS = 60
+
+/** True for text that is JSON (any value, `null` included); blank text is not. */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The first of `lines` (whole lines, each ending with a newline) that is not JSON at all, if any.
+ * A line starting with `{` is taken for a record here (a cut one is found elsewhere): only the rare
+ * others are parsed, so a normal body costs one byte's look per line.
+ */
+export function firstNonJsonLine(lines: Buffer): string | undefined {
+  for (let start = 0; start < lines.length;) {
+    const newline = lines.indexOf(NEWLINE, start)
+    const end = newline === -1 ? lines.length : newline
+    if (end > start && lines[start] !== OPEN_BRACE) {
+      const line = lines.toString('utf8', start, end)
+      if (line.trim() !== '' && !isJson(line)) return line
+    }
+
+    start = end + 1
+  }
+
+  return undefined
+}
+
+/** True when a last line that is not a whole record is not even the start of one. */
+export function isForeignLastLine(line: string): boolean {
+  return !line.trimStart().startsWith('{') && !isJson(line)
+}
+
+/** `text`'s first characters as a JSON string: control characters and quotes escaped. */
+export function quoteStart(text: string): string {
+  const characters = [...text]
+  const start = characters.slice(0, QUOTED_CHARACTERS).join('')
+  return `${JSON.stringify(start)}${characters.length > QUOTED_CHARACTERS ? '…' : ''}`
+}
+
+/** What to report when the answer for `range` was not an export: what came back, and that it is not one. */
+export function notAnExport(range: string, contentType: string | undefined, line: string): NotAnExportError {
+  return new NotAnExportError(
+    `The answer for ${range} is not a Mixpanel export (a proxy or login page in the way?): ` +
+      `HTTP 200, content type ${contentType ? JSON.stringify(contentType) : 'not given'}, ` +
+      `a line starting ${quoteStart(line)}`,
+  )
+}
