@@ -10,6 +10,7 @@ import {type MixpanelClient} from '../mixpanel/client.js'
 import {createClient} from '../mixpanel/create-client.js'
 import {formatCount, type Progress} from '../output/progress.js'
 import {type JsonLines} from '../records/json-lines.js'
+import {schemas} from '../records/schemas.js'
 import {findSink} from '../sink-registry/registry.js'
 import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/options.js'
 import {runFetch} from './run.js'
@@ -99,6 +100,7 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
         kind: input.kind,
         mode: input.mode,
         options,
+        schema: schemas[input.kind],
         table,
       },
     })

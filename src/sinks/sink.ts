@@ -1,3 +1,4 @@
+import type {TableSchema} from '../records/schemas.js'
 import type {RecordFormat, RecordKind} from '../records/types.js'
 
 /**
@@ -36,6 +37,12 @@ export interface SinkTarget {
   readonly mode: WriteMode
   /** The sink's own options, already validated against its `optionsSchema`. */
   readonly options: Readonly<Record<string, unknown>>
+  /**
+   * The shape of the records, as mpx stores them: their columns in order with DuckDB types, the
+   * key that identifies a record (what `dedupe` compares), and the column whose UTC date is a
+   * record's day (events). A sink lays out its tables or files from this, not from a copy.
+   */
+  readonly schema: TableSchema
   /** Table (or dataset) name, already validated by mpx. */
   readonly table: string
 }
