@@ -19,6 +19,12 @@ export interface InOrderOptions<T = JsonLines> {
   readonly onFetched?: (index: number, count: number) => void
   /** What a block holds (default: a JsonLines block's bytes and lines). */
   readonly size?: BlockSize<T>
+  /**
+   * Start the next source as soon as the last block of the one being delivered is handed out,
+   * rather than once the consumer asks for more: for small sources (engage pages) whose requests
+   * should overlap the consumer's work. Off by default: a source ahead may fill the budget.
+   */
+  readonly startNextOnLastBlock?: boolean
 }
 
 export interface InOrderItem<T = JsonLines> {
@@ -73,7 +79,7 @@ export async function* inOrder<T = JsonLines>(
       for (;;) {
         const block = await current.take()
         if (!block) break
-        if (current.deliveredInFull && running[0] === current) {
+        if (options.startNextOnLastBlock && current.deliveredInFull && running[0] === current) {
           // Its last block: the slot goes to the next source now, not once the consumer is done.
           running.shift()
           fill()

@@ -193,6 +193,7 @@ async function* sessionPages(
         bufferBytes: Infinity,
         concurrency: options.concurrency,
         size: (page) => ({bytes: 0, count: page.results.length}),
+        startNextOnLastBlock: true,
       },
     )
     try {
