@@ -2,23 +2,7 @@ import type {Sink, SinkContext, SinkTarget, SinkWriter} from 'mpx'
 
 import {join, resolve} from 'node:path'
 
-export const compressions = ['zstd', 'snappy', 'gzip', 'lz4', 'uncompressed'] as const
-export type Compression = (typeof compressions)[number]
-
-/** Settings of the sink itself (not user options): tests make files small to exercise rotation. */
-export interface ParquetSinkSettings {
-  /** Bytes of JSON lines loaded into DuckDB at a time (default 32 MB). */
-  readonly fileBytes?: number
-}
-
-/** The options a fetch passes with --sink-option KEY=VALUE, validated by mpx against the schema below. */
-export interface ParquetOptions {
-  readonly compression: Compression
-  /** Absolute: resolved against the working directory. */
-  readonly dir: string
-  readonly memoryLimit?: string
-  readonly threads?: number
-}
+import {compressions, type ParquetOptions, type ParquetSinkSettings} from './options.js'
 
 /** An error whose exitCode mpx uses: 3, a usage problem. */
 export function usageError(message: string): Error {

@@ -6,7 +6,7 @@ import {createWriteStream, type WriteStream} from 'node:fs'
 import {mkdir, mkdtemp, rename, rm} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 
-import type {ParquetOptions, ParquetSinkSettings} from './parquet-sink.js'
+import type {ParquetOptions, ParquetSinkSettings} from './options.js'
 
 import {isDirectory, listFiles, moveFiles, removeStaleTemporaries, TEMP_PREFIX} from './files.js'
 
