@@ -16,9 +16,10 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {quoteLiteral} from '../src/duckdb/database.js'
-import {createTableSql, readJsonColumns, schemas} from '../src/duckdb/schemas.js'
+import {createTableSql, readJsonColumns} from '../src/duckdb/schemas.js'
 import {type DateRange, splitRange} from '../src/mixpanel/dates.js'
 import {DEFAULT_CHUNK_DAYS} from '../src/mixpanel/export/query.js'
+import {schemas} from '../src/records/schemas.js'
 import {rssMethod, run, type RunResult} from './measure.js'
 import {type DayInfo, type ListenerInfo, type ServerConfig, type ServerInfo} from './server.js'
 

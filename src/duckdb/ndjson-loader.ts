@@ -5,11 +5,12 @@ import {mkdtemp, readdir, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import type {TableSchema} from '../records/schemas.js'
 import type {RecordBatch} from '../sinks/sink.js'
 
 import {MpxError} from '../errors.js'
 import {duckdbMessage, quoteIdentifier, quoteLiteral} from './database.js'
-import {columnList, readJsonColumns, type TableSchema} from './schemas.js'
+import {columnList, readJsonColumns} from './schemas.js'
 
 /**
  * Bytes of JSON lines per file handed to DuckDB. Large enough that each INSERT's fixed cost is

@@ -1,9 +1,10 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 
+import type {TableSchema} from '../records/schemas.js'
 import type {WriteMode} from '../sinks/sink.js'
 
 import {findTable, quoteLiteral} from './database.js'
-import {columnList, createTableSql, readJsonColumns, type TableSchema} from './schemas.js'
+import {columnList, createTableSql, readJsonColumns} from './schemas.js'
 
 /**
  * mpx's quarantine: the records fetches could not store, one row each, with the table they were

@@ -8,13 +8,14 @@ import {join} from 'node:path'
 import type {RecordBatch, SinkContext, SinkResult, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
 import {MpxError} from '../errors.js'
+import {schemas, type TableSchema} from '../records/schemas.js'
 import {RejectsFile} from '../sinks/rejects-file.js'
 import {recordFetchState} from '../sync/state.js'
 import {type Database, duckdbMessage, findTable, openDatabase, quoteIdentifier, tableColumns} from './database.js'
 import {createFetchesTableSql, recordFetch} from './fetches.js'
 import {NdjsonLoader} from './ndjson-loader.js'
 import {REJECTS_TABLE, storeRejects} from './rejects.js'
-import {columnList, createTableSql, keyMatch, schemas, type TableSchema} from './schemas.js'
+import {columnList, createTableSql, keyMatch} from './schemas.js'
 
 export interface TableWriterOptions {
   /** Bytes per NDJSON file handed to DuckDB (tests make it small to exercise rotation). */

@@ -13,6 +13,7 @@ import {objectStorage} from '../object-storage/index.js'
 import {formatCount, type Progress} from '../output/progress.js'
 import {type JsonLines} from '../records/json-lines.js'
 import {RejectQueue} from '../records/rejects.js'
+import {schemas} from '../records/schemas.js'
 import {findSink} from '../sink-registry/registry.js'
 import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/options.js'
 import {runFetch} from './run.js'
@@ -53,7 +54,9 @@ export interface FetchCommandInput extends FetchInput {
 }
 
 /** The client of a command's account, with its retries and warnings as the CLI sets them. */
-export function cliClient(input: Pick<FetchCommandInput, 'account' | 'insecure' | 'progress' | 'retries'>): MixpanelClient {
+export function cliClient(
+  input: Pick<FetchCommandInput, 'account' | 'insecure' | 'progress' | 'retries'>,
+): MixpanelClient {
   return createClient({
     credentials: input.account.credentials,
     insecure: input.insecure,
@@ -134,6 +137,7 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
         kind: input.kind,
         mode: input.mode,
         options,
+        schema: schemas[input.kind],
         table,
         ...(input.kind === 'events' && input.account.timezone && input.account.timezone !== 'UTC'
           ? {timezone: input.account.timezone}

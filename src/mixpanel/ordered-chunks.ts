@@ -1,9 +1,14 @@
 import type {JsonLines} from '../records/json-lines.js'
 
+/** What a block holds: bytes against the memory budget, and records for `onFetched`. */
+export type BlockSize<T> = (block: T) => {bytes: number; count: number}
+
+const jsonLinesSize: BlockSize<JsonLines> = (block) => ({bytes: block.bytes.length, count: block.count})
+
 /** What the source being delivered reads ahead of its consumer. */
 const HEAD_READ_AHEAD_BYTES = 512 * 1024
 
-export interface InOrderOptions {
+export interface InOrderOptions<T = JsonLines> {
   /** Bytes that sources ahead of the one being delivered may hold, all together. */
   readonly bufferBytes: number
   /** Sources started and not yet delivered in full, at most. */
@@ -12,11 +17,19 @@ export interface InOrderOptions {
   readonly onBuffered?: (bytes: number) => void
   /** Told when source `index` has produced all its blocks, and how many lines they hold. */
   readonly onFetched?: (index: number, count: number) => void
+  /** What a block holds (default: a JsonLines block's bytes and lines). */
+  readonly size?: BlockSize<T>
+  /**
+   * Start the next source as soon as the last block of the one being delivered is handed out,
+   * rather than once the consumer asks for more: for small sources (engage pages) whose requests
+   * should overlap the consumer's work. Off by default: a source ahead may fill the budget.
+   */
+  readonly startNextOnLastBlock?: boolean
 }
 
-export interface InOrderItem {
+export interface InOrderItem<T = JsonLines> {
   /** A block of source `index`; undefined when the delivery of that source starts. */
-  readonly block?: JsonLines
+  readonly block?: T
   readonly index: number
 }
 
@@ -32,13 +45,14 @@ export interface InOrderItem {
  *
  * @yields Each source's start, then its blocks.
  */
-export async function* inOrder(
-  start: (index: number) => AsyncGenerator<JsonLines, void, undefined> | undefined,
-  options: InOrderOptions,
-): AsyncGenerator<InOrderItem, void, undefined> {
+export async function* inOrder<T = JsonLines>(
+  start: (index: number) => AsyncGenerator<T, void, undefined> | undefined,
+  options: InOrderOptions<T>,
+): AsyncGenerator<InOrderItem<T>, void, undefined> {
   const budget = new Budget(options.bufferBytes, options.onBuffered)
+  const size = options.size ?? (jsonLinesSize as unknown as BlockSize<T>)
   /** Sources started and not yet delivered in full, in order: the first is being delivered. */
-  const running: ChunkFetch[] = []
+  const running: Array<ChunkFetch<T>> = []
   let next = 0
   let exhausted = false
   const fill = () => {
@@ -51,7 +65,7 @@ export async function* inOrder(
       }
 
       next++
-      running.push(new ChunkFetch(source, budget, (count) => options.onFetched?.(index, count)))
+      running.push(new ChunkFetch(source, budget, size, (count) => options.onFetched?.(index, count)))
     }
   }
 
@@ -65,10 +79,16 @@ export async function* inOrder(
       for (;;) {
         const block = await current.take()
         if (!block) break
+        if (options.startNextOnLastBlock && current.deliveredInFull && running[0] === current) {
+          // Its last block: the slot goes to the next source now, not once the consumer is done.
+          running.shift()
+          fill()
+        }
+
         yield {block, index}
       }
 
-      running.shift()
+      if (running[0] === current) running.shift()
     }
   } finally {
     await Promise.all(running.map(async (fetch) => fetch.close()))
@@ -116,13 +136,13 @@ class Budget {
  * budget (and always one block, so that every source makes progress); once it is the source being
  * delivered, at most HEAD_READ_AHEAD_BYTES ahead of its consumer.
  */
-class ChunkFetch {
+class ChunkFetch<T> {
   failed = false
   private closed = false
   private done = false
   private failure: unknown
   private readonly pump: Promise<void>
-  private readonly queue: JsonLines[] = []
+  private readonly queue: T[] = []
   private queuedBytes = 0
   /** Wakes the fetch loop when it waits for room. */
   private resume: (() => void) | undefined
@@ -131,11 +151,17 @@ class ChunkFetch {
   private wake: (() => void) | undefined
 
   constructor(
-    private readonly source: AsyncGenerator<JsonLines, void, undefined>,
+    private readonly source: AsyncGenerator<T, void, undefined>,
     private readonly budget: Budget,
+    private readonly size: BlockSize<T>,
     private readonly onFetched: (count: number) => void,
   ) {
     this.pump = this.run()
+  }
+
+  /** Every block fetched and taken: nothing more will come of this source. */
+  get deliveredInFull(): boolean {
+    return this.done && !this.failed && this.queue.length === 0
   }
 
   /** Stops fetching (the signal given to the source has been aborted) and releases what is held. */
@@ -155,12 +181,13 @@ class ChunkFetch {
   }
 
   /** The next block, undefined at the end; throws the chunk's failure once what came before it is taken. */
-  async take(): Promise<JsonLines | undefined> {
+  async take(): Promise<T | undefined> {
     for (;;) {
       const block = this.queue.shift()
       if (block) {
-        this.queuedBytes -= block.bytes.length
-        this.budget.release(block.bytes.length)
+        const {bytes} = this.size(block)
+        this.queuedBytes -= bytes
+        this.budget.release(bytes)
         this.resume?.()
         return block
       }
@@ -196,10 +223,11 @@ class ChunkFetch {
         if (this.closed) return
         const next = await this.source.next()
         if (next.done) break
-        count += next.value.count
+        const size = this.size(next.value)
+        count += size.count
         this.queue.push(next.value)
-        this.queuedBytes += next.value.bytes.length
-        this.budget.take(next.value.bytes.length)
+        this.queuedBytes += size.bytes
+        this.budget.take(size.bytes)
         this.wake?.()
       }
 

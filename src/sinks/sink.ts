@@ -1,5 +1,6 @@
 import type {ObjectStorage} from '../object-storage/types.js'
 import type {RejectedRecord} from '../records/rejects.js'
+import type {TableSchema} from '../records/schemas.js'
 import type {RecordFormat, RecordKind} from '../records/types.js'
 
 /**
@@ -38,6 +39,12 @@ export interface SinkTarget {
   readonly mode: WriteMode
   /** The sink's own options, already validated against its `optionsSchema`. */
   readonly options: Readonly<Record<string, unknown>>
+  /**
+   * The shape of the records, as mpx stores them: their columns in order with DuckDB types, the
+   * key that identifies a record (what `dedupe` compares), and the column whose UTC date is a
+   * record's day (events). A sink lays out its tables or files from this, not from a copy.
+   */
+  readonly schema: TableSchema
   /** Table (or dataset) name, already validated by mpx. */
   readonly table: string
   /**

@@ -7,6 +7,10 @@ import type {BadRecordsPolicy} from '../records/rejects.js'
 import type {DaysTarget, Sink, SinkContext, SinkWriter} from '../sinks/sink.js'
 
 import {InterruptedError, MpxError, UsageError} from '../errors.js'
+import {eventBlocks} from '../fetch/events.js'
+import {runFetch} from '../fetch/run.js'
+import {timezoneHint} from '../fetch/timezone-hint.js'
+import {cliClient, sinkOptions} from '../fetch/to-sink.js'
 import {checkRange, type DateRange, daysIn} from '../mixpanel/dates.js'
 import {checkConcurrency, checkExport} from '../mixpanel/export/query.js'
 import {type Clock, RequestPacer, REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
@@ -14,12 +18,9 @@ import {clampToToday} from '../mixpanel/today.js'
 import {enableYoungCollections} from '../mixpanel/young-gc.js'
 import {formatCount} from '../output/progress.js'
 import {RejectQueue} from '../records/rejects.js'
-import {eventBlocks} from '../fetch/events.js'
-import {cliClient, sinkOptions} from '../fetch/to-sink.js'
-import {runFetch} from '../fetch/run.js'
-import {timezoneHint} from '../fetch/timezone-hint.js'
-import {checkTableName} from '../sinks/options.js'
+import {schemas} from '../records/schemas.js'
 import {findSink} from '../sink-registry/registry.js'
+import {checkTableName} from '../sinks/options.js'
 import {addDays, checkDay, projectToday} from './days.js'
 import {acquireSyncLock} from './lock.js'
 import {dayRanges, formatRanges, planSync, type SyncPlan} from './plan.js'
@@ -127,6 +128,7 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
     kind: 'events' as const,
     mode: 'append' as const,
     options: sinkOptions(sink, input),
+    schema: schemas.events,
     table,
   }
 

@@ -4,14 +4,14 @@ import type {ResolvedAccount} from '../config/resolve.js'
 import type {Progress} from '../output/progress.js'
 import type {SinkResult} from '../sinks/sink.js'
 
-import {MpxError, UsageError} from '../errors.js'
 import {databasePath} from '../duckdb/database-path.js'
+import {MpxError, UsageError} from '../errors.js'
+import {profileBatches} from '../fetch/profiles.js'
+import {fetchToSink} from '../fetch/to-sink.js'
 import {checkEngage, type EngageQuery, MAX_ENGAGE_CONCURRENCY} from '../mixpanel/engage/query.js'
 import {RequestPacer, REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
-import {fetchToSink} from '../fetch/to-sink.js'
-import {profileBatches} from '../fetch/profiles.js'
-import {checkTableName} from '../sinks/options.js'
 import {findSink} from '../sink-registry/registry.js'
+import {checkTableName} from '../sinks/options.js'
 import {acquireSyncLock} from './lock.js'
 
 /** The default look-back of --changed-only: a day before the last sync. */

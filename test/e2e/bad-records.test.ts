@@ -13,10 +13,10 @@ import {normalizeEventLine} from '../../src/records/events.js'
 import {normalizeProfileLine} from '../../src/records/profiles.js'
 import {runMpx} from '../support/cli.js'
 import {queryLines} from '../support/duckdb.js'
+import {E2E_ACCOUNT, e2eEnv, expectOneLineError, linesOf} from '../support/e2e.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
 import {temporaryDirectory} from '../support/temporary.js'
-import {E2E_ACCOUNT, e2eEnv, expectOneLineError, linesOf} from '../support/e2e.js'
 
 /** Every kind of bad line the issue lists, and a few more times that cannot be stored. */
 const BAD_EVENT_LINES = [

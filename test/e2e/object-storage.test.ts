@@ -7,13 +7,13 @@ import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {heavyModules, runNode} from '../support/packaging/package.js'
 import {binRun, outcome, runMpx} from '../support/cli.js'
+import {E2E_ACCOUNT, e2eEnv, expectNoSecret, expectOneLineError} from '../support/e2e.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {type FakeS3, S3_SECRET_KEY, startFakeS3} from '../support/fake-s3.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
+import {heavyModules, runNode} from '../support/packaging/package.js'
 import {temporaryDirectory} from '../support/temporary.js'
-import {E2E_ACCOUNT, e2eEnv, expectNoSecret, expectOneLineError} from '../support/e2e.js'
 
 const events = generateEvents({count: 3000, from: '2024-01-01', seed: 5, to: '2024-01-03'})
 const profiles = generateProfiles({count: 400, seed: 6})

@@ -8,10 +8,10 @@ import {stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {binRun, type CliResult, outcome} from '../support/cli.js'
+import {E2E_ACCOUNT, e2eEnv} from '../support/e2e.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
 import {temporaryDirectory} from '../support/temporary.js'
-import {E2E_ACCOUNT, e2eEnv} from '../support/e2e.js'
 
 // eslint-disable-next-line no-bitwise -- permission bits
 const permissions = async (path: string): Promise<string> => ((await stat(path)).mode & 0o777).toString(8)

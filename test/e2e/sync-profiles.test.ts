@@ -5,9 +5,9 @@ import {join} from 'node:path'
 
 import {runMpx} from '../support/cli.js'
 import {queryLines} from '../support/duckdb.js'
+import {E2E_ACCOUNT, e2eEnv, expectOneLineError} from '../support/e2e.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {temporaryDirectory} from '../support/temporary.js'
-import {E2E_ACCOUNT, e2eEnv, expectOneLineError} from '../support/e2e.js'
 
 const profile = (id: string, plan: string) =>
   JSON.stringify({$distinct_id: id, $properties: {$last_seen: '2024-01-15T14:20:00', plan}})

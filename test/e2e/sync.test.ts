@@ -11,10 +11,10 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {binRun, type CliResult, runMpx} from '../support/cli.js'
 import {queryLines} from '../support/duckdb.js'
+import {E2E_ACCOUNT, e2eEnv, expectOneLineError} from '../support/e2e.js'
 import {type FakeMixpanel, type FakeMixpanelOptions, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {dayStartSeconds, generateEvents} from '../support/generate.js'
 import {temporaryDirectory} from '../support/temporary.js'
-import {E2E_ACCOUNT, e2eEnv, expectOneLineError} from '../support/e2e.js'
 
 /** 1200 events over 2024-01-01..2024-01-12; "today" is 2024-01-12 for every run. */
 const events = generateEvents({count: 1200, from: '2024-01-01', seed: 12, to: '2024-01-12'})

@@ -5,6 +5,7 @@ import {PassThrough, Writable} from 'node:stream'
 import {recordBatch} from '../../src/fetch/batch.js'
 import {OutputClosedError} from '../../src/output/line-writer.js'
 import {JsonLines} from '../../src/records/json-lines.js'
+import {schemas} from '../../src/records/schemas.js'
 import {jsonlSink} from '../../src/sinks/jsonl-sink.js'
 import {type SinkTarget} from '../../src/sinks/sink.js'
 
@@ -15,6 +16,7 @@ const target: SinkTarget = {
   kind: 'events',
   mode: 'create',
   options: {},
+  schema: schemas.events,
   table: 'events',
 }
 const context = {dataDir: '/nonexistent', signal: new AbortController().signal, warn() {}}

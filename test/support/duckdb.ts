@@ -7,6 +7,7 @@ import {openDatabase} from '../../src/duckdb/database.js'
 import {openTableWriter} from '../../src/duckdb/table-writer.js'
 import {jsonText} from '../../src/duckdb/values.js'
 import {recordBatch} from '../../src/fetch/batch.js'
+import {schemas} from '../../src/records/schemas.js'
 
 export function target(overrides: Partial<SinkTarget> & {kind?: RecordKind} = {}): SinkTarget {
   return {
@@ -16,6 +17,7 @@ export function target(overrides: Partial<SinkTarget> & {kind?: RecordKind} = {}
     kind: 'events',
     mode: 'create',
     options: {},
+    schema: schemas[overrides.kind ?? 'events'],
     table: 'events',
     ...overrides,
   }

@@ -36,3 +36,21 @@ export function useFreshDirectory(prefix: string, ready: (dir: string) => Promis
     if (dir) await rm(dir, {force: true, recursive: true})
   })
 }
+
+/**
+ * The hooks of a describe block whose every test gets its own config file: the returned `env`
+ * points MPX_CONFIG at `file` in a fresh directory (the same object, updated before each test), and
+ * `ready(configFile)` runs first, e.g. to add accounts.
+ */
+export function useConfigFile(
+  prefix: string,
+  file = 'config.json',
+  ready?: (configFile: string) => Promise<void>,
+): {readonly env: {MPX_CONFIG: string}} {
+  const env = {MPX_CONFIG: ''}
+  useFreshDirectory(prefix, async (dir) => {
+    env.MPX_CONFIG = join(dir, file)
+    await ready?.(env.MPX_CONFIG)
+  })
+  return {env}
+}

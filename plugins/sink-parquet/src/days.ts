@@ -12,7 +12,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {mkdir, mkdtemp, readdir, rename, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import type {ParquetOptions, ParquetSinkSettings} from './parquet-sink.js'
+import type {ParquetOptions, ParquetSinkSettings} from './options.js'
 
 import {isDirectory, removeStaleTemporaries, TEMP_PREFIX} from './files.js'
 

@@ -1,1 +1,2 @@
-export {parquetSink, type ParquetSinkSettings} from './parquet-sink.js'
+export type {ParquetSinkSettings} from './options.js'
+export {parquetSink} from './parquet-sink.js'

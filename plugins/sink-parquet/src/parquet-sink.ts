@@ -2,27 +2,7 @@ import type {Sink, SinkContext, SinkTarget, SinkWriter} from 'mpx-mixpanel'
 
 import {join, resolve} from 'node:path'
 
-import type {RemoteDir} from './remote.js'
-
-export const compressions = ['zstd', 'snappy', 'gzip', 'lz4', 'uncompressed'] as const
-export type Compression = (typeof compressions)[number]
-
-/** Settings of the sink itself (not user options): tests make files small to exercise rotation. */
-export interface ParquetSinkSettings {
-  /** Bytes of JSON lines loaded into DuckDB at a time (default 32 MB). */
-  readonly fileBytes?: number
-}
-
-/** The options a fetch passes with --sink-option KEY=VALUE, validated by mpx against the schema below. */
-export interface ParquetOptions {
-  readonly compression: Compression
-  /** Absolute: resolved against the working directory. With a remote dir, where the fetch works locally. */
-  readonly dir: string
-  readonly memoryLimit?: string
-  /** `dir=s3://...`: the tables go to object storage. */
-  readonly remote?: RemoteDir
-  readonly threads?: number
-}
+import {compressions, type ParquetOptions, type ParquetSinkSettings, usageError} from './options.js'
 
 /** `s3://...`: a directory in object storage (S3, or an S3-compatible service). */
 export function isRemote(dir: string): boolean {
@@ -30,10 +10,6 @@ export function isRemote(dir: string): boolean {
 }
 
 /** An error whose exitCode mpx uses: 3, a usage problem. */
-export function usageError(message: string): Error {
-  return Object.assign(new Error(message), {exitCode: 3})
-}
-
 function parquetOptions(target: SinkTarget, context: SinkContext): ParquetOptions {
   const {compression, dir, endpoint, memory_limit: memoryLimit, path_style: pathStyle, threads} = target.options
   const remote =

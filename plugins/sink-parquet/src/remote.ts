@@ -4,7 +4,7 @@ import {randomUUID} from 'node:crypto'
 import {mkdtemp, rename} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
-import {usageError} from './parquet-sink.js'
+import {usageError} from './options.js'
 
 /** A `dir=s3://bucket/prefix`: the tables go under it, one prefix each. */
 export interface RemoteDir extends ObjectStorageSettings {

@@ -1,6 +1,5 @@
 import type {
   RecordBatch,
-  RecordKind,
   RejectedRecord,
   SinkContext,
   SinkResult,
@@ -15,31 +14,14 @@ import {createWriteStream, type WriteStream} from 'node:fs'
 import {appendFile, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 
-import type {ParquetOptions, ParquetSinkSettings} from './parquet-sink.js'
+import type {ParquetOptions, ParquetSinkSettings} from './options.js'
 
 import {isDirectory, listFiles, moveFiles, removeStaleTemporaries, TEMP_PREFIX} from './files.js'
 import {checkRemote, publishRemote, publishRemoteRejects} from './remote.js'
 
-/** The columns of mpx's DuckDB tables, in order, and the key that identifies a record. */
-const tables: Record<RecordKind, {columns: ReadonlyArray<readonly [string, string]>; key: readonly string[]}> = {
-  events: {
-    columns: [
-      ['event_name', 'VARCHAR'],
-      ['event_time', 'TIMESTAMPTZ'],
-      ['distinct_id', 'VARCHAR'],
-      ['insert_id', 'VARCHAR'],
-      ['properties', 'JSON'],
-    ],
-    key: ['event_name', 'distinct_id', 'insert_id'],
-  },
-  profiles: {
-    columns: [
-      ['distinct_id', 'VARCHAR'],
-      ['last_seen', 'TIMESTAMPTZ'],
-      ['properties', 'JSON'],
-    ],
-    key: ['distinct_id'],
-  },
+/** The staged columns: the records' own, as mpx's sink contract gives them (`target.schema`). */
+function stagedColumns(target: SinkTarget): ReadonlyArray<readonly [string, string]> {
+  return target.schema.columns.map((column) => [column.name, column.type] as const)
 }
 
 const DEFAULT_FILE_BYTES = 32 * 1024 * 1024
@@ -128,7 +110,6 @@ export async function openParquetWriter(
   context: SinkContext,
   settings: ParquetSinkSettings,
 ): Promise<SinkWriter> {
-  const table = tables[target.kind]
   const {remote} = options
   // A remote table is checked in its bucket; the local directory is then only where the fetch works.
   if (remote) await checkRemote(target, remote, context)
@@ -175,7 +156,7 @@ export async function openParquetWriter(
 
   const duckdb = connection
   const stager = new Stager({
-    columns: table.columns,
+    columns: stagedColumns(target),
     connection: duckdb,
     directory: work,
     fileBytes: settings.fileBytes ?? DEFAULT_FILE_BYTES,
@@ -270,7 +251,8 @@ interface CopyPlan {
  */
 async function writeParquet(connection: DuckDBConnection, plan: CopyPlan): Promise<number> {
   const {kind} = plan.target
-  const {columns, key} = tables[kind]
+  const {day, key} = plan.target.schema
+  const columns = stagedColumns(plan.target)
   const staged = `read_parquet(${literal(plan.stage)})`
   const match = (left: string, right: string) =>
     key.map((name) => `${left}.${quote(name)} = ${right}.${quote(name)}`).join(' AND ')
@@ -301,16 +283,17 @@ async function writeParquet(connection: DuckDBConnection, plan: CopyPlan): Promi
   const list = columns.map(([name]) => `s.${quote(name)}`).join(', ')
   const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''
   const compression = `COMPRESSION ${literal(plan.compression)}`
-  // The project's days: those of its timezone, for a project created before 2023.
+  // Records with a day (events) are partitioned by it: <table>/event_date=YYYY-MM-DD/, the
+  // project's days (those of its timezone, for a project created before 2023).
   const zone = plan.target.timezone
-  const day = zone ? `timezone(${literal(zone)}, s.event_time)` : 's.event_time'
+  const dayOf = (column: string) => (zone ? `timezone(${literal(zone)}, s.${quote(column)})` : `s.${quote(column)}`)
   const sql =
-    kind === 'events'
-      ? `COPY (SELECT ${list}, strftime(${day}, '%Y-%m-%d') AS event_date FROM ${staged} AS s${filter})
+    day === undefined
+      ? `COPY (SELECT ${list} FROM ${staged} AS s${filter})
+           TO ${literal(join(plan.out, `${plan.prefix}-0.parquet`))} (FORMAT parquet, ${compression})`
+      : `COPY (SELECT ${list}, strftime(${dayOf(day)}, '%Y-%m-%d') AS event_date FROM ${staged} AS s${filter})
            TO ${literal(plan.out)} (FORMAT parquet, ${compression}, PARTITION_BY (event_date),
            FILENAME_PATTERN ${literal(`${plan.prefix}-{i}`)}, OVERWRITE_OR_IGNORE)`
-      : `COPY (SELECT ${list} FROM ${staged} AS s${filter})
-           TO ${literal(join(plan.out, `${plan.prefix}-0.parquet`))} (FORMAT parquet, ${compression})`
   try {
     const result = await connection.run(sql)
     return result.rowsChanged

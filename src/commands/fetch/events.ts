@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
+import {ExitCode, UsageError} from '../../errors.js'
 import {FetchCommand} from '../../fetch/command.js'
 import {fetchFlags} from '../../fetch/flags.js'
-import {ExitCode, UsageError} from '../../errors.js'
 import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export/query.js'
 import {MAX_CONCURRENT_REQUESTS, REQUESTS_PER_SECOND} from '../../mixpanel/scheduler.js'
 

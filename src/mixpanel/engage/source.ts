@@ -4,6 +4,7 @@ import type {RequestPacer} from '../scheduler.js'
 
 import {AuthError, MpxError} from '../../errors.js'
 import {parseLossless, stringifyLossless} from '../../records/json.js'
+import {inOrder} from '../ordered-chunks.js'
 import {withRemedy} from '../remedy.js'
 import {ReplayGuard} from '../replay.js'
 import {type EngagePage, parseEngagePage, SESSION_EXPIRED, SessionExpiredError} from './page.js'
@@ -186,32 +187,47 @@ async function* sessionPages(
       return
     }
 
-    // The window: the next `concurrency` pages are always requested (or waiting to be taken),
-    // also while the consumer works on the page it was given.
-    const pending: Array<Promise<EngagePage>> = []
-    let next = 1
-    const fill = () => {
-      while (pending.length < options.concurrency && next < end) {
-        const request = fetchPage(session, next++, sessionId)
-        request.catch(() => {
-          // A failure is seen when this page's turn comes; until then it must not go unhandled.
-        })
-        pending.push(request)
+    // The window (the one in-order window of src/mixpanel): the next `concurrency` pages are
+    // always requested (or waiting to be taken), also while the consumer works on the page it was
+    // given. Each page is a source of one block; it holds no bytes against a budget.
+    const ahead = inOrder<EngagePage>(
+      (index) => (index + 1 < end ? onePage(session, index + 1, sessionId) : undefined),
+      {
+        bufferBytes: Infinity,
+        concurrency: options.concurrency,
+        size: (page) => ({bytes: 0, count: page.results.length}),
+        startNextOnLastBlock: true,
+      },
+    )
+    try {
+      // The first item only says page 1's delivery starts: asking for it starts the window.
+      await ahead.next()
+      yield {...first, pages}
+      for (;;) {
+        const {done, value} = await ahead.next()
+        if (done) return
+        if (!value.block) continue
+        yield {...value.block, pages}
+        if (isLast(value.block)) return
       }
-    }
-
-    fill()
-    yield {...first, pages}
-    for (let n = 1; n < end; n++) {
-      const page = await pending.shift()!
-      fill()
-      yield {...page, pages}
-      if (isLast(page)) return
+    } finally {
+      // Requests in flight end first: closing the window waits for each.
+      controller.abort()
+      await ahead.return()
     }
   } finally {
     options.signal?.removeEventListener('abort', stop)
     controller.abort()
   }
+}
+
+/**
+ * One page as a source of the in-order window.
+ *
+ * @yields The page.
+ */
+async function* onePage(session: SessionRequest, page: number, sessionId: string): AsyncGenerator<EngagePage> {
+  yield await fetchPage(session, page, sessionId)
 }
 
 /** What every page request of one session shares. */

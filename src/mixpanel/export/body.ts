@@ -1,8 +1,8 @@
 import {MpxError} from '../../errors.js'
 import {withRemedy} from '../remedy.js'
-import {firstNonJsonLine, isForeignLastLine} from './not-an-export.js'
 import {RetryableError} from '../retry.js'
 import {noteBufferBytes} from '../young-gc.js'
+import {firstNonJsonLine, isForeignLastLine} from './not-an-export.js'
 
 const TERMINATED = /terminated early\s*$/
 

@@ -1,10 +1,10 @@
 import {expect} from 'chai'
 import {readFile, stat} from 'node:fs/promises'
-import {join} from 'node:path'
+import {dirname} from 'node:path'
 
 import {readConfig} from '../../../src/config/config-file.js'
 import {runMpx} from '../../support/cli.js'
-import {useFreshDirectory} from '../../support/hooks.js'
+import {useConfigFile} from '../../support/hooks.js'
 
 /** Permission bits as octal text, e.g. `600`. */
 async function permissions(path: string): Promise<string> {
@@ -14,13 +14,7 @@ async function permissions(path: string): Promise<string> {
 const SECRET = 'Add-Secret-zz9876543210'
 
 describe('auth:add', () => {
-  let dir: string
-  let env: Record<string, string>
-
-  useFreshDirectory('mpx-auth-add-', async (fresh) => {
-    dir = fresh
-    env = {MPX_CONFIG: join(dir, 'mpx', 'config.json')}
-  })
+  const {env} = useConfigFile('mpx-auth-add-', 'mpx/config.json')
 
   it('saves a service account with the secret from stdin, 0600, and never prints the secret', async () => {
     const result = await runMpx(
@@ -39,7 +33,7 @@ describe('auth:add', () => {
     })
     if (process.platform !== 'win32') {
       expect(await permissions(env.MPX_CONFIG)).to.equal('600')
-      expect(await permissions(join(dir, 'mpx'))).to.equal('700')
+      expect(await permissions(dirname(env.MPX_CONFIG))).to.equal('700')
     }
   })
 

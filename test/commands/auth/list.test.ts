@@ -1,22 +1,15 @@
 import {expect} from 'chai'
 import {chmod} from 'node:fs/promises'
-import {join} from 'node:path'
 
 import {addAccount} from '../../../src/config/accounts.js'
 import {runMpx} from '../../support/cli.js'
-import {useFreshDirectory} from '../../support/hooks.js'
+import {useConfigFile} from '../../support/hooks.js'
 
 const PROD_SECRET = 'prodSECRETvalue-0123456789'
 const LEGACY_SECRET = 'legacySECRETvalue-987654'
 
 describe('auth:list', () => {
-  let dir: string
-  let env: Record<string, string>
-
-  useFreshDirectory('mpx-auth-list-', async (fresh) => {
-    dir = fresh
-    env = {MPX_CONFIG: join(dir, 'config.json')}
-  })
+  const {env} = useConfigFile('mpx-auth-list-')
 
   async function addTwo(): Promise<void> {
     await addAccount(

@@ -1,25 +1,15 @@
 import {expect} from 'chai'
 import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
 
 import {addAccount} from '../../../src/config/accounts.js'
 import {readConfig} from '../../../src/config/config-file.js'
 import {runMpx} from '../../support/cli.js'
-import {useFreshDirectory} from '../../support/hooks.js'
+import {useConfigFile} from '../../support/hooks.js'
 
 describe('auth:remove', () => {
-  let dir: string
-  let env: Record<string, string>
-
-  useFreshDirectory('mpx-auth-remove-', async (fresh) => {
-    dir = fresh
-    env = {MPX_CONFIG: join(dir, 'config.json')}
-    await addAccount(
-      env.MPX_CONFIG,
-      {name: 'prod', projectId: '1', type: 'service-account', username: 'svc'},
-      'prod-secret',
-    )
-    await addAccount(env.MPX_CONFIG, {name: 'old', type: 'api-secret'}, 'old-api-secret')
+  const {env} = useConfigFile('mpx-auth-remove-', 'config.json', async (file) => {
+    await addAccount(file, {name: 'prod', projectId: '1', type: 'service-account', username: 'svc'}, 'prod-secret')
+    await addAccount(file, {name: 'old', type: 'api-secret'}, 'old-api-secret')
   })
 
   it('removes an account and its secret from the file', async () => {

@@ -1,25 +1,15 @@
 import {expect} from 'chai'
-import {join} from 'node:path'
 
 import {addAccount} from '../../../src/config/accounts.js'
 import {readConfig} from '../../../src/config/config-file.js'
 import {runMpx} from '../../support/cli.js'
-import {useFreshDirectory} from '../../support/hooks.js'
+import {useConfigFile} from '../../support/hooks.js'
 
 describe('auth:use', () => {
-  let dir: string
-  let env: Record<string, string>
-
-  useFreshDirectory('mpx-auth-use-', async (fresh) => {
-    dir = fresh
-    env = {MPX_CONFIG: join(dir, 'config.json')}
+  const {env} = useConfigFile('mpx-auth-use-', 'config.json', async (file) => {
+    await addAccount(file, {name: 'prod', projectId: '1', type: 'service-account', username: 'svc'}, 'prod-secret')
     await addAccount(
-      env.MPX_CONFIG,
-      {name: 'prod', projectId: '1', type: 'service-account', username: 'svc'},
-      'prod-secret',
-    )
-    await addAccount(
-      env.MPX_CONFIG,
+      file,
       {name: 'staging', projectId: '2', type: 'service-account', username: 'svc'},
       'staging-secret',
     )
