@@ -1,7 +1,7 @@
 import type {MixpanelClient} from '../mixpanel/client.js'
 import type {Progress} from '../output/progress.js'
 import type {JsonLines} from '../records/json-lines.js'
-import type {BadRecordError, BadRecordsPolicy, type RejectedRecord} from '../records/rejects.js'
+import type {BadRecordsPolicy, RejectedRecord} from '../records/rejects.js'
 import type {RecordFormat} from '../records/types.js'
 import type {SinkResult} from '../sinks/sink.js'
 
@@ -14,6 +14,7 @@ import {clampToToday} from '../mixpanel/today.js'
 import {enableYoungCollections} from '../mixpanel/young-gc.js'
 import {normalizeEventLines} from '../records/events.js'
 import {projectClock, type TimeOptions} from '../records/project-time.js'
+import {BadRecordError} from '../records/rejects.js'
 import {timezoneHint} from './timezone-hint.js'
 import {type FetchInput, fetchToSink} from './to-sink.js'
 
