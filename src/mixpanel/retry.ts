@@ -51,13 +51,20 @@ export async function waitBeforeRetry(delayMs: number, signal?: AbortSignal): Pr
  * "after every retry" would mislead.
  */
 export function withoutRetries(error: Error): Error {
-  const failed = /^Mixpanel kept failing for (.+?) \(/.exec(error.message)
-  error.message = failed
-    ? error.message.replace(failed[0], `Mixpanel failed for ${failed[1]}, with retries turned off (`)
-    : error.message
-        .replace(' after every retry', ', with retries turned off')
-        .replace('Mixpanel kept ending', 'Mixpanel ended')
-        .replace('Mixpanel kept sending', 'Mixpanel sent')
-        .replace('Mixpanel is still rate-limiting', 'Mixpanel is rate-limiting')
+  const reword = (text: string): string => {
+    const failed = /^Mixpanel kept failing for (.+?) \(/.exec(text)
+    return failed
+      ? text.replace(failed[0], `Mixpanel failed for ${failed[1]}, with retries turned off (`)
+      : text
+          .replace(' after every retry', ', with retries turned off')
+          .replace('Mixpanel kept ending', 'Mixpanel ended')
+          .replace('Mixpanel kept sending', 'Mixpanel sent')
+          .replace('Mixpanel is still rate-limiting', 'Mixpanel is rate-limiting')
+  }
+
+  error.message = reword(error.message)
+  // An error with a remedy is worded again by the CLI from its problem: that is reworded too.
+  const remedied = error as Error & {problem?: unknown}
+  if (typeof remedied.problem === 'string') remedied.problem = reword(remedied.problem)
   return error
 }
