@@ -313,7 +313,13 @@ describe('security (real binary)', function () {
         {table_name: 'select', where: eventWhere},
         {table_name: 'from', where: profileWhere},
       ])
-      expect(Object.keys((await snapshotDatabase(db)) ?? {})).to.deep.equal(['_mpx_fetches', 'from', 'select'])
+      expect(Object.keys((await snapshotDatabase(db)) ?? {})).to.deep.equal([
+        '_mpx_days',
+        '_mpx_fetches',
+        '_mpx_syncs',
+        'from',
+        'select',
+      ])
     })
 
     it('refuses table names that are not plain identifiers (exit 3) before any request or change', async () => {

@@ -59,7 +59,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
     const stdout = await run(['fetch:events', '2024-01-01', '2024-01-06', '--stdout', '--quiet'])
     const result = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink('lake1').slice(0, -1)])
     expect(result.code, result.stderr).to.equal(0)
-    expect(result.stderr).to.match(/^Fetched 600 events to events in s3:\/\/lake\/lake1\/events in [\d.]+s\n$/)
+    expect(result.stderr).to.match(/^Fetched 600 events to s3:\/\/lake\/lake1\/events in [\d.]+s\n$/)
     const keys = await s3.keys()
     expect(keys).to.include('lake1/events/_SUCCESS')
     const files = keys.filter((key) => key !== 'lake1/events/_SUCCESS')
@@ -101,7 +101,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
     const again = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink('lake2')])
     expect(again.code, again.stderr).to.equal(1)
     expect(again.stderr).to.match(
-      /^Error: Sink "parquet" \(mpx-sink-parquet\): s3:\/\/lake\/lake2\/events already holds files: pass --replace/,
+      /^Error: Sink "parquet" \(mpx-mixpanel-sink-parquet\): s3:\/\/lake\/lake2\/events already holds files: pass --replace/,
     )
     expect((await s3.keys()).filter((key) => key.startsWith('lake2/'))).to.deep.equal(before)
 
