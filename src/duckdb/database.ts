@@ -4,7 +4,7 @@ import {mkdir} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {MpxError, NotFoundError, UsageError} from '../errors.js'
+import {MpxError, NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 
 /**
  * DuckDB's memory_limit for mpx's connections. DuckDB's own default is 80% of RAM. Loading needs

@@ -5,10 +5,10 @@ import {mkdtemp, readdir, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import type {TableSchema} from '../records/schemas.js'
+import type {TableSchema} from 'mpx-mixpanel-core/internal/records/schemas.js'
 import type {RecordBatch} from '../sinks/sink.js'
 
-import {MpxError} from '../errors.js'
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
 import {duckdbMessage, quoteIdentifier, quoteLiteral} from './database.js'
 import {columnList, readJsonColumns} from './schemas.js'
 

@@ -7,8 +7,8 @@ import {join} from 'node:path'
 
 import type {RecordBatch, SinkContext, SinkResult, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
-import {MpxError} from '../errors.js'
-import {schemas, type TableSchema} from '../records/schemas.js'
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
+import {schemas, type TableSchema} from 'mpx-mixpanel-core/internal/records/schemas.js'
 import {RejectsFile} from '../sinks/rejects-file.js'
 import {recordFetchState} from '../sync/state.js'
 import {type Database, duckdbMessage, findTable, openDatabase, quoteIdentifier, tableColumns} from './database.js'

@@ -1,8 +1,8 @@
-import type {RecordFormat, RecordKind} from '../records/types.js'
+import type {RecordFormat, RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 import type {RecordBatch} from '../sinks/sink.js'
 
-import {JsonLines} from '../records/json-lines.js'
-import {parseLossless} from '../records/json.js'
+import {JsonLines} from 'mpx-mixpanel-core/internal/records/json-lines.js'
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 
 /**
  * A batch whose records came as bytes: `lines` are decoded only if a sink reads them, and a sink

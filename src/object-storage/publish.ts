@@ -4,7 +4,7 @@ import {join, relative, sep} from 'node:path'
 
 import type {PublishRequest, PublishResult} from './types.js'
 
-import {MpxError} from '../errors.js'
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
 import {ObjectStore} from './client.js'
 import {asPrefix, parseObjectUrl} from './url.js'
 

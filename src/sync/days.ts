@@ -1,6 +1,6 @@
-import {formatDay, parseDay} from '../mixpanel/dates.js'
-import {projectToday as todayIn} from '../mixpanel/today.js'
-import {dayIn} from '../records/wall-clock.js'
+import {formatDay, parseDay} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
+import {projectToday as todayIn} from 'mpx-mixpanel-core/internal/mixpanel/today.js'
+import {dayIn} from 'mpx-mixpanel-core/internal/records/wall-clock.js'
 
 /**
  * What "a day" is for a sync, in one place: the project's today, and the day an event belongs to,

@@ -2,7 +2,7 @@ import {closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'n
 import {dirname} from 'node:path'
 
 import {isRunning} from '../duckdb/ndjson-loader.js'
-import {MpxError} from '../errors.js'
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
 
 /** A held lock: release it when done (also fine to call twice). */
 export interface SyncLock {

@@ -11,7 +11,7 @@ import {chmod, copyFile, mkdir, readdir, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
-import {normalizeProfileLine} from '../../src/records/profiles.js'
+import {normalizeProfileLine} from 'mpx-mixpanel-core/internal/records/profiles.js'
 import {runMpx} from '../support/cli.js'
 import {
   E2E_ACCOUNT,

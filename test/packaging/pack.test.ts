@@ -3,7 +3,7 @@ import {existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'n
 import {join} from 'node:path'
 
 import {installTarball, packageJson, repoRoot} from '../../scripts/pack.js'
-import {normalizeEventLine} from '../../src/records/events.js'
+import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
 import {heavyModules, packedTarball, runCommand, runNode, scratchDirectory} from '../support/packaging/package.js'

@@ -4,7 +4,7 @@ import {expect} from 'chai'
 
 import type {Sink, SinkContext, SinkWriter} from '../../src/sinks/sink.js'
 
-import {ExitCode, MpxError, NotFoundError, UsageError} from '../../src/errors.js'
+import {ExitCode, MpxError, NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {recordBatch} from '../../src/fetch/batch.js'
 import {
   checkSinks,

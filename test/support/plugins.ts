@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {parseLossless} from '../../src/records/json.js'
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 
 /** The Parquet sink plugin's directory in this repository. */
 export const parquetPluginDir = fileURLToPath(new URL('../../plugins/sink-parquet', import.meta.url))

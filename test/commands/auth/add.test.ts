@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {readFile, stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
-import {readConfig} from '../../../src/config/config-file.js'
+import {readConfig} from 'mpx-mixpanel-core/internal/config/config-file.js'
 import {runMpx} from '../../support/cli.js'
 import {useConfigFile} from '../../support/hooks.js'
 

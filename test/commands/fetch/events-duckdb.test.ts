@@ -5,7 +5,7 @@ import {mkdir, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {parseLossless} from '../../../src/records/json.js'
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {binRun, runMpx} from '../../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'
