@@ -1,14 +1,14 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import type {TableSchema} from 'mpx-mixpanel-core/internal/records/schemas.js'
 
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
 import {closeSync, openSync, readFileSync, writeSync} from 'node:fs'
 import {mkdtemp, readdir, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import type {TableSchema} from 'mpx-mixpanel-core/internal/records/schemas.js'
 import type {RecordBatch} from '../sinks/sink.js'
 
-import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
 import {duckdbMessage, quoteIdentifier, quoteLiteral} from './database.js'
 import {columnList, readJsonColumns} from './schemas.js'
 

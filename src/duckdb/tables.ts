@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 
 import {NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+
 import {dayRanges, formatRanges, gapRanges} from '../sync/plan.js'
 import {DAYS_TABLE, forgetTableState, SYNCS_TABLE} from '../sync/state.js'
 import {

@@ -1,8 +1,9 @@
 import type {RecordFormat, RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
-import type {RecordBatch} from '../sinks/sink.js'
 
 import {JsonLines} from 'mpx-mixpanel-core/internal/records/json-lines.js'
 import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
+
+import type {RecordBatch} from '../sinks/sink.js'
 
 /**
  * A batch whose records came as bytes: `lines` are decoded only if a sink reads them, and a sink

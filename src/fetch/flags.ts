@@ -1,5 +1,4 @@
 import {Flags} from '@oclif/core'
-
 import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {type BadRecordsPolicy, parseBadRecordsPolicy} from 'mpx-mixpanel-core/internal/records/rejects.js'
 

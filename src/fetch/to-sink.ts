@@ -1,19 +1,20 @@
 import type {Config} from '@oclif/core'
-
 import type {ResolvedAccount} from 'mpx-mixpanel-core/internal/config/resolve.js'
 import type {BadRecordsPolicy, RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
 import type {RecordFormat, RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
-import type {Sink, SinkResult, WriteMode} from '../sinks/sink.js'
 
-import {databasePath} from '../duckdb/database-path.js'
 import {ExitCode, InterruptedError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {type MixpanelClient} from 'mpx-mixpanel-core/internal/mixpanel/client.js'
 import {createClient} from 'mpx-mixpanel-core/internal/mixpanel/create-client.js'
-import {objectStorage} from '../object-storage/index.js'
-import {formatCount, type Progress} from '../output/progress.js'
 import {type JsonLines} from 'mpx-mixpanel-core/internal/records/json-lines.js'
 import {RejectQueue} from 'mpx-mixpanel-core/internal/records/rejects.js'
 import {schemas} from 'mpx-mixpanel-core/internal/records/schemas.js'
+
+import type {Sink, SinkResult, WriteMode} from '../sinks/sink.js'
+
+import {databasePath} from '../duckdb/database-path.js'
+import {objectStorage} from '../object-storage/index.js'
+import {formatCount, type Progress} from '../output/progress.js'
 import {findSink} from '../sink-registry/registry.js'
 import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/options.js'
 import {runFetch} from './run.js'

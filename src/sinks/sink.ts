@@ -1,7 +1,8 @@
-import type {ObjectStorage} from '../object-storage/types.js'
 import type {RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
 import type {TableSchema} from 'mpx-mixpanel-core/internal/records/schemas.js'
 import type {RecordFormat, RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
+
+import type {ObjectStorage} from '../object-storage/types.js'
 
 /**
  * A batch of records on their way to a sink. `lines` holds each record as one line of JSON text

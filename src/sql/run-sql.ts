@@ -1,12 +1,12 @@
 import type {Writable} from 'node:stream'
 
 import {type DuckDBType, DuckDBTypeId} from '@duckdb/node-api'
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 
 import type {SqlFormat} from './formats.js'
 
 import {noteLockWait, openDatabase, READER_LOCK_WAIT_MS} from '../duckdb/database.js'
 import {sqlError} from '../duckdb/errors.js'
-import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {type ResultColumn, resultReporter} from './result-output.js'
 
 export interface RunSqlInput {

@@ -1,4 +1,5 @@
 import {type DateRange, splitRange} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
+
 import {addDays} from './days.js'
 
 /** What a table holds of one day, as the sync state records it. */

@@ -1,11 +1,12 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-
 import type {RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
+
+import {stringifyLossless} from 'mpx-mixpanel-core/internal/records/json.js'
+
 import type {DayState} from './plan.js'
 
 import {findTable, quoteIdentifier} from '../duckdb/database.js'
 import {FETCHES_TABLE} from '../duckdb/fetches.js'
-import {stringifyLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {eventDaySql, projectToday} from './days.js'
 
 /**

@@ -1,15 +1,20 @@
 import type {Config} from '@oclif/core'
-
 import type {ResolvedAccount} from 'mpx-mixpanel-core/internal/config/resolve.js'
+
+import {MpxError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {
+  checkEngage,
+  type EngageQuery,
+  MAX_ENGAGE_CONCURRENCY,
+} from 'mpx-mixpanel-core/internal/mixpanel/engage/query.js'
+import {RequestPacer, REQUESTS_PER_HOUR} from 'mpx-mixpanel-core/internal/mixpanel/scheduler.js'
+
 import type {Progress} from '../output/progress.js'
 import type {SinkResult} from '../sinks/sink.js'
 
 import {databasePath} from '../duckdb/database-path.js'
-import {MpxError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {profileBatches} from '../fetch/profiles.js'
 import {fetchToSink} from '../fetch/to-sink.js'
-import {checkEngage, type EngageQuery, MAX_ENGAGE_CONCURRENCY} from 'mpx-mixpanel-core/internal/mixpanel/engage/query.js'
-import {RequestPacer, REQUESTS_PER_HOUR} from 'mpx-mixpanel-core/internal/mixpanel/scheduler.js'
 import {findSink} from '../sink-registry/registry.js'
 import {checkTableName} from '../sinks/options.js'
 import {acquireSyncLock} from './lock.js'

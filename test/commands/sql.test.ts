@@ -1,8 +1,8 @@
 import {expect} from 'chai'
-import {join} from 'node:path'
-
 import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
+import {join} from 'node:path'
+
 import {runMpx} from '../support/cli.js'
 import {store, target} from '../support/duckdb.js'
 import {generateEvents} from '../support/generate.js'

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
+import {BadRecordError, type NormalizedEvent, type NormalizedProfile, type RejectedRecord} from 'mpx-mixpanel-core'
 
-import {BadRecordError, type NormalizedEvent, type NormalizedProfile, type RejectedRecord} from 'mpx-mixpanel-core/internal/index.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
 import {LIBRARY_ACCOUNT, libraryFor} from '../support/library.js'

@@ -1,10 +1,10 @@
 import type {AddressInfo} from 'node:net'
 
 import {expect} from 'chai'
+import {AuthError, Mixpanel, type NormalizedProfile, parseLossless, type RawProfile} from 'mpx-mixpanel-core'
 import {once} from 'node:events'
 import {createServer, type ServerResponse} from 'node:http'
 
-import {AuthError, Mixpanel, type NormalizedProfile, parseLossless, type RawProfile} from 'mpx-mixpanel-core/internal/index.js'
 import {type FakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateProfiles} from '../support/generate.js'
 import {useFakeMixpanel} from '../support/hooks.js'

@@ -1,8 +1,8 @@
 import {expect} from 'chai'
+import {Mixpanel, type NormalizedEvent, UsageError} from 'mpx-mixpanel-core'
+import {writeConfig} from 'mpx-mixpanel-core/internal/config/config-file.js'
 import {join} from 'node:path'
 
-import {writeConfig} from 'mpx-mixpanel-core/internal/config/config-file.js'
-import {Mixpanel, type NormalizedEvent, UsageError} from 'mpx-mixpanel-core/internal/index.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
 import {zoneDayStart} from '../support/legacy-time.js'

@@ -1,8 +1,8 @@
 import {expect} from 'chai'
+import {AuthError, Mixpanel, type NormalizedEvent, NotFoundError, type RawEvent} from 'mpx-mixpanel-core'
+import {writeConfig} from 'mpx-mixpanel-core/internal/config/config-file.js'
 import {join} from 'node:path'
 
-import {writeConfig} from 'mpx-mixpanel-core/internal/config/config-file.js'
-import {AuthError, Mixpanel, type NormalizedEvent, NotFoundError, type RawEvent} from 'mpx-mixpanel-core/internal/index.js'
 import {type FakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
 import {useFakeMixpanel} from '../support/hooks.js'

@@ -1,13 +1,13 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 
 import {expect} from 'chai'
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
+import {schemas} from 'mpx-mixpanel-core/internal/records/schemas.js'
 import {readFileSync} from 'node:fs'
 import {readdir} from 'node:fs/promises'
 import {setImmediate} from 'node:timers/promises'
 
 import {FIRST_FILE_BYTES, NdjsonLoader, QUEUED_FILES} from '../../src/duckdb/ndjson-loader.js'
-import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
-import {schemas} from 'mpx-mixpanel-core/internal/records/schemas.js'
 import {setEnvironment, temporaryDirectory} from '../support/temporary.js'
 
 /** One INSERT the loader ran: what its file held when it started, and how to end it. */

@@ -1,9 +1,9 @@
 import {expect} from 'chai'
+import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {installTarball, packageJson, repoRoot} from '../../scripts/pack.js'
-import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
 import {heavyModules, packedTarball, runCommand, runNode, scratchDirectory} from '../support/packaging/package.js'

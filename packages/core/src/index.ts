@@ -1,5 +1,5 @@
 /**
- * mpx as a library: stream Mixpanel events (and profiles) one record at a time.
+ * mpx-mixpanel-core: stream Mixpanel events (and profiles) one record at a time, without the CLI.
  *
  *   const mp = new Mixpanel({credentials: {username, secret, projectId}})
  *   for await (const event of mp.streamEvents({from: '2024-01-01', to: '2024-01-31'})) { ... }
@@ -23,13 +23,10 @@ export {AuthError, ExitCode, InterruptedError, MpxError, NotFoundError, RateLimi
 export type {Credentials} from './mixpanel/credentials.js'
 export type {Region} from './mixpanel/regions.js'
 export type {RetryOptions} from './mixpanel/retry.js'
-export type * from '../../../src/object-storage/types.js'
 export {parseLossless, stringifyLossless} from './records/json.js'
 export {BadRecordError, type RejectedRecord} from './records/rejects.js'
 export type {Column, TableSchema} from './records/schemas.js'
 export type * from './records/types.js'
-export type * from '../../../src/sinks/hooks.js'
-export type * from '../../../src/sinks/sink.js'
 
 /** Credentials as a library caller gives them. */
 export type CredentialsInput =

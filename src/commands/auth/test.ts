@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
+import {verifyCredentials} from 'mpx-mixpanel-core/internal/mixpanel/verify.js'
 
 import {BaseCommand} from '../../base-command.js'
-import {verifyCredentials} from 'mpx-mixpanel-core/internal/mixpanel/verify.js'
 
 export default class AuthTest extends BaseCommand<typeof AuthTest> {
   static description = `Check credentials with one cheap authenticated request to Mixpanel.

@@ -1,10 +1,5 @@
 import {Config} from '@oclif/core'
 import {expect} from 'chai'
-import {chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
-
 import {
   checkAccountEntry,
   type ConfigFile,
@@ -14,6 +9,11 @@ import {
   writeConfig,
 } from 'mpx-mixpanel-core/internal/config/config-file.js'
 import {MpxError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
 import {rejection} from '../../support/rejection.js'
 import {setEnvironment} from '../../support/temporary.js'
 

@@ -1,7 +1,6 @@
-import {expect} from 'chai'
-
 import type {ConfigFile} from 'mpx-mixpanel-core/internal/config/config-file.js'
 
+import {expect} from 'chai'
 import {resolveAccount} from 'mpx-mixpanel-core/internal/config/resolve.js'
 import {NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 

@@ -1,5 +1,4 @@
 import {expect} from 'chai'
-
 import {checkRange, daysIn, splitRange} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
 
 describe('date ranges', () => {

@@ -1,5 +1,4 @@
 import {expect} from 'chai'
-
 import {AuthError, ExitCode, MpxError, RateLimitError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {errorForFailure, errorForResponse} from 'mpx-mixpanel-core/internal/mixpanel/errors.js'
 import {RetryableError} from 'mpx-mixpanel-core/internal/mixpanel/retry.js'

@@ -1,5 +1,4 @@
 import {expect} from 'chai'
-
 import {inOrder, type InOrderItem} from 'mpx-mixpanel-core/internal/mixpanel/ordered-chunks.js'
 import {JsonLines} from 'mpx-mixpanel-core/internal/records/json-lines.js'
 

@@ -1,5 +1,4 @@
 import {expect} from 'chai'
-
 import {
   backoffDelay,
   parseRetryAfter,
@@ -7,6 +6,7 @@ import {
   type RetryOptions,
   waitBeforeRetry,
 } from 'mpx-mixpanel-core/internal/mixpanel/retry.js'
+
 import {rejection} from '../../support/rejection.js'
 
 const options: RetryOptions = {attempts: 6, maxDelayMs: 60_000, minDelayMs: 1000}

@@ -1,5 +1,4 @@
 import {expect} from 'chai'
-
 import {type Clock, pacerFor, RequestPacer} from 'mpx-mixpanel-core/internal/mixpanel/scheduler.js'
 
 /** Virtual time: sleeping moves the clock forward at once, so tests never wait. */

@@ -1,5 +1,4 @@
 import {expect} from 'chai'
-
 import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {clampToToday, dayBefore, now, projectToday} from 'mpx-mixpanel-core/internal/mixpanel/today.js'
 

@@ -1,10 +1,10 @@
-import {expect} from 'chai'
-
 import type {Credentials} from 'mpx-mixpanel-core/internal/mixpanel/credentials.js'
 
+import {expect} from 'chai'
 import {AuthError, MpxError, RateLimitError} from 'mpx-mixpanel-core/internal/errors.js'
 import {MixpanelClient} from 'mpx-mixpanel-core/internal/mixpanel/client.js'
 import {verifyCredentials} from 'mpx-mixpanel-core/internal/mixpanel/verify.js'
+
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'
 import {rejection} from '../../support/rejection.js'

@@ -1,8 +1,12 @@
 import {expect} from 'chai'
-
 import {normalizeEventBlock} from 'mpx-mixpanel-core/internal/records/event-block.js'
-import {normalizeEventLine, normalizeEventLines, slowNormalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
+import {
+  normalizeEventLine,
+  normalizeEventLines,
+  slowNormalizeEventLine,
+} from 'mpx-mixpanel-core/internal/records/events.js'
 import {JsonLines} from 'mpx-mixpanel-core/internal/records/json-lines.js'
+
 import {generateEvents, mulberry32} from '../../support/generate.js'
 
 /** The general path's result for each line, or its error message. */

@@ -1,5 +1,4 @@
 import {expect} from 'chai'
-
 import {
   checkEventSeconds,
   END_EVENT_SECONDS,

@@ -1,8 +1,12 @@
 import {expect} from 'chai'
-
 import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
 import {stringifyLossless} from 'mpx-mixpanel-core/internal/records/json.js'
-import {engageDateToIso, normalizeProfile, normalizeProfileLine, parseRawProfile} from 'mpx-mixpanel-core/internal/records/profiles.js'
+import {
+  engageDateToIso,
+  normalizeProfile,
+  normalizeProfileLine,
+  parseRawProfile,
+} from 'mpx-mixpanel-core/internal/records/profiles.js'
 
 const text =
   '{"$distinct_id":"u1","$properties":{"$email":"a@b.c","$last_seen":"2024-01-15T14:20:00","company_id":1234567890123456789,' +

@@ -1,8 +1,8 @@
 import {expect} from 'chai'
-
 import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {normalizeEventLine, slowNormalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {checkTimezone, dayIn, isUtc, WallClock} from 'mpx-mixpanel-core/internal/records/wall-clock.js'
+
 import {generateEvents} from '../../support/generate.js'
 import {legacyLine, wallClockSeconds} from '../../support/legacy-time.js'
 

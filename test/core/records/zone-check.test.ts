@@ -1,8 +1,8 @@
 import {expect} from 'chai'
-
 import {JsonLines} from 'mpx-mixpanel-core/internal/records/json-lines.js'
 import {WallClock} from 'mpx-mixpanel-core/internal/records/wall-clock.js'
 import {formatOffset, TimezoneCheck, type TimezoneMismatch} from 'mpx-mixpanel-core/internal/records/zone-check.js'
+
 import {generateEvents} from '../../support/generate.js'
 import {legacyLine} from '../../support/legacy-time.js'
 

@@ -1,10 +1,10 @@
 import {expect} from 'chai'
-import nock from 'nock'
-
 import {AuthError, MpxError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {type EngageQuery} from 'mpx-mixpanel-core/internal/mixpanel/engage/query.js'
 import {resultTexts} from 'mpx-mixpanel-core/internal/mixpanel/engage/results.js'
 import {profileLines} from 'mpx-mixpanel-core/internal/mixpanel/engage/source.js'
+import nock from 'nock'
+
 import {type FakeMixpanel, type RecordedRequest, startFakeMixpanel} from '../../../support/fake-mixpanel.js'
 import {generateProfiles} from '../../../support/generate.js'
 import {rejection} from '../../../support/rejection.js'

@@ -1,9 +1,9 @@
 import {expect} from 'chai'
-
 import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {estimateQueries} from 'mpx-mixpanel-core/internal/mixpanel/export/query.js'
 import {exportBlocks, exportLines} from 'mpx-mixpanel-core/internal/mixpanel/export/source.js'
 import {type Clock, RequestPacer} from 'mpx-mixpanel-core/internal/mixpanel/scheduler.js'
+
 import {type FakeMixpanel} from '../../../support/fake-mixpanel.js'
 import {generateEvents} from '../../../support/generate.js'
 import {useFakeMixpanel} from '../../../support/hooks.js'

@@ -1,13 +1,13 @@
 import type {AddressInfo} from 'node:net'
 
 import {expect} from 'chai'
-import {once} from 'node:events'
-import {createServer} from 'node:http'
-
 import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
 import {firstNonJsonLine, quoteStart} from 'mpx-mixpanel-core/internal/mixpanel/export/not-an-export.js'
 import {type ExportQuery} from 'mpx-mixpanel-core/internal/mixpanel/export/query.js'
 import {exportLines} from 'mpx-mixpanel-core/internal/mixpanel/export/source.js'
+import {once} from 'node:events'
+import {createServer} from 'node:http'
+
 import {runMpx, serviceAccountEnv} from '../../../support/cli.js'
 import {type FakeMixpanel, LOGIN_PAGE, startFakeMixpanel} from '../../../support/fake-mixpanel.js'
 import {generateEvents} from '../../../support/generate.js'

@@ -1,13 +1,13 @@
 import type {AddressInfo} from 'node:net'
 
 import {expect} from 'chai'
-import {once} from 'node:events'
-import {createServer} from 'node:http'
-
 import {AuthError, MpxError, RateLimitError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {MixpanelClient} from 'mpx-mixpanel-core/internal/mixpanel/client.js'
 import {type ExportQuery} from 'mpx-mixpanel-core/internal/mixpanel/export/query.js'
 import {exportLines} from 'mpx-mixpanel-core/internal/mixpanel/export/source.js'
+import {once} from 'node:events'
+import {createServer} from 'node:http'
+
 import {type FakeMixpanel} from '../../../support/fake-mixpanel.js'
 import {generateEvents} from '../../../support/generate.js'
 import {useFakeMixpanel} from '../../../support/hooks.js'
