@@ -5,9 +5,7 @@
  *   const mp = new Mixpanel({credentials: {username, secret, projectId}})
  *   for await (const event of mp.streamEvents({from: '2024-01-01', to: '2024-01-31'})) { ... }
  */
-// eslint-disable-next-line import/export -- a module of types only: the rule sees no named exports in it
 export type * from './object-storage/types.js'
-// eslint-disable-next-line import/export -- a module of types only: the rule sees no named exports in it
 export type * from './sinks/hooks.js'
 export type * from './sinks/sink.js'
 export * from 'mpx-mixpanel-core'
