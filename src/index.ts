@@ -30,6 +30,21 @@ export type {Column, TableSchema} from './records/schemas.js'
 export type * from './records/types.js'
 export type * from './sinks/hooks.js'
 export type * from './sinks/sink.js'
+export {
+  type FetchEventsOptions,
+  type FetchProfilesOptions,
+  type FetchResult,
+  type FetchTableOptions,
+  type Row,
+  type SqlOptions,
+  type StoreOptions,
+  type SyncEventsOptions,
+  type SyncEventsResult,
+  type SyncProfilesOptions,
+  Workspace,
+  type WorkspaceOptions,
+} from './library/workspace.js'
+export type {SyncPlan} from './sync/plan.js'
 
 /** Credentials as a library caller gives them. */
 export type CredentialsInput =

@@ -39,6 +39,8 @@ export interface FetchInput {
   readonly format: RecordFormat
   readonly insecure: boolean
   readonly mode: WriteMode
+  /** Told of each record quarantined (after the policy let it through). */
+  readonly onReject?: (reject: RejectedRecord) => void
   /** What the run says while it goes: the CLI's spinner, or the library's callbacks. */
   readonly progress: FetchReporter
   /** Retries of a failed request (the CLI's --retries). */
@@ -68,6 +70,18 @@ export interface FetchCommandInput extends FetchInput {
     signal: AbortSignal,
     onReject: (reject: RejectedRecord) => void,
   ) => AsyncIterable<JsonLines | readonly string[]>
+}
+
+/** What the source calls with a bad record: the policy's queue, then the caller's observer. */
+export function quarantine(
+  rejects: RejectQueue,
+  onReject: ((reject: RejectedRecord) => void) | undefined,
+): (reject: RejectedRecord) => void {
+  if (!onReject) return rejects.add
+  return (reject) => {
+    rejects.add(reject)
+    onReject(reject)
+  }
 }
 
 /** The client of a fetch's account, with its retries, and its retries reported as warnings. */
@@ -130,7 +144,7 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
       onProgress: (count) => progress.update(count),
       rejects,
       sink,
-      source: input.source(client, controller.signal, rejects.add),
+      source: input.source(client, controller.signal, quarantine(rejects, input.onReject)),
       target: {
         dateRange: input.dateRange,
         dedupe: input.dedupe,

@@ -7,7 +7,7 @@ import {eventBlocks} from '../fetch/events.js'
 import {runFetch} from '../fetch/run.js'
 import {timezoneHint} from '../fetch/timezone-hint.js'
 import {followSignal} from '../fetch/stop-signals.js'
-import {fetchClient, sinkOptions} from '../fetch/to-sink.js'
+import {fetchClient, quarantine, sinkOptions} from '../fetch/to-sink.js'
 import {checkRange, type DateRange, daysIn} from '../mixpanel/dates.js'
 import {checkConcurrency, checkExport} from '../mixpanel/export/query.js'
 import {type Clock, RequestPacer, REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
@@ -293,7 +293,7 @@ async function runChunks(
               {
                 format: 'normalized',
                 onNote: (message) => progress.warn(message),
-                onReject: rejects.add,
+                onReject: quarantine(rejects, input.onReject),
                 onTimezoneMismatch: (mismatch) => progress.warn(`${mismatch.message}: ${timezoneHint(mismatch)}`),
                 pacer,
                 signal: controller.signal,
