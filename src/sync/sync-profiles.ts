@@ -84,7 +84,7 @@ export async function syncProfiles(input: SyncProfilesInput): Promise<SinkResult
     let query: EngageQuery = {}
     if (input.changedOnly) {
       if (!state.lastSyncAt) {
-        throw new UsageError(`Table "${table}" has had no complete profile sync yet: ${words.fullRefresh}`)
+        throw new UsageError(`Table "${table}" has had no complete ${words.profileSync} yet: ${words.fullRefresh}`)
       }
 
       const since = new Date(Date.parse(state.lastSyncAt) - input.lookbackDays * 86_400_000)

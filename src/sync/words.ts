@@ -12,6 +12,8 @@ export interface SyncWords {
   readonly fromExample: string
   readonly fullRefresh: string
   readonly lookbackDays: string
+  /** What a profile sync is called. */
+  readonly profileSync: string
   /** What to use instead of a sink that cannot be synced. */
   readonly syncableSink: string
   readonly to: string
@@ -24,6 +26,7 @@ export const LIBRARY_WORDS: SyncWords = {
   fromExample: "from: '2024-01-01'",
   fullRefresh: 'run one without `changedOnly` first',
   lookbackDays: '`lookbackDays`',
+  profileSync: 'profile sync',
   syncableSink: 'use the duckdb sink (or a sink plugin that supports sync)',
   to: '`to`',
 }
@@ -35,6 +38,7 @@ export const CLI_WORDS: SyncWords = {
   fromExample: '--from 2024-01-01',
   fullRefresh: 'run one without --changed-only first',
   lookbackDays: '--lookback-days',
+  profileSync: 'sync:profiles',
   syncableSink: 'use --sink duckdb (or a sink plugin that supports sync)',
   to: '--to',
 }
