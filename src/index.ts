@@ -20,16 +20,6 @@ import {clampToToday} from './mixpanel/today.js'
 import {checkTimezone} from './records/wall-clock.js'
 
 export {AuthError, ExitCode, InterruptedError, MpxError, NotFoundError, RateLimitError, UsageError} from './errors.js'
-export type {Credentials} from './mixpanel/credentials.js'
-export type {Region} from './mixpanel/regions.js'
-export type {RetryOptions} from './mixpanel/retry.js'
-export type * from './object-storage/types.js'
-export {parseLossless, stringifyLossless} from './records/json.js'
-export {BadRecordError, type RejectedRecord} from './records/rejects.js'
-export type {Column, TableSchema} from './records/schemas.js'
-export type * from './records/types.js'
-export type * from './sinks/hooks.js'
-export type * from './sinks/sink.js'
 export {
   type FetchEventsOptions,
   type FetchProfilesOptions,
@@ -44,6 +34,16 @@ export {
   Workspace,
   type WorkspaceOptions,
 } from './library/workspace.js'
+export type {Credentials} from './mixpanel/credentials.js'
+export type {Region} from './mixpanel/regions.js'
+export type {RetryOptions} from './mixpanel/retry.js'
+export type * from './object-storage/types.js'
+export {parseLossless, stringifyLossless} from './records/json.js'
+export {BadRecordError, type RejectedRecord} from './records/rejects.js'
+export type {Column, TableSchema} from './records/schemas.js'
+export type * from './records/types.js'
+export type * from './sinks/hooks.js'
+export type * from './sinks/sink.js'
 export type {SyncPlan} from './sync/plan.js'
 
 /** Credentials as a library caller gives them. */

@@ -84,5 +84,6 @@ function propertyNames(names: readonly string[] | undefined): string[] | undefin
   if (named.length === 0) {
     throw new UsageError('The output properties name no property: give at least one property name, e.g. $email')
   }
+
   return named
 }

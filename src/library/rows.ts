@@ -11,6 +11,7 @@ export type Row = Record<string, unknown>
 function jsValue(value: DuckDBValue, type: DuckDBType): unknown {
   if (value === null) return null
   if (type.alias === 'JSON' && typeof value === 'string') return parseLossless(value)
+  // eslint-disable-next-line new-cap -- DuckDB names its converter functions like classes
   return JSDuckDBValueConverter(value, type, JSDuckDBValueConverter)
 }
 

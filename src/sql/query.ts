@@ -1,7 +1,7 @@
 import {type DuckDBType, type DuckDBValue} from '@duckdb/node-api'
 
 import {openDatabase, READER_LOCK_WAIT_MS} from '../duckdb/database.js'
-import {type SqlErrorWords, sqlError} from '../duckdb/errors.js'
+import {sqlError, type SqlErrorWords} from '../duckdb/errors.js'
 import {UsageError} from '../errors.js'
 
 export interface QueryInput {

@@ -5,8 +5,8 @@ import type {DaysTarget, Sink, SinkContext, SinkWriter} from '../sinks/sink.js'
 import {InterruptedError, MpxError, UsageError} from '../errors.js'
 import {eventBlocks} from '../fetch/events.js'
 import {runFetch} from '../fetch/run.js'
-import {timezoneHint} from '../fetch/timezone-hint.js'
 import {followSignal} from '../fetch/stop-signals.js'
+import {timezoneHint} from '../fetch/timezone-hint.js'
 import {fetchClient, quarantine, sinkOptions} from '../fetch/to-sink.js'
 import {checkRange, type DateRange, daysIn} from '../mixpanel/dates.js'
 import {checkConcurrency, checkExport} from '../mixpanel/export/query.js'
@@ -21,7 +21,7 @@ import {addDays, checkDay, projectToday} from './days.js'
 import {acquireSyncLock} from './lock.js'
 import {dayRanges, formatRanges, planSync, type SyncPlan} from './plan.js'
 import {normalizeFilters, sameFilters, type TableFilters} from './state.js'
-import {LIBRARY_WORDS, type SyncWords} from './words.js'
+import {checkLookbackDays, LIBRARY_WORDS, type SyncWords} from './words.js'
 
 /** Airbyte's attribution window: mobile SDKs send events days late. */
 export const DEFAULT_LOOKBACK_DAYS = 5
@@ -90,6 +90,18 @@ function serial(): <T>(task: () => Promise<T>) => Promise<T> {
   }
 }
 
+/** The sink's record of the days it holds: what a sync needs of a sink. */
+function syncableDays(sink: Sink, words: SyncWords): NonNullable<Sink['days']> {
+  if (!sink.days) {
+    throw new UsageError(
+      `Sink "${sink.name}" keeps no record of what it holds, so it cannot be synced: ${words.syncableSink}`,
+    )
+  }
+
+  if (!sink.formats.includes('normalized')) throw new UsageError(`Sink "${sink.name}" does not take normalized records`)
+  return sink.days
+}
+
 /**
  * `mpx sync:events`: brings a table up to date day by day. Plans the days to fetch from the
  * sink's record of the table, then fetches chunk after chunk (up to `concurrency` at once), each
@@ -99,18 +111,9 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
   const {progress} = input
   const words = input.words ?? LIBRARY_WORDS
   const sink = await findSink(input.sinkName, input.config, (message) => progress.warn(message))
-  const {days} = sink
-  if (!days) {
-    throw new UsageError(
-      `Sink "${sink.name}" keeps no record of what it holds, so it cannot be synced: ${words.syncableSink}`,
-    )
-  }
-
-  if (!sink.formats.includes('normalized')) throw new UsageError(`Sink "${sink.name}" does not take normalized records`)
+  const days = syncableDays(sink, words)
   const concurrency = checkConcurrency(input.concurrency ?? 1)
-  if (!Number.isInteger(input.lookbackDays) || input.lookbackDays < 0) {
-    throw new UsageError(`${words.lookbackDays} must be a whole number >= 0`)
-  }
+  checkLookbackDays(input.lookbackDays, words)
 
   const table = checkTableName(input.table)
   // Before anything else: a client that may not be made (plain http to another host) refuses here.

@@ -10,7 +10,7 @@ import {RequestPacer, REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
 import {findSink} from '../sink-registry/registry.js'
 import {checkTableName} from '../sinks/options.js'
 import {acquireSyncLock} from './lock.js'
-import {LIBRARY_WORDS, type SyncWords} from './words.js'
+import {checkLookbackDays, LIBRARY_WORDS, type SyncWords} from './words.js'
 
 /** The default look-back of --changed-only: a day before the last sync. */
 export const DEFAULT_PROFILE_LOOKBACK_DAYS = 1
@@ -59,9 +59,7 @@ export async function syncProfiles(input: SyncProfilesInput): Promise<SinkResult
     throw new UsageError(words.duckdbOnly(input.sinkName))
   }
 
-  if (!Number.isInteger(input.lookbackDays) || input.lookbackDays < 0) {
-    throw new UsageError(`${words.lookbackDays} must be a whole number >= 0`)
-  }
+  checkLookbackDays(input.lookbackDays, words)
 
   const table = checkTableName(input.table)
   const given = input.sinkOptions

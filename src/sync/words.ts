@@ -1,3 +1,5 @@
+import {UsageError} from '../errors.js'
+
 /**
  * How a sync's errors and notes name what the caller can change: the library's option names by
  * default, the CLI's flags and commands from the CLI. Library errors never name a CLI flag.
@@ -41,4 +43,10 @@ export const CLI_WORDS: SyncWords = {
   profileSync: 'sync:profiles',
   syncableSink: 'use --sink duckdb (or a sink plugin that supports sync)',
   to: '--to',
+}
+
+/** A look-back in days: a whole number, 0 or more. */
+export function checkLookbackDays(days: number, words: SyncWords): number {
+  if (!Number.isInteger(days) || days < 0) throw new UsageError(`${words.lookbackDays} must be a whole number >= 0`)
+  return days
 }

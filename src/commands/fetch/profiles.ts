@@ -62,7 +62,6 @@ Pages are read with one engage session: once the first page has said how many th
     const result = await reportFetch('profiles', input.progress, (signal) =>
       fetchProfiles({
         ...input,
-        signal,
         query: {
           asOfTimestamp: flags['as-of-timestamp'],
           cohortId: flags.cohort,
@@ -73,6 +72,7 @@ Pages are read with one engage session: once the first page has said how many th
           outputProperties: flags['output-properties'],
           where: flags.where,
         },
+        signal,
       }),
     )
     // Committed, with records quarantined: a distinct exit status, so that cron notices.
