@@ -12,6 +12,7 @@ import {queryLines} from '../support/duckdb.js'
 import {E2E_ACCOUNT, e2eEnv} from '../support/e2e.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
+import {oclifHome, writeSinkPlugin} from '../support/plugins.js'
 import {setEnvironment, temporaryDirectory} from '../support/temporary.js'
 
 const TODAY = '2024-01-12'
@@ -159,5 +160,29 @@ describe('Workspace and the CLI store the same tables', function () {
     const result = await workspace(byLibrary).syncProfiles()
     expect(result.rows).to.equal(250)
     expect(await rows(byLibrary, 'profiles', 'distinct_id')).to.deep.equal(await rows(byCli, 'profiles', 'distinct_id'))
+  })
+
+  it('finds a plugin sink by name, as the CLI does (the plugins linked with mpx plugins:link)', async () => {
+    const home = await oclifHome()
+    const plugin = await writeSinkPlugin(join(home.path, 'plugin'), 'mpx-sink-counting', ['counting'])
+    const linked = await runMpx(['plugins:link', plugin], {env: home.env})
+    expect(linked.code, linked.stderr).to.equal(0)
+    const restoreHome = setEnvironment(home.env)
+    try {
+      const ws = new Workspace({
+        apiUrl: fake.url,
+        credentials: {projectId: 4242, ...E2E_ACCOUNT},
+        retry: {minDelayMs: 1},
+      })
+      const result = await ws.fetchEvents({from: '2024-01-01', sink: 'counting', table: 'counted', to: '2024-01-02'})
+      expect(result).to.deep.include({rows: 0, table: 'counted'})
+      const unknown = await ws
+        .fetchEvents({from: '2024-01-01', sink: 'nope', to: '2024-01-02'})
+        .catch((error: unknown) => error)
+      expect((unknown as Error).message).to.match(/^No sink named "nope": available sinks are jsonl, duckdb, counting/)
+    } finally {
+      restoreHome()
+      await home.remove()
+    }
   })
 })
