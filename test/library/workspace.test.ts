@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type * as Library from '../../src/index.js'
@@ -197,6 +198,61 @@ describe('Workspace', function () {
       expect(first).to.deep.equal([0n, 1n, 2n])
       // The loop closed the database: it can be opened to write again.
       await ws.sql('CREATE TABLE after_loop (x INTEGER)', {write: true})
+    })
+  })
+
+  describe('credentials, as the CLI and the streams resolve them', () => {
+    it('a saved account by name, else the environment, else the default account; its project names the database', async () => {
+      const config = join(directory.path, 'config.json')
+      const saved = (projectId: string) => ({
+        projectId,
+        secret: ACCOUNT.secret,
+        type: 'service-account',
+        username: ACCOUNT.username,
+      })
+      await writeFile(
+        config,
+        JSON.stringify({accounts: {prod: saved('11'), staging: saved('22')}, defaultAccount: 'staging'}),
+        {mode: 0o600},
+      )
+      const put = setEnvironment({
+        MP_API_SECRET: undefined,
+        MP_PROJECT_ID: undefined,
+        MP_SECRET: undefined,
+        MP_USERNAME: undefined,
+        MPX_CONFIG: config,
+        MPX_DB: undefined,
+      })
+      try {
+        const at = (options: ConstructorParameters<typeof Workspace>[0]) =>
+          new Workspace({dataDir: directory.path, ...options}).databasePath()
+        expect(await at({account: 'prod'})).to.equal(join(directory.path, '11.duckdb'))
+        expect(await at({})).to.equal(join(directory.path, '22.duckdb'))
+        const environment = setEnvironment({MP_PROJECT_ID: '33', MP_SECRET: 's', MP_USERNAME: 'u'})
+        try {
+          expect(await at({})).to.equal(join(directory.path, '33.duckdb'))
+        } finally {
+          environment()
+        }
+
+        const missing = await at({account: 'nobody'}).catch((error: unknown) => error)
+        expect(missing).to.be.instanceOf(NotFoundError)
+        // The credentials given win over every other source, and the account stored into works as the CLI's.
+        const db = await at({credentials: {projectId: 7, ...ACCOUNT}})
+        expect(db).to.equal(join(directory.path, '7.duckdb'))
+        const result = await new Workspace({
+          account: 'prod',
+          apiUrl: fake.url,
+          dataDir: directory.path,
+          onWarning() {},
+        }).fetchEvents({
+          from: '2024-01-01',
+          to: '2024-01-01',
+        })
+        expect(result.location).to.include(join(directory.path, '11.duckdb'))
+      } finally {
+        put()
+      }
     })
   })
 })
