@@ -20,6 +20,20 @@ import {clampToToday} from './mixpanel/today.js'
 import {checkTimezone} from './records/wall-clock.js'
 
 export {AuthError, ExitCode, InterruptedError, MpxError, NotFoundError, RateLimitError, UsageError} from './errors.js'
+export {
+  type FetchEventsOptions,
+  type FetchProfilesOptions,
+  type FetchResult,
+  type FetchTableOptions,
+  type Row,
+  type SqlOptions,
+  type StoreOptions,
+  type SyncEventsOptions,
+  type SyncEventsResult,
+  type SyncProfilesOptions,
+  Workspace,
+  type WorkspaceOptions,
+} from './library/workspace.js'
 export type {Credentials} from './mixpanel/credentials.js'
 export type {Region} from './mixpanel/regions.js'
 export type {RetryOptions} from './mixpanel/retry.js'
@@ -30,6 +44,7 @@ export type {Column, TableSchema} from './records/schemas.js'
 export type * from './records/types.js'
 export type * from './sinks/hooks.js'
 export type * from './sinks/sink.js'
+export type {SyncPlan} from './sync/plan.js'
 
 /** Credentials as a library caller gives them. */
 export type CredentialsInput =
