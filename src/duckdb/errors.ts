@@ -9,7 +9,15 @@ import {OutputClosedError} from '../output/line-writer.js'
  * does not parse or bind is kept, blank lines left out: its first line says what is wrong, and the
  * caret under the offending spot of the query (the lines after) is the most useful part.
  */
-export function sqlError(error: unknown, writable: boolean): Error {
+/** How a statement refused by a read-only database is explained: who opened it so, and how to change it. */
+export interface SqlErrorWords {
+  readonly opener: string
+  readonly remedy: string
+}
+
+const CLI_SQL_WORDS: SqlErrorWords = {opener: 'mpx sql', remedy: 'pass --write to change it'}
+
+export function sqlError(error: unknown, writable: boolean, words: SqlErrorWords = CLI_SQL_WORDS): Error {
   if (error instanceof MpxError || !(error instanceof Error))
     return error instanceof Error ? error : new MpxError(String(error))
   if (error instanceof OutputClosedError) return error
@@ -19,7 +27,7 @@ export function sqlError(error: unknown, writable: boolean): Error {
     // was refused; mpx's own words say why and what to do, on one line.
     const statement = /statement of type "(\w+)"/i.exec(message)?.[1]
     return new UsageError(
-      `mpx sql opens the database read-only${statement ? `, so ${statement} was refused` : ''}: pass --write to change it`,
+      `${words.opener} opens the database read-only${statement ? `, so ${statement} was refused` : ''}: ${words.remedy}`,
       {cause: error},
     )
   }

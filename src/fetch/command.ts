@@ -18,7 +18,11 @@ export abstract class FetchCommand<T extends typeof Command> extends BaseCommand
    * Checks the output flags, starts the progress display, then resolves the account (with the
    * project's timezone, where the command takes one): the input shared by every fetch.
    */
-  protected async fetchInput(kind: RecordKind, table: string | undefined, timezone?: string): Promise<FetchInput> {
+  protected async fetchInput(
+    kind: RecordKind,
+    table: string | undefined,
+    timezone?: string,
+  ): Promise<FetchInput & {progress: Progress}> {
     const flags = this.flags as unknown as FetchFlagValues
     checkOutputFlags(flags)
     const progress = await Progress.start({noun: kind, quiet: flags.quiet})
@@ -27,6 +31,7 @@ export abstract class FetchCommand<T extends typeof Command> extends BaseCommand
       account: await this.resolveAccount(timezone),
       badRecords: flags['bad-records'],
       config: this.config,
+      dataDir: this.config.dataDir,
       db: flags.db,
       format: flags.raw ? 'raw' : 'normalized',
       insecure: flags.insecure,

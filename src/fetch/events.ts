@@ -34,6 +34,8 @@ export interface FetchEventsInput extends FetchInput {
   readonly events?: readonly string[]
   readonly from: string
   readonly limit?: number
+  /** Told the days fetched, once `to` is brought back to the project's today. */
+  readonly onRange?: (range: {from: string; to: string}) => void
   readonly to: string
   readonly where?: string
 }
@@ -45,6 +47,7 @@ export async function fetchEvents(input: FetchEventsInput): Promise<SinkResult> 
   // TO after the project's today: Mixpanel would refuse it.
   const {note, range} = clampToToday({from: input.from, to: input.to}, timezone)
   if (note) input.progress.warn(note)
+  input.onRange?.(range)
   const query: ExportQuery = {
     events: input.events,
     from: range.from,

@@ -83,7 +83,13 @@ export function sinkChoice(flags: SinkFlags): {sinkName: string; sinkOptions: st
  * Flags that would be accepted together and one of them silently ignored: a usage error naming the
  * conflict instead.
  */
-export function checkOutputFlags(flags: Partial<WriteModeFlags> & SinkFlags & {db?: string}): void {
+export function checkOutputFlags(flags: Partial<WriteModeFlags> & SinkFlags & {db?: string; raw?: boolean}): void {
+  if (flags.raw && sinkChoice(flags).sinkName === 'duckdb') {
+    throw new UsageError(
+      'Raw records are for pipes: use --raw with --stdout, or drop --raw to store normalized records',
+    )
+  }
+
   if (flags.stdout) {
     if (flags.append) throw new UsageError('--append cannot be used with --stdout: stdout has no table to add to')
     if (flags.replace) throw new UsageError('--replace cannot be used with --stdout: stdout has no table to replace')

@@ -79,10 +79,13 @@ export async function* profileBatches(
   }
 }
 
-/** --output-properties, split at its commas by oclif: empty names are skipped, but not all of them. */
+/** The output properties (--output-properties, split at its commas by oclif): empty names are skipped, but not all of them. */
 function propertyNames(names: readonly string[] | undefined): string[] | undefined {
   if (names === undefined) return undefined
   const named = names.filter((name) => name.length > 0)
-  if (named.length === 0) throw new UsageError('--output-properties needs at least one property name, e.g. $email,plan')
+  if (named.length === 0) {
+    throw new UsageError('The output properties name no property: give at least one property name, e.g. $email')
+  }
+
   return named
 }

@@ -1,9 +1,10 @@
 import type {Config} from '@oclif/core'
 import type {ResolvedAccount} from 'mpx-mixpanel-core/internal/config/resolve.js'
+import type {RetryOptions} from 'mpx-mixpanel-core/internal/mixpanel/retry.js'
 import type {BadRecordsPolicy, RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
 import type {RecordFormat, RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 
-import {ExitCode, InterruptedError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {type MixpanelClient} from 'mpx-mixpanel-core/internal/mixpanel/client.js'
 import {createClient} from 'mpx-mixpanel-core/internal/mixpanel/create-client.js'
 import {type JsonLines} from 'mpx-mixpanel-core/internal/records/json-lines.js'
@@ -11,29 +12,47 @@ import {RejectQueue} from 'mpx-mixpanel-core/internal/records/rejects.js'
 import {schemas} from 'mpx-mixpanel-core/internal/records/schemas.js'
 
 import type {Sink, SinkResult, WriteMode} from '../sinks/sink.js'
+import type {FetchReporter} from './reporter.js'
 
 import {databasePath} from '../duckdb/database-path.js'
 import {objectStorage} from '../object-storage/index.js'
-import {formatCount, type Progress} from '../output/progress.js'
 import {findSink} from '../sink-registry/registry.js'
 import {checkTableName, parseSinkOptions, validateSinkOptions} from '../sinks/options.js'
 import {runFetch} from './run.js'
+import {followSignal} from './stop-signals.js'
 
-/** What every CLI fetch takes from its command, whichever Mixpanel API it reads. */
+/**
+ * What every fetch takes, whichever Mixpanel API it reads: the CLI's commands and the library's
+ * Workspace build it, each from its own inputs.
+ */
 export interface FetchInput {
   readonly account: ResolvedAccount
-  /** --bad-records: quarantine records mpx cannot store (default), fail at the first, or past a number. */
+  /** Another origin than Mixpanel's (else MPX_API_URL). */
+  readonly apiUrl?: string
+  /** Quarantine records mpx cannot store (default), fail at the first, or past a number. */
   readonly badRecords?: BadRecordsPolicy
-  readonly config: Config
-  /** --db: the DuckDB file (the built-in sink only). */
+  /** mpx's oclif config: the plugins that may bring sinks (none without it: the built-ins only). */
+  readonly config?: Config
+  /** mpx's data directory: the default database's, and rejects of sinks that keep none. */
+  readonly dataDir: string
+  /** The DuckDB file (the built-in sink only); default MPX_DB, else <data dir>/<project id>.duckdb. */
   readonly db?: string
   readonly format: RecordFormat
   readonly insecure: boolean
   readonly mode: WriteMode
-  readonly progress: Progress
+  /** Told of each record quarantined (after the policy let it through). */
+  readonly onReject?: (reject: RejectedRecord) => void
+  /** What the run says while it goes: the CLI's spinner, or the library's callbacks. */
+  readonly progress: FetchReporter
+  /** Retries of a failed request (the CLI's --retries). */
   readonly retries?: number
+  /** The client's retry settings (the library's); `retries` wins for the number of attempts. */
+  readonly retry?: Partial<RetryOptions>
+  /** Stops the fetch: the sink rolls back, and an InterruptedError is thrown. */
+  readonly signal?: AbortSignal
   readonly sinkName: string
-  readonly sinkOptions: readonly string[]
+  /** `key=value` strings (the CLI's), or an object (the library's), checked against the sink's schema. */
+  readonly sinkOptions: Readonly<Record<string, unknown>> | readonly string[]
   readonly table: string
 }
 
@@ -54,70 +73,67 @@ export interface FetchCommandInput extends FetchInput {
   ) => AsyncIterable<JsonLines | readonly string[]>
 }
 
-/** The client of a command's account, with its retries and warnings as the CLI sets them. */
-export function cliClient(
-  input: Pick<FetchCommandInput, 'account' | 'insecure' | 'progress' | 'retries'>,
+/** What the source calls with a bad record: the policy's queue, then the caller's observer. */
+export function quarantine(
+  rejects: RejectQueue,
+  onReject: ((reject: RejectedRecord) => void) | undefined,
+): (reject: RejectedRecord) => void {
+  if (!onReject) return rejects.add
+  return (reject) => {
+    rejects.add(reject)
+    onReject(reject)
+  }
+}
+
+/** The client of a fetch's account, with its retries, and its retries reported as warnings. */
+export function fetchClient(
+  input: Pick<FetchCommandInput, 'account' | 'apiUrl' | 'insecure' | 'progress' | 'retries' | 'retry'>,
 ): MixpanelClient {
   return createClient({
+    apiUrl: input.apiUrl,
     credentials: input.account.credentials,
     insecure: input.insecure,
     onRetry: (message) => input.progress.warn(message),
     region: input.account.region,
-    retry: input.retries === undefined ? {} : {attempts: input.retries + 1},
+    retry: {...input.retry, ...(input.retries === undefined ? {} : {attempts: input.retries + 1})},
   })
 }
 
-/** --sink-option values, checked against the sink's schema; the DuckDB sink's path from --db and the account. */
+/** The sink's options, checked against its schema; the DuckDB sink's path from `db` and the account. */
 export function sinkOptions(
   sink: Sink,
-  input: Pick<FetchCommandInput, 'account' | 'config' | 'db' | 'sinkOptions'>,
+  input: Pick<FetchCommandInput, 'account' | 'dataDir' | 'db' | 'sinkOptions'>,
 ): Record<string, unknown> {
-  const rawOptions = parseSinkOptions(input.sinkOptions)
+  const given = input.sinkOptions
+  const rawOptions = Array.isArray(given) ? parseSinkOptions(given as readonly string[]) : {...given}
   if (sink.name === 'duckdb' && rawOptions.path === undefined) {
-    rawOptions.path = databasePath(input.config.dataDir, input.account.credentials.projectId, input.db)
+    rawOptions.path = databasePath(input.dataDir, input.account.credentials.projectId, input.db)
   }
 
-  return validateSinkOptions(sink, rawOptions)
+  return validateSinkOptions(sink, rawOptions, Array.isArray(given) ? undefined : 'sink option')
 }
 
 /**
- * A fetch as the CLI runs it: checks everything it can before the first request, then runs the
- * source into the sink with progress, Ctrl-C handling and a summary line.
+ * A fetch: checks everything it can before the first request, then runs the source into the sink,
+ * reporting as it goes. Stopped by `signal`, the sink rolls back and an InterruptedError is thrown.
+ * No terminal, no process signals: the CLI adds those (fetch/cli-run.ts), the library its callbacks.
  */
 export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult> {
   const sink = await findSink(input.sinkName, input.config, (message) => input.progress.warn(message))
   if (!sink.formats.includes(input.format)) {
-    throw new UsageError(
-      input.sinkName === 'duckdb'
-        ? 'Raw records are for pipes: use --raw with --stdout, or drop --raw to store normalized records'
-        : `Sink "${sink.name}" does not take ${input.format} records`,
-    )
+    throw new UsageError(`Sink "${sink.name}" does not take ${input.format} records`)
   }
 
   const options = sinkOptions(sink, input)
   const table = checkTableName(input.table)
   const {progress} = input
-
-  const controller = new AbortController()
-  let interrupts = 0
-  // Ctrl-C, a service manager's or `timeout`'s SIGTERM and a closed terminal's SIGHUP all end the
-  // fetch the same way: the sink rolls back and removes its temporary files.
-  const onSignal = (signal: NodeJS.Signals) => {
-    const {exitCode, message} = STOP_SIGNALS[signal as keyof typeof STOP_SIGNALS]
-    interrupts++
-    // A second signal does not wait for the clean-up.
-    // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit
-    if (interrupts > 1) process.exit(exitCode)
-    controller.abort(new InterruptedError(message, {exitCode}))
-  }
-
-  for (const signal of Object.keys(STOP_SIGNALS)) process.on(signal, onSignal)
+  const {controller, dispose} = followSignal(input.signal)
   try {
-    const client = cliClient(input)
+    const client = fetchClient(input)
     const rejects = new RejectQueue(input.badRecords ?? 'quarantine')
-    const result = await runFetch({
+    return await runFetch({
       context: {
-        dataDir: input.config.dataDir,
+        dataDir: input.dataDir,
         objectStorage: objectStorage(),
         signal: controller.signal,
         warn: (message) => progress.warn(message),
@@ -129,7 +145,7 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
       onProgress: (count) => progress.update(count),
       rejects,
       sink,
-      source: input.source(client, controller.signal, rejects.add),
+      source: input.source(client, controller.signal, quarantine(rejects, input.onReject)),
       target: {
         dateRange: input.dateRange,
         dedupe: input.dedupe,
@@ -145,35 +161,10 @@ export async function fetchToSink(input: FetchCommandInput): Promise<SinkResult>
           : {}),
       },
     })
-    const seconds = progress.elapsedSeconds.toFixed(1)
-    const where = result.location ? ` to ${result.location}` : ''
-    const {rejected} = result
-    const noun = result.written === 1 ? input.kind.replace(/s$/, '') : input.kind
-    const quarantined = rejected ? ` (${formatCount(rejected.count)} quarantined: see ${rejected.location})` : ''
-    progress.done(`Fetched ${formatCount(result.written)} ${noun}${where} in ${seconds}s${quarantined}`)
-    // Even with --quiet: the fetch exits 6 for it, and a script must be able to tell why.
-    if (rejected) {
-      progress.alert(
-        `${formatCount(rejected.count)} ${input.kind} could not be stored and were quarantined: see ${rejected.location}`,
-      )
-    }
-
-    return result
   } catch (error) {
-    progress.fail()
-    if (controller.signal.aborted) {
-      throw controller.signal.reason instanceof InterruptedError ? controller.signal.reason : new InterruptedError()
-    }
-
+    if (controller.signal.aborted) throw controller.signal.reason
     throw error
   } finally {
-    for (const signal of Object.keys(STOP_SIGNALS)) process.off(signal, onSignal)
+    dispose()
   }
 }
-
-/** The signals that stop a fetch cleanly, with the exit code (128 + the signal's number) and message of each. */
-const STOP_SIGNALS = {
-  SIGHUP: {exitCode: ExitCode.HungUp, message: 'Interrupted by SIGHUP (the terminal closed)'},
-  SIGINT: {exitCode: ExitCode.Interrupted, message: 'Interrupted'},
-  SIGTERM: {exitCode: ExitCode.Terminated, message: 'Interrupted by SIGTERM'},
-} as const

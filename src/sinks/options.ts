@@ -17,7 +17,12 @@ export function parseSinkOptions(pairs: readonly string[]): Record<string, unkno
 }
 
 /** Checks (and coerces) a sink's options against its schema before any request is made. */
-export function validateSinkOptions(sink: Sink, options: Record<string, unknown>): Record<string, unknown> {
+export function validateSinkOptions(
+  sink: Sink,
+  options: Record<string, unknown>,
+  /** How the message names an option: the CLI's flag, or the library's `sink option`. */
+  label = '--sink-option',
+): Record<string, unknown> {
   const copy = structuredClone(options)
   const validate = new Ajv({allErrors: false, coerceTypes: true, useDefaults: true}).compile(sink.optionsSchema)
   if (!validate(copy)) {
@@ -26,7 +31,7 @@ export function validateSinkOptions(sink: Sink, options: Record<string, unknown>
     const field = error?.instancePath ? error.instancePath.slice(1) : String(named)
     const what =
       error?.keyword === 'additionalProperties' ? 'is not an option of this sink' : error && schemaMessage(error)
-    throw new UsageError(`--sink-option ${field || '(options)'} ${what ?? 'is invalid'} (sink "${sink.name}")`)
+    throw new UsageError(`${label} ${field || '(options)'} ${what ?? 'is invalid'} (sink "${sink.name}")`)
   }
 
   return copy

@@ -1,12 +1,12 @@
 import type {Writable} from 'node:stream'
 
 import {type DuckDBType, DuckDBTypeId} from '@duckdb/node-api'
-import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 
 import type {SqlFormat} from './formats.js'
 
-import {noteLockWait, openDatabase, READER_LOCK_WAIT_MS} from '../duckdb/database.js'
+import {noteLockWait} from '../duckdb/database.js'
 import {sqlError} from '../duckdb/errors.js'
+import {queryChunks} from './query.js'
 import {type ResultColumn, resultReporter} from './result-output.js'
 
 export interface RunSqlInput {
@@ -41,38 +41,26 @@ function resultColumn(name: string, type: DuckDBType): ResultColumn {
 
 /** `mpx sql`: runs SQL (one or more statements) and prints the last one's result as it streams in. */
 export async function runSql(input: RunSqlInput): Promise<{rows: number}> {
-  // DuckDB answers SQL without a statement with a bare "Error in native callback".
-  if (!/[^\s;]/.test(input.sql)) {
-    throw new UsageError(
-      `The query ${JSON.stringify(input.sql)} holds no SQL: give the statement to run, e.g. "SELECT 1"`,
-    )
-  }
-
-  const database = await openDatabase(input.path, {
-    create: input.write,
-    lockWaitMs: READER_LOCK_WAIT_MS,
-    onLockWait: noteLockWait,
-    readOnly: !input.write,
-  })
+  const reporter = resultReporter(input.format, input.out)
+  let rows = 0
+  let begun = false
   try {
-    const reporter = resultReporter(input.format, input.out)
-    let rows = 0
-    try {
-      const result = await database.connection.stream(input.sql)
-      const types = result.columnTypes()
-      await reporter.begin(result.deduplicatedColumnNames().map((name, i) => resultColumn(name, types[i])))
-      for await (const chunk of result) {
-        const chunkRows = chunk.getRows()
-        rows += chunkRows.length
-        await reporter.rows(chunkRows)
+    const chunks = queryChunks({onLockWait: noteLockWait, path: input.path, sql: input.sql, write: input.write})
+    for await (const chunk of chunks) {
+      if (!begun) {
+        await reporter.begin(chunk.names.map((name, i) => resultColumn(name, chunk.types[i])))
+        begun = true
       }
-    } catch (error) {
-      throw sqlError(error, input.write)
+
+      rows += chunk.rows.length
+      if (chunk.rows.length > 0) await reporter.rows(chunk.rows)
     }
 
     await reporter.end()
-    return {rows}
-  } finally {
-    database.close()
+  } catch (error) {
+    // An output that cannot be written, too: one line, exit 1 (a closed reader passes through).
+    throw sqlError(error, input.write)
   }
+
+  return {rows}
 }

@@ -1,7 +1,4 @@
-import type {Config} from '@oclif/core'
-import type {ResolvedAccount} from 'mpx-mixpanel-core/internal/config/resolve.js'
 import type {MixpanelClient} from 'mpx-mixpanel-core/internal/mixpanel/client.js'
-import type {BadRecordsPolicy} from 'mpx-mixpanel-core/internal/records/rejects.js'
 
 import {InterruptedError, MpxError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {checkRange, type DateRange, daysIn} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
@@ -12,57 +9,57 @@ import {enableYoungCollections} from 'mpx-mixpanel-core/internal/mixpanel/young-
 import {RejectQueue} from 'mpx-mixpanel-core/internal/records/rejects.js'
 import {schemas} from 'mpx-mixpanel-core/internal/records/schemas.js'
 
-import type {Progress} from '../output/progress.js'
+import type {FetchInput} from '../fetch/to-sink.js'
 import type {DaysTarget, Sink, SinkContext, SinkWriter} from '../sinks/sink.js'
 
 import {eventBlocks} from '../fetch/events.js'
 import {runFetch} from '../fetch/run.js'
+import {followSignal} from '../fetch/stop-signals.js'
 import {timezoneHint} from '../fetch/timezone-hint.js'
-import {cliClient, sinkOptions} from '../fetch/to-sink.js'
-import {formatCount} from '../output/progress.js'
+import {fetchClient, quarantine, sinkOptions} from '../fetch/to-sink.js'
 import {findSink} from '../sink-registry/registry.js'
 import {checkTableName} from '../sinks/options.js'
 import {addDays, checkDay, projectToday} from './days.js'
 import {acquireSyncLock} from './lock.js'
 import {dayRanges, formatRanges, planSync, type SyncPlan} from './plan.js'
 import {normalizeFilters, sameFilters, type TableFilters} from './state.js'
+import {checkLookbackDays, LIBRARY_WORDS, type SyncWords} from './words.js'
 
 /** Airbyte's attribution window: mobile SDKs send events days late. */
 export const DEFAULT_LOOKBACK_DAYS = 5
 
-export interface SyncEventsInput {
-  readonly account: ResolvedAccount
-  /** What a record mpx cannot store does: quarantined (the default), fail, or fail past N. */
-  readonly badRecords?: BadRecordsPolicy
+/** A sync's input: what every fetch takes (its format normalized, its mode per day), and the sync's own. */
+export interface SyncEventsInput extends Omit<FetchInput, 'format' | 'mode'> {
   readonly chunkDays: number
   /** The pacer's clock (tests pass a virtual one, so that an hour's wait takes no time). */
   readonly clock?: Clock
   readonly concurrency?: number
-  readonly config: Config
-  readonly db?: string
   readonly dedupe: boolean
   readonly events?: readonly string[]
   /** Required on a table's first sync; remembered after. */
   readonly from?: string
-  readonly insecure: boolean
   readonly lookbackDays: number
-  readonly progress: Progress
-  readonly retries?: number
-  readonly sinkName: string
-  readonly sinkOptions: readonly string[]
-  readonly table: string
   /** Default: the project's today. */
   readonly to?: string
   readonly where?: string
+  /** How errors name the options (default: the library's names). */
+  readonly words?: SyncWords
 }
 
 export interface SyncEventsResult {
+  /** Chunks of days fetched and committed. */
   readonly chunks: number
+  /** Days fetched and committed. */
   readonly days: number
+  /** What the sync set out to do: the days missing, refreshed, and the chunks. */
   readonly plan: SyncPlan
+  /** The days the sync covers, from the first day kept to `to` (the project's today by default). */
+  readonly range: DateRange
   /** Records quarantined, and where. */
   readonly rejected?: {count: number; location: string}
+  /** Events written. */
   readonly rows: number
+  readonly table: string
 }
 
 function describeFilters(filters: TableFilters): string {
@@ -95,6 +92,18 @@ function serial(): <T>(task: () => Promise<T>) => Promise<T> {
   }
 }
 
+/** The sink's record of the days it holds: what a sync needs of a sink. */
+function syncableDays(sink: Sink, words: SyncWords): NonNullable<Sink['days']> {
+  if (!sink.days) {
+    throw new UsageError(
+      `Sink "${sink.name}" keeps no record of what it holds, so it cannot be synced: ${words.syncableSink}`,
+    )
+  }
+
+  if (!sink.formats.includes('normalized')) throw new UsageError(`Sink "${sink.name}" does not take normalized records`)
+  return sink.days
+}
+
 /**
  * `mpx sync:events`: brings a table up to date day by day. Plans the days to fetch from the
  * sink's record of the table, then fetches chunk after chunk (up to `concurrency` at once), each
@@ -102,23 +111,15 @@ function serial(): <T>(task: () => Promise<T>) => Promise<T> {
  */
 export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResult> {
   const {progress} = input
+  const words = input.words ?? LIBRARY_WORDS
   const sink = await findSink(input.sinkName, input.config, (message) => progress.warn(message))
-  const {days} = sink
-  if (!days) {
-    throw new UsageError(
-      `Sink "${sink.name}" keeps no record of what it holds, so it cannot be synced: use --sink duckdb (or a sink plugin that supports sync)`,
-    )
-  }
-
-  if (!sink.formats.includes('normalized')) throw new UsageError(`Sink "${sink.name}" does not take normalized records`)
+  const days = syncableDays(sink, words)
   const concurrency = checkConcurrency(input.concurrency ?? 1)
-  if (!Number.isInteger(input.lookbackDays) || input.lookbackDays < 0) {
-    throw new UsageError('--lookback-days must be a whole number >= 0')
-  }
+  checkLookbackDays(input.lookbackDays, words)
 
   const table = checkTableName(input.table)
   // Before anything else: a client that may not be made (plain http to another host) refuses here.
-  const client = cliClient(input)
+  const client = fetchClient(input)
   const filters = normalizeFilters({events: input.events, where: input.where})
   const timezone = input.account.timezone ?? 'UTC'
   const target = {
@@ -133,25 +134,15 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
     table,
   }
 
-  const controller = new AbortController()
+  const {controller, dispose} = followSignal(input.signal)
   const context: SinkContext = {
-    dataDir: input.config.dataDir,
+    dataDir: input.dataDir,
     signal: controller.signal,
     warn: (message) => progress.warn(message),
   }
-  const lock = acquireSyncLock(days.lockPath(target, context), `Table "${table}"`)
-  let interrupts = 0
-  const onSignal = () => {
-    interrupts++
-    // A second Ctrl-C does not wait: what was committed is safe.
-    // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit
-    if (interrupts > 1) process.exit(130)
-    controller.abort(new InterruptedError())
-  }
-
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  let lock: ReturnType<typeof acquireSyncLock> | undefined
   try {
+    lock = acquireSyncLock(days.lockPath(target, context), `Table "${table}"`)
     const state = await days.state(target, context)
     if (state.exists && state.kind !== 'events') {
       throw new UsageError(
@@ -162,20 +153,20 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
     if (state.filters && !sameFilters(state.filters, filters)) {
       throw new UsageError(
         `Table "${table}" holds ${describeFilters(state.filters)}; this sync asks for ${describeFilters(filters)}: ` +
-          `sync into another table, or drop this one first (mpx tables:drop ${table})`,
+          `sync into another table, or drop this one first${words.dropTable(table)}`,
       )
     }
 
     const from = input.from ?? state.from ?? state.days.map((day) => day.day).sort()[0]
     if (from === undefined) {
       throw new UsageError(
-        `Table "${table}" has not been synced yet: give --from, the first day of the history to keep (e.g. --from 2024-01-01)`,
+        `Table "${table}" has not been synced yet: give ${words.from}, the first day of the history to keep (e.g. ${words.fromExample})`,
       )
     }
 
     const today = projectToday(timezone)
-    checkDay(from, '--from')
-    if (input.to !== undefined) checkDay(input.to, '--to')
+    checkDay(from, words.from)
+    if (input.to !== undefined) checkDay(input.to, words.to)
     // As fetch:events: a --to after the project's today is synced up to today, with a note.
     const {note, range} = clampToToday({from, to: input.to ?? today}, timezone)
     const {to} = range
@@ -192,25 +183,10 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
     })
     const result = await runChunks(plan, {client, concurrency, context, controller, daysTarget, input, sink})
     await days.finishSync(daysTarget({from, to}), context)
-    const seconds = progress.elapsedSeconds.toFixed(1)
-    const rejected = result.rejected ? ` (${result.rejected.count} quarantined: see ${result.rejected.location})` : ''
-    progress.done(
-      `Synced ${table}: ${result.days} days (${formatCount(result.rows)} events) in ${result.chunks} chunks in ${seconds}s${rejected}`,
-    )
-    if (result.rejected) {
-      progress.alert(
-        `${result.rejected.count} events could not be stored and were quarantined: see ${result.rejected.location}`,
-      )
-    }
-
-    return {...result, plan}
-  } catch (error) {
-    progress.fail()
-    throw error
+    return {...result, plan, range: {from, to}, table}
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-    lock.release()
+    dispose()
+    lock?.release()
   }
 }
 
@@ -322,7 +298,7 @@ async function runChunks(
               {
                 format: 'normalized',
                 onNote: (message) => progress.warn(message),
-                onReject: rejects.add,
+                onReject: quarantine(rejects, input.onReject),
                 onTimezoneMismatch: (mismatch) => progress.warn(`${mismatch.message}: ${timezoneHint(mismatch)}`),
                 pacer,
                 signal: controller.signal,

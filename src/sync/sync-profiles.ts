@@ -1,6 +1,3 @@
-import type {Config} from '@oclif/core'
-import type {ResolvedAccount} from 'mpx-mixpanel-core/internal/config/resolve.js'
-
 import {MpxError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {
   checkEngage,
@@ -9,32 +6,27 @@ import {
 } from 'mpx-mixpanel-core/internal/mixpanel/engage/query.js'
 import {RequestPacer, REQUESTS_PER_HOUR} from 'mpx-mixpanel-core/internal/mixpanel/scheduler.js'
 
-import type {Progress} from '../output/progress.js'
+import type {FetchReporter} from '../fetch/reporter.js'
 import type {SinkResult} from '../sinks/sink.js'
 
 import {databasePath} from '../duckdb/database-path.js'
 import {profileBatches} from '../fetch/profiles.js'
-import {fetchToSink} from '../fetch/to-sink.js'
+import {type FetchInput, fetchToSink} from '../fetch/to-sink.js'
 import {findSink} from '../sink-registry/registry.js'
 import {checkTableName} from '../sinks/options.js'
 import {acquireSyncLock} from './lock.js'
+import {checkLookbackDays, LIBRARY_WORDS, type SyncWords} from './words.js'
 
 /** The default look-back of --changed-only: a day before the last sync. */
 export const DEFAULT_PROFILE_LOOKBACK_DAYS = 1
 
-export interface SyncProfilesInput {
-  readonly account: ResolvedAccount
+/** A profile sync's input: what every fetch takes (its format normalized, its mode chosen here), and the sync's own. */
+export interface SyncProfilesInput extends Omit<FetchInput, 'format' | 'mode'> {
   /** Only profiles seen since the last sync (less the look-back), upserted; else a full refresh. */
   readonly changedOnly: boolean
-  readonly config: Config
-  readonly db?: string
-  readonly insecure: boolean
   readonly lookbackDays: number
-  readonly progress: Progress
-  readonly retries?: number
-  readonly sinkName: string
-  readonly sinkOptions: readonly string[]
-  readonly table: string
+  /** How errors name the options (default: the library's names). */
+  readonly words?: SyncWords
 }
 
 /** The `where` of a --changed-only sync: profiles whose `$last_seen` is at or after `since`. */
@@ -47,7 +39,7 @@ export function changedSince(since: Date): string {
  * A pacer for engage pages within Mixpanel's Query API limits (60 queries an hour, 3 a second),
  * saying when a page must wait for the hourly budget.
  */
-export function queryApiPacer(progress: Progress): RequestPacer {
+export function queryApiPacer(progress: Pick<FetchReporter, 'note'>): RequestPacer {
   return new RequestPacer({
     hourly: {perHour: REQUESTS_PER_HOUR},
     onHourlyWait(ms) {
@@ -65,19 +57,24 @@ export function queryApiPacer(progress: Progress): RequestPacer {
  */
 export async function syncProfiles(input: SyncProfilesInput): Promise<SinkResult> {
   const {progress} = input
+  const words = input.words ?? LIBRARY_WORDS
   if (input.sinkName !== 'duckdb') {
     // Validates the name (an unknown sink is exit 4) before refusing it.
     await findSink(input.sinkName, input.config, (message) => progress.warn(message))
-    throw new UsageError(`sync:profiles keeps DuckDB tables only: sink "${input.sinkName}" is for fetch:profiles`)
+    throw new UsageError(words.duckdbOnly(input.sinkName))
   }
 
-  if (!Number.isInteger(input.lookbackDays) || input.lookbackDays < 0) {
-    throw new UsageError('--lookback-days must be a whole number >= 0')
-  }
+  checkLookbackDays(input.lookbackDays, words)
 
   const table = checkTableName(input.table)
-  const optionPath = input.sinkOptions.find((option) => option.startsWith('path='))?.slice('path='.length)
-  const path = optionPath ?? databasePath(input.config.dataDir, input.account.credentials.projectId, input.db)
+  const given = input.sinkOptions
+  const optionPath = Array.isArray(given)
+    ? (given as readonly string[]).find((option) => option.startsWith('path='))?.slice('path='.length)
+    : (given as Readonly<Record<string, unknown>>).path
+  const path =
+    typeof optionPath === 'string' && optionPath !== ''
+      ? optionPath
+      : databasePath(input.dataDir, input.account.credentials.projectId, input.db)
   const lock = acquireSyncLock(`${path}.${table.toLowerCase()}.sync.lock`, `Table "${table}"`)
   try {
     const state = await tableState(path, table)
@@ -90,9 +87,7 @@ export async function syncProfiles(input: SyncProfilesInput): Promise<SinkResult
     let query: EngageQuery = {}
     if (input.changedOnly) {
       if (!state.lastSyncAt) {
-        throw new UsageError(
-          `Table "${table}" has had no complete sync:profiles yet: run one without --changed-only first`,
-        )
+        throw new UsageError(`Table "${table}" has had no complete ${words.profileSync} yet: ${words.fullRefresh}`)
       }
 
       const since = new Date(Date.parse(state.lastSyncAt) - input.lookbackDays * 86_400_000)

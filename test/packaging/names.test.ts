@@ -25,10 +25,11 @@ describe('package names in the docs are the published ones (package.json)', () =
     expect(Object.keys((JSON.parse(read('package.json')) as {bin: object}).bin)).to.deep.equal(['mpx'])
   })
 
-  it("README's library imports the library package, and says the CLI's package works too", () => {
+  it("README's library streams from the library package and stores with the CLI's", () => {
     const imports = captures(readme, /^import .* from '([^']+)'$/gm)
-    expect(imports).to.not.be.empty
-    expect(new Set(imports)).to.deep.equal(new Set([core]))
+    expect(new Set(imports)).to.deep.equal(new Set([cli, core]))
+    expect(readme).to.match(new RegExp(`^import \\{Mixpanel\\} from '${core}'$`, 'm'))
+    expect(readme).to.match(new RegExp(`^import \\{Workspace\\} from '${cli}'$`, 'm'))
     expect(readme).to.include(`\`import {Mixpanel} from '${cli}'\` works as well`)
   })
 

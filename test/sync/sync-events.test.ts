@@ -60,6 +60,7 @@ describe('syncEvents pacing', function () {
       chunkDays: 1,
       clock,
       config: await Config.load({ignoreManifest: true, root}),
+      dataDir: directory.path,
       db: join(directory.path, 'paced.duckdb'),
       dedupe: true,
       from: '2024-01-01',

@@ -77,18 +77,23 @@ Long ranges are fetched in chunks of --chunk-days days, in date order; failed re
       throw new UsageError('--event "" names no event: give an event name, or leave -e out')
     }
 
+    const input = await this.fetchInput('events', args.table, flags.timezone)
     const {fetchEvents} = await import('../../fetch/events.js')
-    const result = await fetchEvents({
-      ...(await this.fetchInput('events', args.table, flags.timezone)),
-      chunkDays: flags['chunk-days'],
-      concurrency: flags.concurrency,
-      dedupe: flags.dedupe,
-      events: flags.event,
-      from: args.from,
-      limit: flags.limit,
-      to: args.to,
-      where: flags.where,
-    })
+    const {reportFetch} = await import('../../fetch/cli-run.js')
+    const result = await reportFetch('events', input.progress, (signal) =>
+      fetchEvents({
+        ...input,
+        chunkDays: flags['chunk-days'],
+        concurrency: flags.concurrency,
+        dedupe: flags.dedupe,
+        events: flags.event,
+        from: args.from,
+        limit: flags.limit,
+        signal,
+        to: args.to,
+        where: flags.where,
+      }),
+    )
     // Committed, with records quarantined: a distinct exit status, so that cron notices.
     if (result.rejected) this.exit(ExitCode.Quarantined)
   }

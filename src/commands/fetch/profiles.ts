@@ -56,20 +56,25 @@ Pages are read with one engage session: once the first page has said how many th
       throw new UsageError(`${flag} applies only with --cohort: add --cohort ID, or leave it out`)
     }
 
+    const input = await this.fetchInput('profiles', args.table)
     const {fetchProfiles} = await import('../../fetch/profiles.js')
-    const result = await fetchProfiles({
-      ...(await this.fetchInput('profiles', args.table)),
-      query: {
-        asOfTimestamp: flags['as-of-timestamp'],
-        cohortId: flags.cohort,
-        distinctIds: flags['distinct-id'],
-        groupId: flags['group-id'],
-        includeAllUsers: flags['include-all-users'],
-        limit: flags.limit,
-        outputProperties: flags['output-properties'],
-        where: flags.where,
-      },
-    })
+    const {reportFetch} = await import('../../fetch/cli-run.js')
+    const result = await reportFetch('profiles', input.progress, (signal) =>
+      fetchProfiles({
+        ...input,
+        query: {
+          asOfTimestamp: flags['as-of-timestamp'],
+          cohortId: flags.cohort,
+          distinctIds: flags['distinct-id'],
+          groupId: flags['group-id'],
+          includeAllUsers: flags['include-all-users'],
+          limit: flags.limit,
+          outputProperties: flags['output-properties'],
+          where: flags.where,
+        },
+        signal,
+      }),
+    )
     // Committed, with records quarantined: a distinct exit status, so that cron notices.
     if (result.rejected) this.exit(ExitCode.Quarantined)
   }

@@ -58,27 +58,35 @@ paced to Mixpanel's 60 export requests an hour.`
   async run(): Promise<void> {
     const {args, flags} = this
     const {syncEvents} = await import('../../sync/sync-events.js')
+    const {reportSync} = await import('../../sync/cli-run.js')
+    const {CLI_WORDS} = await import('../../sync/words.js')
     const progress = await Progress.start({noun: 'events', quiet: flags.quiet})
-    const result = await syncEvents({
-      account: await this.resolveAccount(flags.timezone),
-      badRecords: flags['bad-records'],
-      chunkDays: flags['chunk-days'],
-      concurrency: flags.concurrency,
-      config: this.config,
-      db: flags.db,
-      dedupe: flags.dedupe,
-      events: flags.event,
-      from: flags.from,
-      insecure: flags.insecure,
-      lookbackDays: flags['lookback-days'],
-      progress,
-      retries: flags.retries,
-      sinkName: flags.sink ?? 'duckdb',
-      sinkOptions: flags['sink-option'] ?? [],
-      table: args.table ?? 'events',
-      to: flags.to,
-      where: flags.where,
-    })
+    const account = await this.resolveAccount(flags.timezone)
+    const result = await reportSync(progress, (signal) =>
+      syncEvents({
+        account,
+        badRecords: flags['bad-records'],
+        chunkDays: flags['chunk-days'],
+        concurrency: flags.concurrency,
+        config: this.config,
+        dataDir: this.config.dataDir,
+        db: flags.db,
+        dedupe: flags.dedupe,
+        events: flags.event,
+        from: flags.from,
+        insecure: flags.insecure,
+        lookbackDays: flags['lookback-days'],
+        progress,
+        retries: flags.retries,
+        signal,
+        sinkName: flags.sink ?? 'duckdb',
+        sinkOptions: flags['sink-option'] ?? [],
+        table: args.table ?? 'events',
+        to: flags.to,
+        where: flags.where,
+        words: CLI_WORDS,
+      }),
+    )
     if (result.rejected) this.exit(ExitCode.Quarantined)
   }
 }

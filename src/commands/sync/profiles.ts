@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {ExitCode} from 'mpx-mixpanel-core/internal/errors.js'
 
 import {BaseCommand} from '../../base-command.js'
 import {fetchFlags} from '../../fetch/flags.js'
@@ -43,19 +44,29 @@ and then. Pages are paced within Mixpanel's Query API limits (60 queries an hour
   async run(): Promise<void> {
     const {args, flags} = this
     const {syncProfiles} = await import('../../sync/sync-profiles.js')
+    const {reportFetch} = await import('../../fetch/cli-run.js')
+    const {CLI_WORDS} = await import('../../sync/words.js')
     const progress = await Progress.start({noun: 'profiles', quiet: flags.quiet})
-    await syncProfiles({
-      account: await this.resolveAccount(),
-      changedOnly: flags['changed-only'],
-      config: this.config,
-      db: flags.db,
-      insecure: flags.insecure,
-      lookbackDays: flags['lookback-days'],
-      progress,
-      retries: flags.retries,
-      sinkName: flags.sink ?? 'duckdb',
-      sinkOptions: flags['sink-option'] ?? [],
-      table: args.table ?? 'profiles',
-    })
+    const account = await this.resolveAccount()
+    const result = await reportFetch('profiles', progress, (signal) =>
+      syncProfiles({
+        account,
+        changedOnly: flags['changed-only'],
+        config: this.config,
+        dataDir: this.config.dataDir,
+        db: flags.db,
+        insecure: flags.insecure,
+        lookbackDays: flags['lookback-days'],
+        progress,
+        retries: flags.retries,
+        signal,
+        sinkName: flags.sink ?? 'duckdb',
+        sinkOptions: flags['sink-option'] ?? [],
+        table: args.table ?? 'profiles',
+        words: CLI_WORDS,
+      }),
+    )
+    // Committed, with records quarantined: a distinct exit status, so that cron notices.
+    if (result.rejected) this.exit(ExitCode.Quarantined)
   }
 }

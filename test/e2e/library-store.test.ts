@@ -1,0 +1,188 @@
+/**
+ * The library's Workspace against the CLI: the same arguments give the same tables, row for row
+ * (the CLI is the real binary, the library runs in this process; both against one fake Mixpanel).
+ */
+
+import {expect} from 'chai'
+import {join} from 'node:path'
+
+import {Workspace} from '../../src/index.js'
+import {runMpx} from '../support/cli.js'
+import {queryLines} from '../support/duckdb.js'
+import {E2E_ACCOUNT, e2eEnv} from '../support/e2e.js'
+import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
+import {generateEvents, generateProfiles} from '../support/generate.js'
+import {oclifHome, writeSinkPlugin} from '../support/plugins.js'
+import {setEnvironment, temporaryDirectory} from '../support/temporary.js'
+
+const TODAY = '2024-01-12'
+const events = generateEvents({count: 600, from: '2024-01-01', seed: 19, to: '2024-01-12'})
+const profiles = generateProfiles({count: 250, seed: 19})
+
+describe('Workspace and the CLI store the same tables', function () {
+  this.timeout(120_000)
+  let directory: Awaited<ReturnType<typeof temporaryDirectory>>
+  let fake: FakeMixpanel
+  let restore: () => void
+  let count = 0
+  const newDb = () => join(directory.path, `library-${++count}.duckdb`)
+  const workspace = (db: string) =>
+    new Workspace({
+      apiUrl: fake.url,
+      credentials: {projectId: 4242, ...E2E_ACCOUNT},
+      dataDir: join(directory.path, 'data'),
+      db,
+      retry: {minDelayMs: 1},
+    })
+  const cli = async (...args: string[]) => {
+    const result = await runMpx([...args, '--quiet'], {
+      env: {...e2eEnv(fake.url, directory.path), MPX_NOW: `${TODAY}T12:00:00Z`},
+    })
+    expect(result.code, result.stderr).to.equal(0)
+    return result
+  }
+
+  const rows = async (db: string, table: string, order: string) =>
+    queryLines(db, `SELECT * FROM "${table}" ORDER BY ${order}`)
+  const eventRows = async (db: string, table = 'events') => rows(db, table, 'insert_id, event_name, distinct_id')
+  const days = async (db: string, table = 'events') =>
+    queryLines(
+      db,
+      `SELECT CAST(day AS VARCHAR) AS day, row_count, in_progress FROM _mpx_days WHERE table_name = '${table}' ORDER BY day`,
+    )
+
+  before(async () => {
+    directory = await temporaryDirectory()
+    fake = await startFakeMixpanel({auth: E2E_ACCOUNT, events, profiles})
+    restore = setEnvironment({MPX_NOW: `${TODAY}T12:00:00Z`})
+  })
+
+  after(async () => {
+    restore()
+    await fake.close()
+    await directory.remove()
+  })
+
+  it('fetchEvents: the table of fetch:events with the same range and filters, and its summary', async () => {
+    const byCli = newDb()
+    await cli(
+      'fetch:events',
+      '2024-01-02',
+      '2024-01-08',
+      'signups',
+      '--db',
+      byCli,
+      '-e',
+      'Signed up',
+      '-e',
+      'Search',
+      '--chunk-days',
+      '3',
+    )
+    const byLibrary = newDb()
+    const progress: number[] = []
+    const result = await workspace(byLibrary).fetchEvents({
+      chunkDays: 3,
+      events: ['Signed up', 'Search'],
+      from: '2024-01-02',
+      onProgress: (n) => progress.push(n),
+      table: 'signups',
+      to: '2024-01-08',
+    })
+    const stored = await eventRows(byLibrary, 'signups')
+    expect(stored.length).to.be.greaterThan(0)
+    expect(stored).to.deep.equal(await eventRows(byCli, 'signups'))
+    expect(await days(byLibrary, 'signups')).to.deep.equal(await days(byCli, 'signups'))
+    expect(result).to.deep.include({
+      days: {from: '2024-01-02', to: '2024-01-08'},
+      rows: stored.length,
+      table: 'signups',
+    })
+    expect(result.location).to.include(byLibrary)
+    expect(progress.at(-1)).to.be.at.least(stored.length)
+
+    // append adds nothing twice (deduplicated), as --append
+    await cli(
+      'fetch:events',
+      '2024-01-06',
+      '2024-01-10',
+      'signups',
+      '--db',
+      byCli,
+      '-e',
+      'Signed up',
+      '-e',
+      'Search',
+      '--append',
+    )
+    await workspace(byLibrary).fetchEvents({
+      events: ['Signed up', 'Search'],
+      from: '2024-01-06',
+      mode: 'append',
+      table: 'signups',
+      to: '2024-01-10',
+    })
+    expect(await eventRows(byLibrary, 'signups')).to.deep.equal(await eventRows(byCli, 'signups'))
+  })
+
+  it('fetchProfiles: the table of fetch:profiles', async () => {
+    const byCli = newDb()
+    await cli('fetch:profiles', '--db', byCli)
+    const byLibrary = newDb()
+    const result = await workspace(byLibrary).fetchProfiles()
+    const stored = await rows(byLibrary, 'profiles', 'distinct_id')
+    expect(stored).to.have.length(250)
+    expect(stored).to.deep.equal(await rows(byCli, 'profiles', 'distinct_id'))
+    expect(result).to.deep.include({rows: 250, table: 'profiles'})
+  })
+
+  it('syncEvents: the table and days of sync:events, first and repeated', async () => {
+    const byCli = newDb()
+    await cli('sync:events', '--db', byCli, '--from', '2024-01-01', '--chunk-days', '2')
+    await cli('sync:events', '--db', byCli, '--chunk-days', '2', '--lookback-days', '3')
+    const byLibrary = newDb()
+    const ws = workspace(byLibrary)
+    const info: string[] = []
+    const first = await ws.syncEvents({chunkDays: 2, from: '2024-01-01', onInfo: (line) => info.push(line)})
+    expect(info[0]).to.match(/^Sync of events 2024-01-01\.\.2024-01-12: 12 days missing, 0 refreshed, 6 requests/)
+    expect(first).to.deep.include({chunks: 6, days: 12, range: {from: '2024-01-01', to: TODAY}, table: 'events'})
+    const second = await ws.syncEvents({chunkDays: 2, lookbackDays: 3})
+    expect(second.plan.refreshed).to.equal(3)
+    expect(await eventRows(byLibrary)).to.deep.equal(await eventRows(byCli))
+    expect(await days(byLibrary)).to.deep.equal(await days(byCli))
+    expect(first.rows).to.equal(600)
+  })
+
+  it('syncProfiles: the table of sync:profiles', async () => {
+    const byCli = newDb()
+    await cli('sync:profiles', '--db', byCli)
+    const byLibrary = newDb()
+    const result = await workspace(byLibrary).syncProfiles()
+    expect(result.rows).to.equal(250)
+    expect(await rows(byLibrary, 'profiles', 'distinct_id')).to.deep.equal(await rows(byCli, 'profiles', 'distinct_id'))
+  })
+
+  it('finds a plugin sink by name, as the CLI does (the plugins linked with mpx plugins:link)', async () => {
+    const home = await oclifHome()
+    const plugin = await writeSinkPlugin(join(home.path, 'plugin'), 'mpx-sink-counting', ['counting'])
+    const linked = await runMpx(['plugins:link', plugin], {env: home.env})
+    expect(linked.code, linked.stderr).to.equal(0)
+    const restoreHome = setEnvironment(home.env)
+    try {
+      const ws = new Workspace({
+        apiUrl: fake.url,
+        credentials: {projectId: 4242, ...E2E_ACCOUNT},
+        retry: {minDelayMs: 1},
+      })
+      const result = await ws.fetchEvents({from: '2024-01-01', sink: 'counting', table: 'counted', to: '2024-01-02'})
+      expect(result).to.deep.include({rows: 0, table: 'counted'})
+      const unknown = await ws
+        .fetchEvents({from: '2024-01-01', sink: 'nope', to: '2024-01-02'})
+        .catch((error: unknown) => error)
+      expect((unknown as Error).message).to.match(/^No sink named "nope": available sinks are jsonl, duckdb, counting/)
+    } finally {
+      restoreHome()
+      await home.remove()
+    }
+  })
+})
