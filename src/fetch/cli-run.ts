@@ -2,7 +2,7 @@ import type {RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 
 import type {SinkResult} from '../sinks/sink.js'
 
-import {formatCount, type Progress} from '../output/progress.js'
+import {counted, formatCount, type Progress} from '../output/progress.js'
 import {withStopSignals} from './stop-signals.js'
 
 /**
@@ -27,7 +27,7 @@ export async function reportFetch(
   // Even with --quiet: the fetch exits 6 for it, and a script must be able to tell why.
   if (rejected) {
     progress.alert(
-      `${formatCount(rejected.count)} ${kind} could not be stored and were quarantined: see ${rejected.location}`,
+      `${counted(rejected.count, kind)} could not be stored and were quarantined: see ${rejected.location}`,
     )
   }
 
@@ -37,8 +37,7 @@ export async function reportFetch(
 /** `Fetched 1,000 events to events in ~/.local/share/mpx/42.duckdb in 3.2s`. */
 export function fetchSummary(kind: RecordKind, result: SinkResult, elapsedSeconds: number): string {
   const where = result.location ? ` to ${result.location}` : ''
-  const noun = result.written === 1 ? kind.replace(/s$/, '') : kind
   const {rejected} = result
   const quarantined = rejected ? ` (${formatCount(rejected.count)} quarantined: see ${rejected.location})` : ''
-  return `Fetched ${formatCount(result.written)} ${noun}${where} in ${elapsedSeconds.toFixed(1)}s${quarantined}`
+  return `Fetched ${counted(result.written, kind)}${where} in ${elapsedSeconds.toFixed(1)}s${quarantined}`
 }

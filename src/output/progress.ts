@@ -103,3 +103,8 @@ export class Progress {
 export function formatCount(count: number): string {
   return number.format(count)
 }
+
+/** `1 event`, `2,000 events`: a count and its noun (given in the plural, as every noun mpx counts takes an -s). */
+export function counted(count: number, plural: string): string {
+  return `${formatCount(count)} ${count === 1 ? plural.replace(/s$/, '') : plural}`
+}

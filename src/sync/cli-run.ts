@@ -1,7 +1,7 @@
 import type {SyncEventsResult} from './sync-events.js'
 
 import {withStopSignals} from '../fetch/stop-signals.js'
-import {formatCount, type Progress} from '../output/progress.js'
+import {counted, type Progress} from '../output/progress.js'
 
 /**
  * A sync as the CLI runs it: stopped cleanly by Ctrl-C, SIGTERM or SIGHUP (what was committed
@@ -23,10 +23,12 @@ export async function reportSync(
   const {rejected} = result
   const quarantined = rejected ? ` (${rejected.count} quarantined: see ${rejected.location})` : ''
   progress.done(
-    `Synced ${result.table}: ${result.days} days (${formatCount(result.rows)} events) in ${result.chunks} chunks in ${seconds}s${quarantined}`,
+    `Synced ${result.table}: ${counted(result.days, 'days')} (${counted(result.rows, 'events')}) in ${counted(result.chunks, 'chunks')} in ${seconds}s${quarantined}`,
   )
   if (rejected) {
-    progress.alert(`${rejected.count} events could not be stored and were quarantined: see ${rejected.location}`)
+    progress.alert(
+      `${counted(rejected.count, 'events')} could not be stored and were quarantined: see ${rejected.location}`,
+    )
   }
 
   return result
