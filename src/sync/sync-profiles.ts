@@ -138,8 +138,8 @@ async function tableState(path: string, table: string): Promise<{exists: boolean
   const {existsSync} = await import('node:fs')
   if (!existsSync(path)) return {exists: false}
   const {openDatabase} = await import('../duckdb/database.js')
-  const {WRITER_LOCK_WAIT_MS} = await import('./duckdb-days.js')
-  const {readTableState} = await import('./state.js')
+  const {WRITER_LOCK_WAIT_MS} = await import('../duckdb/days-writer.js')
+  const {readTableState} = await import('../duckdb/day-state.js')
   const database = await openDatabase(path, {lockWaitMs: WRITER_LOCK_WAIT_MS, readOnly: true})
   try {
     const state = await readTableState(database.connection, table)
@@ -152,8 +152,8 @@ async function tableState(path: string, table: string): Promise<{exists: boolean
 /** When the sync started is what the next --changed-only counts from (profiles seen during it are fetched again). */
 async function recordProfileSync(path: string, table: string, startedAt: Date): Promise<void> {
   const {findTable, openDatabase} = await import('../duckdb/database.js')
-  const {WRITER_LOCK_WAIT_MS} = await import('./duckdb-days.js')
-  const {recordSync} = await import('./state.js')
+  const {WRITER_LOCK_WAIT_MS} = await import('../duckdb/days-writer.js')
+  const {recordSync} = await import('../duckdb/day-state.js')
   const database = await openDatabase(path, {lockWaitMs: WRITER_LOCK_WAIT_MS})
   try {
     const stored = (await findTable(database.connection, table)) ?? table

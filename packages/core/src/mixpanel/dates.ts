@@ -50,3 +50,40 @@ export function splitRange(range: DateRange, chunkDays: number): DateRange[] {
 
   return chunks
 }
+
+/** `day` plus `n` days (n may be negative). */
+export function addDays(day: string, n: number): string {
+  return formatDay(parseDay(day, 'day') + n * 86_400_000)
+}
+
+/** Runs of consecutive days (sorted), each split into chunks of at most `size` days. */
+export function chunkDays(days: readonly string[], size: number): DateRange[] {
+  const runs: DateRange[] = []
+  for (const day of days) {
+    const last = runs.at(-1)
+    if (last && addDays(last.to, 1) === day) runs[runs.length - 1] = {from: last.from, to: day}
+    else runs.push({from: day, to: day})
+  }
+
+  return runs.flatMap((run) => splitRange(run, size))
+}
+
+/** Days of a list as ranges of consecutive days, e.g. for `mpx tables`. */
+export function dayRanges(days: readonly string[]): DateRange[] {
+  return chunkDays([...days].sort(), Number.MAX_SAFE_INTEGER)
+}
+
+/** Days between the first and the last of `days` that are not in it, as ranges. */
+export function gapRanges(days: readonly string[]): DateRange[] {
+  const sorted = [...days].sort()
+  if (sorted.length === 0) return []
+  const held = new Set(sorted)
+  const gaps: string[] = []
+  for (let day = sorted[0]; day <= sorted.at(-1)!; day = addDays(day, 1)) if (!held.has(day)) gaps.push(day)
+  return dayRanges(gaps)
+}
+
+/** `2024-01-01..2024-01-05, 2024-01-09` */
+export function formatRanges(ranges: readonly DateRange[]): string {
+  return ranges.map((range) => (range.from === range.to ? range.from : `${range.from}..${range.to}`)).join(', ')
+}

@@ -1,13 +1,11 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import type {RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 
+import {projectToday} from 'mpx-mixpanel-core/internal/mixpanel/today.js'
 import {stringifyLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 
-import type {DayState} from './plan.js'
-
-import {findTable, quoteIdentifier} from '../duckdb/database.js'
-import {FETCHES_TABLE} from '../duckdb/fetches.js'
-import {eventDaySql, projectToday} from './days.js'
+import {findTable, quoteIdentifier} from './database.js'
+import {FETCHES_TABLE} from './fetches.js'
 
 /**
  * mpx's record of what each table holds, day by day, in the database itself: a day's rows and its
@@ -34,6 +32,26 @@ export const createStateTablesSql = [
   last_sync_at TIMESTAMPTZ
 )`,
 ]
+
+/** What a table holds of one day, as the state records it. */
+export interface DayState {
+  readonly day: string
+  /** When the day was fetched, ISO 8601. */
+  readonly fetchedAt: string
+  /** The day was not over yet (today, or later) when it was fetched. */
+  readonly inProgress: boolean
+  readonly rows: number
+}
+
+/**
+ * The day of an event, in DuckDB SQL over a TIMESTAMPTZ column: the project's day, which is what
+ * Mixpanel's from_date and to_date mean (mpx's sessions are in UTC, so a plain cast takes the UTC
+ * date; another zone's date comes through timezone()).
+ */
+export function eventDaySql(column: string, timezone = 'UTC'): string {
+  if (timezone === 'UTC') return `CAST(${column} AS DATE)`
+  return `CAST(timezone('${timezone.replaceAll("'", "''")}', ${column}) AS DATE)`
+}
 
 /** The filters a table's events were fetched with, compared by sync. */
 export interface TableFilters {
@@ -222,6 +240,6 @@ export async function recordFetchState(
     ...fetch.dateRange,
     table: fetch.table,
     timezone: fetch.timezone,
-    today: projectToday(fetch.timezone),
+    today: projectToday(fetch.timezone ?? 'UTC'),
   })
 }

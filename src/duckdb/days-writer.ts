@@ -16,6 +16,7 @@ import type {
   SyncTargetState,
 } from '../sinks/sink.js'
 
+import {RejectsFile} from '../sinks/rejects-file.js'
 import {
   type Database,
   duckdbMessage,
@@ -24,13 +25,11 @@ import {
   quoteIdentifier,
   quoteLiteral,
   tableColumns,
-} from '../duckdb/database.js'
-import {removeAbandonedLoads, replaceLoneSurrogates} from '../duckdb/ndjson-loader.js'
-import {REJECTS_TABLE, replaceDayRejects} from '../duckdb/rejects.js'
-import {columnList, createTableSql, readJsonColumns} from '../duckdb/schemas.js'
-import {RejectsFile} from '../sinks/rejects-file.js'
-import {eventDaySql} from './days.js'
-import {readTableState, recordDays, recordSync} from './state.js'
+} from './database.js'
+import {eventDaySql, readTableState, recordDays, recordSync} from './day-state.js'
+import {removeAbandonedLoads, replaceLoneSurrogates} from './ndjson-loader.js'
+import {REJECTS_TABLE, replaceDayRejects} from './rejects.js'
+import {columnList, createTableSql, readJsonColumns} from './schemas.js'
 
 /**
  * How long a sync waits for the database when another process has it open (a reader, a fetch, a
