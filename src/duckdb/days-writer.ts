@@ -27,7 +27,7 @@ import {
   tableColumns,
 } from './database.js'
 import {eventDaySql, readTableState, recordDays, recordSync} from './day-state.js'
-import {removeAbandonedLoads, replaceLoneSurrogates} from './ndjson-loader.js'
+import {removeAbandonedLoads} from './ndjson-loader.js'
 import {REJECTS_TABLE, replaceDayRejects} from './rejects.js'
 import {columnList, createTableSql, readJsonColumns} from './schemas.js'
 
@@ -175,15 +175,14 @@ async function openDaysWriter(
     },
 
     async write(batch: RecordBatch) {
-      const text = batch.text?.bytes
-      const bytes = text && Buffer.from(text.buffer, text.byteOffset, text.byteLength)
-      if (bytes && !bytes.includes(String.raw`\ud`) && !bytes.includes(String.raw`\uD`)) {
-        put(bytes)
-        staged += batch.text!.count
-      } else if (batch.lines.length > 0) {
-        put(Buffer.from(batch.lines.map((line) => replaceLoneSurrogates(line)).join('\n') + '\n'))
-        staged += batch.lines.length
+      // DuckDB's JSON reader refuses lone surrogates: the batch's text has them replaced.
+      const {bytes, count, repaired} = batch.wellFormedText()
+      if (repaired > 0) {
+        context.warn(`${repaired} events had invalid Unicode (a lone surrogate), stored as U+FFFD`)
       }
+
+      put(bytes)
+      staged += count
     },
   }
 }
