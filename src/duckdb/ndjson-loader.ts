@@ -32,7 +32,6 @@ export const FIRST_FILE_BYTES = 2 * 1024 * 1024
  */
 export const QUEUED_FILES = 4
 
-
 const LOAD_DIRECTORY = /^mpx-load-(\d+)-/
 
 /** Whether a process is alive (signal 0 probes without signalling). */
