@@ -5,11 +5,17 @@
  */
 import type {Config} from '@oclif/core'
 import type {DateRange} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
+import type {EngageQuery} from 'mpx-mixpanel-core/internal/mixpanel/engage/query.js'
 import type {Region} from 'mpx-mixpanel-core/internal/mixpanel/regions.js'
 import type {RetryOptions} from 'mpx-mixpanel-core/internal/mixpanel/retry.js'
 import type {BadRecordsPolicy, RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
 import type {RecordFormat, RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 
+import {
+  type AccountChoice,
+  type CredentialsInput,
+  libraryAccount,
+} from 'mpx-mixpanel-core/internal/library/account.js'
 import {DEFAULT_CHUNK_DAYS} from 'mpx-mixpanel-core/internal/mixpanel/export/query.js'
 import {fileURLToPath} from 'node:url'
 
@@ -19,11 +25,10 @@ import type {SyncPlan} from '../sync/plan.js'
 
 import {databasePath} from '../duckdb/database-path.js'
 import {callbackReporter, type ReporterCallbacks} from '../fetch/reporter.js'
-import {type AccountChoice, type CredentialsInput, libraryAccount} from './account.js'
 import {type Row, rowsOf} from './rows.js'
 
-export type {CredentialsInput} from './account.js'
 export type {Row} from './rows.js'
+export type {CredentialsInput} from 'mpx-mixpanel-core/internal/library/account.js'
 
 export interface WorkspaceOptions extends ReporterCallbacks {
   /** An account saved with `mpx auth:add`, by name (see `credentials` for the order). */
@@ -91,17 +96,10 @@ export interface FetchEventsOptions extends FetchTableOptions {
   readonly where?: string
 }
 
-export interface FetchProfilesOptions extends FetchTableOptions {
-  readonly asOfTimestamp?: number
-  readonly cohortId?: number
-  readonly distinctIds?: readonly string[]
-  readonly groupId?: string
-  readonly includeAllUsers?: boolean
-  readonly limit?: number
-  readonly outputProperties?: readonly string[]
+/** The engage query (its fields documented there) and where the profiles go. */
+export interface FetchProfilesOptions extends EngageQuery, FetchTableOptions {
   /** Default `profiles`. */
   readonly table?: string
-  readonly where?: string
 }
 
 /** What a fetch stored: what the CLI's summary line says. */

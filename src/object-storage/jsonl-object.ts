@@ -90,13 +90,7 @@ export async function openJsonlObject(target: SinkTarget, output: string, contex
     },
     async write(batch: RecordBatch): Promise<void> {
       try {
-        if (batch.text) {
-          await writer.writeBytes(batch.text.bytes)
-          written += batch.text.count
-        } else {
-          await writer.write(batch.lines)
-          written += batch.lines.length
-        }
+        written += await writer.writeBatch(batch)
       } catch (error) {
         check(error)
       }

@@ -79,6 +79,23 @@ export class LineWriter {
   }
 
   /**
+   * A batch of JSON lines: its bytes when the source has them (the event export: nothing to decode
+   * or encode), else its lines. Returns how many records it held.
+   */
+  async writeBatch(batch: {
+    readonly lines: readonly string[]
+    readonly text?: {readonly bytes: Uint8Array; readonly count: number}
+  }): Promise<number> {
+    if (batch.text) {
+      await this.writeBytes(batch.text.bytes)
+      return batch.text.count
+    }
+
+    await this.write(batch.lines)
+    return batch.lines.length
+  }
+
+  /**
    * Writes JSON lines already encoded (each ending with a newline). Small pieces are gathered into
    * larger writes; large ones go as they are (copying them would cost more than the write saves).
    */

@@ -99,14 +99,7 @@ export function jsonlSink(stdout: Writable = process.stdout, stderr: Writable = 
           rejectedOnStderr += records.length
         },
         async write(batch: RecordBatch): Promise<void> {
-          // Bytes when the source has them (the event export): nothing to decode or encode.
-          if (batch.text) {
-            await writer.writeBytes(batch.text.bytes)
-            written += batch.text.count
-          } else {
-            await writer.write(batch.lines)
-            written += batch.lines.length
-          }
+          written += await writer.writeBatch(batch)
         },
       }
     },

@@ -4,33 +4,29 @@
  *   const mp = new Mixpanel({credentials: {username, secret, projectId}})
  *   for await (const event of mp.streamEvents({from: '2024-01-01', to: '2024-01-31'})) { ... }
  */
-import type {Credentials} from './mixpanel/credentials.js'
 import type {Region} from './mixpanel/regions.js'
 import type {RetryOptions} from './mixpanel/retry.js'
 import type {RejectedRecord} from './records/rejects.js'
 import type {NormalizedEvent, NormalizedProfile, RawEvent, RawProfile, RecordFormat} from './records/types.js'
 
-import {resolveAccount} from './config/resolve.js'
+import {type CredentialsInput, libraryAccount} from './library/account.js'
 import {eventRecords, profileRecords} from './library/records.js'
 import {type MixpanelClient} from './mixpanel/client.js'
 import {createClient} from './mixpanel/create-client.js'
 import {checkRange} from './mixpanel/dates.js'
 import {DEFAULT_CHUNK_DAYS} from './mixpanel/export/query.js'
 import {clampToToday} from './mixpanel/today.js'
-import {checkTimezone} from './records/wall-clock.js'
 
 export {AuthError, ExitCode, InterruptedError, MpxError, NotFoundError, RateLimitError, UsageError} from './errors.js'
+export type {CredentialsInput} from './library/account.js'
 export type {Credentials} from './mixpanel/credentials.js'
 export type {Region} from './mixpanel/regions.js'
 export type {RetryOptions} from './mixpanel/retry.js'
 export {parseLossless, stringifyLossless} from './records/json.js'
 export {BadRecordError, type RejectedRecord} from './records/rejects.js'
 export type {Column, TableSchema} from './records/schemas.js'
-export type * from './records/types.js'
 
-/** Credentials as a library caller gives them. */
-export type CredentialsInput =
-  {apiSecret: string; projectId?: string} | {projectId: number | string; secret: string; username: string}
+export type * from './records/types.js'
 
 export interface MixpanelOptions {
   /**
@@ -119,24 +115,6 @@ export interface StreamProfilesOptions {
   where?: string
 }
 
-function toCredentials(input: CredentialsInput): Credentials {
-  if ('apiSecret' in input) {
-    return {
-      kind: 'api-secret',
-      projectId: input.projectId === undefined ? undefined : String(input.projectId),
-      secret: input.apiSecret,
-    }
-  }
-
-  return {kind: 'service-account', projectId: String(input.projectId), secret: input.secret, username: input.username}
-}
-
-/** The accounts `mpx auth:add` saved, from the CLI's config file; loaded only when needed. */
-async function readSavedAccounts() {
-  const {configPath, defaultConfigDir, readConfig} = await import('./config/config-file.js')
-  return readConfig(configPath(defaultConfigDir()))
-}
-
 export class Mixpanel {
   constructor(private readonly options: MixpanelOptions = {}) {}
 
@@ -150,14 +128,7 @@ export class Mixpanel {
 
   /** The client and the project's timezone. */
   protected async project(): Promise<{client: MixpanelClient; timezone: string}> {
-    const {account, region, timezone} = this.options
-    const resolved = this.options.credentials
-      ? {
-          credentials: toCredentials(this.options.credentials),
-          region: region ?? 'us',
-          timezone: timezone === undefined ? 'UTC' : checkTimezone(timezone, 'the timezone option'),
-        }
-      : resolveAccount(await readSavedAccounts(), {account, region, timezone})
+    const resolved = await libraryAccount(this.options)
     const client = createClient({
       apiUrl: this.options.apiUrl,
       credentials: resolved.credentials,
