@@ -45,7 +45,7 @@ export function jsonlSink(stdout: Writable = process.stdout, stderr: Writable = 
       const output = typeof target.options.output === 'string' ? target.options.output : undefined
       if (output && isObjectUrl(output)) {
         // The AWS SDK loads only here.
-        return (await import('../object-storage/jsonl-object.js')).openJsonlObject(target, output, context)
+        return (await import('./jsonl-object.js')).openJsonlObject(target, output, context)
       }
 
       const temporary = output ? `${output}.${process.pid}.partial` : undefined

@@ -1,11 +1,11 @@
 import {MpxError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {PassThrough} from 'node:stream'
 
-import type {RecordBatch, SinkContext, SinkResult, SinkTarget, SinkWriter} from '../sinks/sink.js'
+import type {RecordBatch, SinkContext, SinkResult, SinkTarget, SinkWriter} from './sink.js'
 
+import {ObjectStore} from '../object-storage/client.js'
+import {parseObjectUrl} from '../object-storage/url.js'
 import {LineWriter} from '../output/line-writer.js'
-import {ObjectStore} from './client.js'
-import {parseObjectUrl} from './url.js'
 
 /**
  * JSONL streamed into one object, `-o s3://bucket/key.jsonl`. The lines go into a multipart
