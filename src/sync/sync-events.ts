@@ -13,6 +13,7 @@ import {checkConcurrency, checkExport} from '../mixpanel/export/query.js'
 import {type Clock, RequestPacer, REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
 import {clampToToday} from '../mixpanel/today.js'
 import {enableYoungCollections} from '../mixpanel/young-gc.js'
+import {objectStorage} from '../object-storage/index.js'
 import {RejectQueue} from '../records/rejects.js'
 import {schemas} from '../records/schemas.js'
 import {findSink} from '../sink-registry/registry.js'
@@ -135,6 +136,7 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
   const {controller, dispose} = followSignal(input.signal)
   const context: SinkContext = {
     dataDir: input.dataDir,
+    objectStorage: objectStorage(),
     signal: controller.signal,
     warn: (message) => progress.warn(message),
   }
