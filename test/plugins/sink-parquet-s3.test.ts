@@ -335,6 +335,34 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       }
     })
 
+    it('refuses, before Mixpanel is asked: denied credentials (exit 2), a missing bucket (exit 4), a prefix a fetch filled (exit 3)', async () => {
+      const requests = server.requests.length
+      const denied = await run(syncArgs('sync3', '--from', '2024-01-01'), {
+        ...now,
+        AWS_ACCESS_KEY_ID: 'AKIAWRONGWRONGWRONG1',
+      })
+      expect(denied.code, denied.stderr).to.equal(2)
+      expect(denied.stderr).to.match(
+        /^Error: .*Object storage refused to read s3:\/\/lake\/sync3\/events\.mpx-sync\.json \(InvalidAccessKeyId\)/,
+      )
+      expect(denied.stderr).to.not.include('S3RVER')
+      const missing = await run(
+        ['sync:events', '--sink', 'parquet', '--sink-option', 'dir=s3://no-such-bucket/lake', '--from', '2024-01-01'],
+        now,
+      )
+      expect(missing.code, missing.stderr).to.equal(4)
+      expect(missing.stderr).to.match(/Bucket no-such-bucket does not exist \(NoSuchBucket\)/)
+      expect(server.requests.length).to.equal(requests)
+
+      const fetched = await run(['fetch:events', '2024-01-01', '2024-01-02', ...sink('sync3')])
+      expect(fetched.code, fetched.stderr).to.equal(0)
+      const keys = await keysUnder('sync3/')
+      const refused = await run(syncArgs('sync3', '--from', '2024-01-01'), now)
+      expect(refused.code, refused.stderr).to.equal(3)
+      expect(refused.stderr).to.match(/^Error: Table "events" holds rows mpx did not fetch/)
+      expect(await keysUnder('sync3/')).to.deep.equal(keys)
+    })
+
     it("interrupted during a chunk's publish keeps whole days and a state of what was committed; a rerun from another machine completes it", async () => {
       // The second chunk's upload is slow: Ctrl-C arrives while it is being published.
       s3.hold(/^PUT \/lake\/sync2\/\.mpx-staging\/events-[^/]+\/event_date(=|%3D)2024-01-03\//, 2000)
@@ -346,7 +374,9 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       )
       const closed = outcome(child)
       while (
-        !s3.requests.some((request) => /^PUT \/lake\/sync2\/\.mpx-staging\/.*event_date(=|%3D)2024-01-03\//.test(request))
+        !s3.requests.some((request) =>
+          /^PUT \/lake\/sync2\/\.mpx-staging\/.*event_date(=|%3D)2024-01-03\//.test(request),
+        )
       ) {
         await sleep(20)
       }
