@@ -365,7 +365,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
 
     it("interrupted during a chunk's publish keeps whole days and a state of what was committed; a rerun from another machine completes it", async () => {
       // The second chunk's upload is slow: Ctrl-C arrives while it is being published.
-      s3.hold(/^PUT \/lake\/sync2\/\.mpx-staging\/events-[^/]+\/event_date(=|%3D)2024-01-03\//, 2000)
+      s3.hold(/^PUT \/lake\/sync2\/\.mpx-staging\/events-[^/]+\/event_date(=|%3D)2024-01-03\//, 10_000)
       const extra = {...now}
       const child = spawn(
         process.execPath,
@@ -381,6 +381,10 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
         await sleep(20)
       }
 
+      // Meanwhile a second sync of the same table on this machine fails at once (the lock).
+      const second = await run(syncArgs('sync2', '--from', '2024-01-01'), extra)
+      expect(second.code, second.stderr).to.equal(1)
+      expect(second.stderr).to.match(/^Error: Table "events" is already being synced by another mpx \(PID \d+\)/)
       child.kill('SIGINT')
       const result = await closed
       expect(result.code, result.stderr).to.equal(130)
