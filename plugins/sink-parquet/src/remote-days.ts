@@ -52,13 +52,24 @@ export async function finishRemoteSync(remote: RemoteDir, table: string, context
   )
 }
 
+/** The state with the days it holds among `range` marked in progress (fetched again by the next sync). */
+function markForRefetch(state: SyncFile, range: {from: string; to: string}): SyncFile {
+  const held = dayPartitions(range.from, range.to)
+    .map((partition) => partition.slice('event_date='.length))
+    .filter((day) => state.days[day] && !state.days[day].inProgress)
+  if (held.length === 0) return state
+  const days = {...state.days}
+  for (const day of held) days[day] = {...days[day], inProgress: true}
+  return {...state, days}
+}
+
 /**
  * A chunk of a sync into a bucket: written as Parquet files in a local working directory, then
  * published into the table's prefix at commit, replacing the chunk's day partitions (the old
  * objects removed only once the new ones are in place), and then recorded in the state object.
- * Interrupted before the publish's copies, the prefix is as it was; killed between the publish and
- * the state's write, the next sync fetches those days again (the state still says missing, or in
- * progress, or they are in the look-back), and replaces them with the same.
+ * Before the publish the state marks the chunk's days held as in progress: interrupted before the
+ * publish's copies, the prefix is as it was; killed later (the copies, or before the state's
+ * write), the next sync fetches those days again, missing or in progress, and replaces them.
  */
 export async function openRemoteDaysWriter(
   target: DaysTarget,
@@ -100,6 +111,12 @@ export async function openRemoteDaysWriter(
         // A chunk without events has no files: its days' old objects go all the same.
         await mkdir(files, {recursive: true})
         const destination = tableUrl(remote, target.table)
+        const stateUrl = remoteStateUrl(remote, target.table)
+        const state = (await readRemoteState(remote, target.table, context)) ?? {days: {}, kind: 'events'}
+        // First marked to be fetched again: a run killed while the copies go (when a day may hold
+        // old and new files) leaves them in every later sync's plan, whatever its look-back.
+        const marked = markForRefetch(state, target.days)
+        if (marked !== state) await objects.writeObject(stateUrl, syncFileText(marked), remote)
         await objects.publishDirectory({
           destination,
           endpoint: remote.endpoint,
@@ -110,12 +127,7 @@ export async function openRemoteDaysWriter(
           source: files,
         })
         // Only once the days are in place (commits of one sync come one at a time).
-        const state = (await readRemoteState(remote, target.table, context)) ?? {days: {}, kind: 'events'}
-        await objects.writeObject(
-          remoteStateUrl(remote, target.table),
-          syncFileText(recordChunk(state, target, rows.counts)),
-          remote,
-        )
+        await objects.writeObject(stateUrl, syncFileText(recordChunk(state, target, rows.counts)), remote)
         return {location: `events in ${destination}`, written}
       } finally {
         await rm(work, {force: true, recursive: true})
