@@ -7,6 +7,9 @@
  * figures are comparable even on a noisy machine.
  */
 
+import {type DateRange, splitRange} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
+import {DEFAULT_CHUNK_DAYS} from 'mpx-mixpanel-core/internal/mixpanel/export/query.js'
+import {schemas} from 'mpx-mixpanel-core/internal/records/schemas.js'
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 // eslint-disable-next-line n/no-unsupported-features/node-builtins -- the benchmark runs on the repository's Node 24
@@ -17,9 +20,6 @@ import {fileURLToPath} from 'node:url'
 
 import {quoteLiteral} from '../src/duckdb/database.js'
 import {createTableSql, readJsonColumns} from '../src/duckdb/schemas.js'
-import {type DateRange, splitRange} from '../src/mixpanel/dates.js'
-import {DEFAULT_CHUNK_DAYS} from '../src/mixpanel/export/query.js'
-import {schemas} from '../src/records/schemas.js'
 import {rssMethod, run, type RunResult} from './measure.js'
 import {type DayInfo, type ListenerInfo, type ServerConfig, type ServerInfo} from './server.js'
 

@@ -13,7 +13,7 @@ import {cpus} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
-import {installTarball, packagingEnv, packTarball, repoRoot, temporaryDirectory} from './pack.js'
+import {installTarballs, packagingEnv, packTarballs, repoRoot, temporaryDirectory} from './pack.js'
 
 interface Case {
   args: string[]
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     let {installed} = values
     if (!installed) {
       process.stderr.write('Packing and installing mpx...\n')
-      installed = await installTarball(await packTarball(join(scratch, 'tarball')), join(scratch, 'prefix'))
+      installed = await installTarballs(await packTarballs(join(scratch, 'tarball')), join(scratch, 'prefix'))
     }
 
     const bin = join(installed, 'bin', 'run.js')

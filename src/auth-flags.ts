@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {regions} from 'mpx-mixpanel-core/internal/mixpanel/regions.js'
 
 import type {BaseCommand} from './base-command.js'
-
-import {UsageError} from './errors.js'
-import {regions} from './mixpanel/regions.js'
 
 /**
  * BaseCommand's account flags (--account, --project-id, --region), hidden: for the commands that

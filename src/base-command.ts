@@ -1,12 +1,12 @@
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import type {ResolvedAccount} from 'mpx-mixpanel-core/internal/config/resolve.js'
 
-import type {ResolvedAccount} from './config/resolve.js'
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {configPath, readConfig} from 'mpx-mixpanel-core/internal/config/config-file.js'
+import {resolveAccount} from 'mpx-mixpanel-core/internal/config/resolve.js'
+import {ExitCode, MpxError} from 'mpx-mixpanel-core/internal/errors.js'
+import {regions} from 'mpx-mixpanel-core/internal/mixpanel/regions.js'
 
 import {cliMessage} from './cli-hints.js'
-import {configPath, readConfig} from './config/config-file.js'
-import {resolveAccount} from './config/resolve.js'
-import {ExitCode, MpxError} from './errors.js'
-import {regions} from './mixpanel/regions.js'
 import {OutputClosedError} from './output/line-writer.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<

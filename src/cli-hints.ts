@@ -1,4 +1,4 @@
-import {type Remedy, remedyOf} from './mixpanel/remedy.js'
+import {type Remedy, remedyOf} from 'mpx-mixpanel-core/internal/mixpanel/remedy.js'
 
 /** The API layer's remedies in the CLI's words: the flags and commands a CLI user can reach for. */
 const cliWords: {readonly [R in Remedy]: string} = {

@@ -1,7 +1,7 @@
 import {type Command, Flags} from '@oclif/core'
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 
 import {BaseCommand} from './base-command.js'
-import {UsageError} from './errors.js'
 
 /** The --db flag of the commands that work on the local database (fetch commands have their own). */
 export const databaseFlags = {

@@ -1,9 +1,9 @@
 import {expect} from 'chai'
+import {AuthError, MpxError} from 'mpx-mixpanel-core/internal/errors.js'
+import {errorForResponse} from 'mpx-mixpanel-core/internal/mixpanel/errors.js'
+import {RetryableError} from 'mpx-mixpanel-core/internal/mixpanel/retry.js'
 
 import {cliMessage} from '../src/cli-hints.js'
-import {AuthError, MpxError} from '../src/errors.js'
-import {errorForResponse} from '../src/mixpanel/errors.js'
-import {RetryableError} from '../src/mixpanel/retry.js'
 
 describe('CLI hints: the API layer names remedies, the CLI words them', () => {
   it('the library says what to check; the CLI points to mpx auth:test', () => {

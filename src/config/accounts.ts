@@ -1,7 +1,5 @@
-import type {Region} from '../mixpanel/regions.js'
+import type {Region} from 'mpx-mixpanel-core/internal/mixpanel/regions.js'
 
-import {NotFoundError, UsageError} from '../errors.js'
-import {checkTimezone} from '../records/wall-clock.js'
 import {
   type AccountEntry,
   type AccountType,
@@ -11,7 +9,9 @@ import {
   isValidAccountName,
   readConfig,
   writeConfig,
-} from './config-file.js'
+} from 'mpx-mixpanel-core/internal/config/config-file.js'
+import {NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {checkTimezone} from 'mpx-mixpanel-core/internal/records/wall-clock.js'
 
 /** An account as `auth:add` describes it; the secret comes separately (stdin or prompt). */
 export type AccountDraft = {

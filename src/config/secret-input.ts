@@ -1,4 +1,4 @@
-import {InterruptedError, UsageError} from '../errors.js'
+import {InterruptedError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 
 /** Far more than any Mixpanel secret: a bigger stdin is a wrong pipe, not a secret. */
 const MAX_SECRET_BYTES = 4096

@@ -1,10 +1,9 @@
 import {type DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
+import {MpxError, NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {existsSync} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
-
-import {MpxError, NotFoundError, UsageError} from '../errors.js'
 
 /**
  * DuckDB's memory_limit for mpx's connections. DuckDB's own default is 80% of RAM. Loading needs

@@ -1,4 +1,5 @@
-import {MpxError, NotFoundError, UsageError} from '../errors.js'
+import {MpxError, NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+
 import {OutputClosedError} from '../output/line-writer.js'
 
 /**

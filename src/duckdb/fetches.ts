@@ -1,9 +1,9 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import type {RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 
-import type {RecordKind} from '../records/types.js'
+import {stringifyLossless} from 'mpx-mixpanel-core/internal/records/json.js'
+
 import type {WriteMode} from '../sinks/sink.js'
-
-import {stringifyLossless} from '../records/json.js'
 
 /** mpx's record of the fetches that made the tables in a database, one row per committed fetch. */
 export const FETCHES_TABLE = '_mpx_fetches'

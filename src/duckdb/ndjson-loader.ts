@@ -1,14 +1,14 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import type {TableSchema} from 'mpx-mixpanel-core/internal/records/schemas.js'
 
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
 import {closeSync, openSync, readFileSync, writeSync} from 'node:fs'
 import {mkdtemp, readdir, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import type {TableSchema} from '../records/schemas.js'
 import type {RecordBatch} from '../sinks/sink.js'
 
-import {MpxError} from '../errors.js'
 import {duckdbMessage, quoteIdentifier, quoteLiteral} from './database.js'
 import {columnList, readJsonColumns} from './schemas.js'
 
@@ -31,26 +31,6 @@ export const FIRST_FILE_BYTES = 2 * 1024 * 1024
  * of stalling the fetch. Bounds the temporary disk used to (this + 1) files.
  */
 export const QUEUED_FILES = 4
-
-/** `\udXXX` in JSON text produced by JSON.stringify: a lone surrogate (paired ones are written as is). */
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][\dA-Fa-f]{2}/
-const SURROGATE_ESCAPES = /(?<!\\)((?:\\\\)*)\\u[dD][89a-fA-F][\dA-Fa-f]{2}/g
-
-/**
- * DuckDB's JSON reader refuses lone surrogates (invalid Unicode) where JavaScript allows them: they
- * become U+FFFD, as any UTF-8 encoder would make them.
- */
-export function replaceLoneSurrogates(line: string): string {
-  return SURROGATE_ESCAPE.test(line) ? line.replaceAll(SURROGATE_ESCAPES, String.raw`$1\ufffd`) : line
-}
-
-/** A `\ud...` escape may be a lone surrogate: such batches take the string path, which repairs them. */
-function mayHoldSurrogateEscape(bytes: Uint8Array): boolean {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  return buffer.includes(String.raw`\ud`) || buffer.includes(String.raw`\uD`)
-}
-
-const NEWLINE = Buffer.from('\n')
 
 const LOAD_DIRECTORY = /^mpx-load-(\d+)-/
 
@@ -181,27 +161,14 @@ export class NdjsonLoader {
    * are waiting for DuckDB. Records that came as UTF-8 bytes are written as they are, without
    * decoding them to strings.
    */
-  async add(batch: Pick<RecordBatch, 'lines' | 'text'>): Promise<void> {
+  async add(batch: Pick<RecordBatch, 'wellFormedText'>): Promise<void> {
     this.throwIfFailed()
-    const bytes = batch.text && !mayHoldSurrogateEscape(batch.text.bytes) ? batch.text.bytes : undefined
-    if (bytes ? bytes.length === 0 : batch.lines.length === 0) return
+    // DuckDB's JSON reader refuses lone surrogates: the batch's text has them replaced.
+    const {bytes, repaired} = batch.wellFormedText()
+    if (repaired > 0) this.options.onRepair?.(repaired)
+    if (bytes.length === 0) return
     const file = this.file ?? (await this.openFile())
-    if (bytes) {
-      this.write(file, bytes)
-    } else {
-      const {lines} = batch
-      // One flat string a batch (no `+ '\n'`, which V8 would copy again to scan or encode it).
-      let text = lines.join('\n')
-      // One scan of the batch; lines are fixed only when it found something.
-      if (SURROGATE_ESCAPE.test(text)) {
-        const repaired = lines.map((line) => replaceLoneSurrogates(line))
-        this.options.onRepair?.(repaired.filter((line, i) => line !== lines[i]).length)
-        text = repaired.join('\n')
-      }
-
-      this.write(file, Buffer.from(text))
-      this.write(file, NEWLINE)
-    }
+    this.write(file, bytes)
 
     if (file.bytes >= file.limit) await this.loadFile()
   }

@@ -1,6 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import type {TableSchema} from 'mpx-mixpanel-core/internal/records/schemas.js'
 
-import type {TableSchema} from '../records/schemas.js'
 import type {WriteMode} from '../sinks/sink.js'
 
 import {findTable, quoteLiteral} from './database.js'

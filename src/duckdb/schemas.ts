@@ -1,4 +1,4 @@
-import type {TableSchema} from '../records/schemas.js'
+import type {TableSchema} from 'mpx-mixpanel-core/internal/records/schemas.js'
 
 import {quoteIdentifier, quoteLiteral} from './database.js'
 

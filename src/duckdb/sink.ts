@@ -3,7 +3,7 @@ import type {DaysCapability, DaysTarget, Sink, SinkContext, SinkTarget, SinkWrit
 /** The sync capability, its DuckDB code loaded only when a sync uses it. */
 function lazyDays(): DaysCapability {
   const load = async () => {
-    const {duckdbDays} = await import('../sync/duckdb-days.js')
+    const {duckdbDays} = await import('./days-writer.js')
     return duckdbDays((target) => {
       const {memory_limit: memoryLimit, path, threads} = target.options
       return {

@@ -1,5 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
+import {schemas, type TableSchema} from 'mpx-mixpanel-core/internal/records/schemas.js'
 import {existsSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {availableParallelism, tmpdir} from 'node:os'
@@ -7,11 +9,9 @@ import {join} from 'node:path'
 
 import type {RecordBatch, SinkContext, SinkResult, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
-import {MpxError} from '../errors.js'
-import {schemas, type TableSchema} from '../records/schemas.js'
 import {RejectsFile} from '../sinks/rejects-file.js'
-import {recordFetchState} from '../sync/state.js'
 import {type Database, duckdbMessage, findTable, openDatabase, quoteIdentifier, tableColumns} from './database.js'
+import {recordFetchState} from './day-state.js'
 import {createFetchesTableSql, recordFetch} from './fetches.js'
 import {NdjsonLoader} from './ndjson-loader.js'
 import {REJECTS_TABLE, storeRejects} from './rejects.js'

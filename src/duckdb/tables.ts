@@ -1,8 +1,8 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 
-import {NotFoundError, UsageError} from '../errors.js'
-import {dayRanges, formatRanges, gapRanges} from '../sync/plan.js'
-import {DAYS_TABLE, forgetTableState, SYNCS_TABLE} from '../sync/state.js'
+import {NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {dayRanges, formatRanges, gapRanges} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
+
 import {
   findTable,
   noteLockWait,
@@ -12,6 +12,7 @@ import {
   READER_LOCK_WAIT_MS,
   tableColumns,
 } from './database.js'
+import {DAYS_TABLE, forgetTableState, SYNCS_TABLE} from './day-state.js'
 import {FETCHES_TABLE, forgetFetches} from './fetches.js'
 import {forgetRejects, rejectCounts, REJECTS_TABLE} from './rejects.js'
 import {plainText} from './values.js'

@@ -1,8 +1,10 @@
-import type {RecordFormat, RecordKind} from '../records/types.js'
-import type {RecordBatch} from '../sinks/sink.js'
+import type {RecordFormat, RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 
-import {JsonLines} from '../records/json-lines.js'
-import {parseLossless} from '../records/json.js'
+import {JsonLines} from 'mpx-mixpanel-core/internal/records/json-lines.js'
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
+import {mayHoldLoneSurrogate, wellFormedLines} from 'mpx-mixpanel-core/internal/records/lone-surrogates.js'
+
+import type {RecordBatch} from '../sinks/sink.js'
 
 /**
  * A batch whose records came as bytes: `lines` are decoded only if a sink reads them, and a sink
@@ -28,6 +30,22 @@ class BytesBatch implements RecordBatch {
   records(): unknown[] {
     return this.block.lines.map((line) => parseLossless(line))
   }
+
+  wellFormedLines(): {lines: readonly string[]; repaired: number} {
+    return wellFormedLines(this.block.lines)
+  }
+
+  wellFormedText(): {bytes: Uint8Array; count: number; repaired: number} {
+    if (!mayHoldLoneSurrogate(this.text.bytes)) return {...this.text, repaired: 0}
+    return linesText(this.wellFormedLines())
+  }
+}
+
+/** Lines as UTF-8 text, a newline after each. */
+function linesText({lines, repaired}: {lines: readonly string[]; repaired: number}) {
+  // One flat string (no `+ '\n'` per line, which V8 would copy again to encode it).
+  const bytes = lines.length === 0 ? new Uint8Array(0) : Buffer.from(`${lines.join('\n')}\n`)
+  return {bytes, count: lines.length, repaired}
 }
 
 export function recordBatch(kind: RecordKind, format: RecordFormat, lines: JsonLines | readonly string[]): RecordBatch {
@@ -37,5 +55,7 @@ export function recordBatch(kind: RecordKind, format: RecordFormat, lines: JsonL
     kind,
     lines,
     records: () => lines.map((line) => parseLossless(line)),
+    wellFormedLines: () => wellFormedLines(lines),
+    wellFormedText: () => linesText(wellFormedLines(lines)),
   }
 }

@@ -1,4 +1,5 @@
-import type {RecordKind} from '../records/types.js'
+import type {RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
+
 import type {SinkResult} from '../sinks/sink.js'
 
 import {counted, formatCount, type Progress} from '../output/progress.js'

@@ -1,6 +1,6 @@
 import type {Command, Interfaces} from '@oclif/core'
+import type {RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 
-import type {RecordKind} from '../records/types.js'
 import type {FetchInput} from './to-sink.js'
 
 import {BaseCommand} from '../base-command.js'

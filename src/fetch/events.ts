@@ -1,20 +1,27 @@
-import type {MixpanelClient} from '../mixpanel/client.js'
+import type {MixpanelClient} from 'mpx-mixpanel-core/internal/mixpanel/client.js'
+import type {JsonLines} from 'mpx-mixpanel-core/internal/records/json-lines.js'
+import type {BadRecordsPolicy, RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
+import type {RecordFormat} from 'mpx-mixpanel-core/internal/records/types.js'
+
+import {checkRange} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
+import {trackChunks} from 'mpx-mixpanel-core/internal/mixpanel/export/chunk-tracking.js'
+import {
+  type CheckedExport,
+  checkExport,
+  estimateQueries,
+  type ExportQuery,
+} from 'mpx-mixpanel-core/internal/mixpanel/export/query.js'
+import {readExport, type ReadExportOptions} from 'mpx-mixpanel-core/internal/mixpanel/export/source.js'
+import {REQUESTS_PER_HOUR, REQUESTS_PER_SECOND} from 'mpx-mixpanel-core/internal/mixpanel/scheduler.js'
+import {clampToToday} from 'mpx-mixpanel-core/internal/mixpanel/today.js'
+import {enableYoungCollections} from 'mpx-mixpanel-core/internal/mixpanel/young-gc.js'
+import {normalizeEventLines} from 'mpx-mixpanel-core/internal/records/events.js'
+import {projectClock, type TimeOptions} from 'mpx-mixpanel-core/internal/records/project-time.js'
+import {BadRecordError} from 'mpx-mixpanel-core/internal/records/rejects.js'
+
 import type {Progress} from '../output/progress.js'
-import type {JsonLines} from '../records/json-lines.js'
-import type {BadRecordsPolicy, RejectedRecord} from '../records/rejects.js'
-import type {RecordFormat} from '../records/types.js'
 import type {SinkResult} from '../sinks/sink.js'
 
-import {checkRange} from '../mixpanel/dates.js'
-import {trackChunks} from '../mixpanel/export/chunk-tracking.js'
-import {type CheckedExport, checkExport, estimateQueries, type ExportQuery} from '../mixpanel/export/query.js'
-import {readExport, type ReadExportOptions} from '../mixpanel/export/source.js'
-import {REQUESTS_PER_HOUR, REQUESTS_PER_SECOND} from '../mixpanel/scheduler.js'
-import {clampToToday} from '../mixpanel/today.js'
-import {enableYoungCollections} from '../mixpanel/young-gc.js'
-import {normalizeEventLines} from '../records/events.js'
-import {projectClock, type TimeOptions} from '../records/project-time.js'
-import {BadRecordError} from '../records/rejects.js'
 import {timezoneHint} from './timezone-hint.js'
 import {type FetchInput, fetchToSink} from './to-sink.js'
 

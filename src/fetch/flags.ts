@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
-
-import {UsageError} from '../errors.js'
-import {type BadRecordsPolicy, parseBadRecordsPolicy} from '../records/rejects.js'
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {type BadRecordsPolicy, parseBadRecordsPolicy} from 'mpx-mixpanel-core/internal/records/rejects.js'
 
 /** Flags fetch:events and fetch:profiles share: where records go and how they are written. */
 export const fetchFlags = {

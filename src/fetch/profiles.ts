@@ -1,13 +1,15 @@
-import type {MixpanelClient} from '../mixpanel/client.js'
-import type {BadRecordsPolicy, RejectedRecord} from '../records/rejects.js'
-import type {RecordFormat} from '../records/types.js'
+import type {MixpanelClient} from 'mpx-mixpanel-core/internal/mixpanel/client.js'
+import type {BadRecordsPolicy, RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
+import type {RecordFormat} from 'mpx-mixpanel-core/internal/records/types.js'
+
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {type CheckedEngage, checkEngage, type EngageQuery} from 'mpx-mixpanel-core/internal/mixpanel/engage/query.js'
+import {type EngageOptions, readProfiles} from 'mpx-mixpanel-core/internal/mixpanel/engage/source.js'
+import {REQUESTS_PER_HOUR} from 'mpx-mixpanel-core/internal/mixpanel/scheduler.js'
+import {normalizeProfileLines} from 'mpx-mixpanel-core/internal/records/profiles.js'
+
 import type {SinkResult} from '../sinks/sink.js'
 
-import {UsageError} from '../errors.js'
-import {type CheckedEngage, checkEngage, type EngageQuery} from '../mixpanel/engage/query.js'
-import {type EngageOptions, readProfiles} from '../mixpanel/engage/source.js'
-import {REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
-import {normalizeProfileLines} from '../records/profiles.js'
 import {type FetchInput, fetchToSink} from './to-sink.js'
 
 export interface FetchProfilesInput extends FetchInput {

@@ -1,10 +1,11 @@
+import type {RejectQueue} from 'mpx-mixpanel-core/internal/records/rejects.js'
+import type {RecordFormat, RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
+
+import {JsonLines} from 'mpx-mixpanel-core/internal/records/json-lines.js'
 import {join} from 'node:path'
 
-import type {RejectQueue} from '../records/rejects.js'
-import type {RecordFormat, RecordKind} from '../records/types.js'
 import type {Sink, SinkContext, SinkResult, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
-import {JsonLines} from '../records/json-lines.js'
 import {RejectsFile} from '../sinks/rejects-file.js'
 import {recordBatch} from './batch.js'
 

@@ -1,4 +1,4 @@
-import {ExitCode, InterruptedError} from '../errors.js'
+import {ExitCode, InterruptedError} from 'mpx-mixpanel-core/internal/errors.js'
 
 /** The signals that stop a fetch or a sync cleanly, with the exit code (128 + the signal's number) and message of each. */
 export const STOP_SIGNALS = {

@@ -1,4 +1,4 @@
-import type {TimezoneMismatch} from '../records/zone-check.js'
+import type {TimezoneMismatch} from 'mpx-mixpanel-core/internal/records/zone-check.js'
 
 /** What the CLI adds to a timezone mismatch: how to set the project's timezone. */
 export function timezoneHint(mismatch: TimezoneMismatch): string {

@@ -1,6 +1,6 @@
 import type {Hook} from '@oclif/core'
 
-import {ExitCode} from '../errors.js'
+import {ExitCode} from 'mpx-mixpanel-core/internal/errors.js'
 
 /** Edits (insertions, deletions, substitutions) that turn `a` into `b`. */
 export function editDistance(a: string, b: string): number {

@@ -1,9 +1,9 @@
-import type {ResolvedAccount} from '../config/resolve.js'
-import type {Credentials} from '../mixpanel/credentials.js'
-import type {Region} from '../mixpanel/regions.js'
+import type {ResolvedAccount} from 'mpx-mixpanel-core/internal/config/resolve.js'
+import type {Credentials} from 'mpx-mixpanel-core/internal/mixpanel/credentials.js'
+import type {Region} from 'mpx-mixpanel-core/internal/mixpanel/regions.js'
 
-import {resolveAccount} from '../config/resolve.js'
-import {checkTimezone} from '../records/wall-clock.js'
+import {resolveAccount} from 'mpx-mixpanel-core/internal/config/resolve.js'
+import {checkTimezone} from 'mpx-mixpanel-core/internal/records/wall-clock.js'
 
 /** Credentials as a library caller gives them. */
 export type CredentialsInput =
@@ -45,6 +45,6 @@ export async function libraryAccount(choice: AccountChoice): Promise<ResolvedAcc
     }
   }
 
-  const {configPath, defaultConfigDir, readConfig} = await import('../config/config-file.js')
+  const {configPath, defaultConfigDir, readConfig} = await import('mpx-mixpanel-core/internal/config/config-file.js')
   return resolveAccount(await readConfig(configPath(defaultConfigDir())), {account, region, timezone})
 }

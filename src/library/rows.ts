@@ -1,8 +1,7 @@
 import {type DuckDBType, type DuckDBValue, JSDuckDBValueConverter} from '@duckdb/node-api'
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 
 import type {QueryChunk} from '../sql/query.js'
-
-import {parseLossless} from '../records/json.js'
 
 /** A row of a query's result, by column name. */
 export type Row = Record<string, unknown>

@@ -4,21 +4,21 @@
  * commands call the same functions (fetch/, sync/, sql/), so the two cannot drift apart.
  */
 import type {Config} from '@oclif/core'
+import type {DateRange} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
+import type {Region} from 'mpx-mixpanel-core/internal/mixpanel/regions.js'
+import type {RetryOptions} from 'mpx-mixpanel-core/internal/mixpanel/retry.js'
+import type {BadRecordsPolicy, RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
+import type {RecordFormat, RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 
+import {DEFAULT_CHUNK_DAYS} from 'mpx-mixpanel-core/internal/mixpanel/export/query.js'
 import {fileURLToPath} from 'node:url'
 
 import type {FetchInput} from '../fetch/to-sink.js'
-import type {DateRange} from '../mixpanel/dates.js'
-import type {Region} from '../mixpanel/regions.js'
-import type {RetryOptions} from '../mixpanel/retry.js'
-import type {BadRecordsPolicy, RejectedRecord} from '../records/rejects.js'
-import type {RecordFormat, RecordKind} from '../records/types.js'
 import type {SinkResult, WriteMode} from '../sinks/sink.js'
 import type {SyncPlan} from '../sync/plan.js'
 
 import {databasePath} from '../duckdb/database-path.js'
 import {callbackReporter, type ReporterCallbacks} from '../fetch/reporter.js'
-import {DEFAULT_CHUNK_DAYS} from '../mixpanel/export/query.js'
 import {type AccountChoice, type CredentialsInput, libraryAccount} from './account.js'
 import {type Row, rowsOf} from './rows.js'
 

@@ -1,4 +1,5 @@
-import {AuthError, MpxError, NotFoundError, UsageError} from '../errors.js'
+import {AuthError, MpxError, NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+
 import {formatObjectUrl} from './url.js'
 
 /** What mpx was doing when the object storage failed: named in the one-line error. */

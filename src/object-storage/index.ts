@@ -1,7 +1,8 @@
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+
 import type {ObjectStore} from './client.js'
 import type {ObjectStorage, ObjectStorageSettings, PublishRequest, PublishResult} from './types.js'
 
-import {UsageError} from '../errors.js'
 import {asPrefix, parseObjectUrl} from './url.js'
 
 /** One request's store (the SDK imported on first use), closed after. */

@@ -1,8 +1,8 @@
+import {MpxError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {PassThrough} from 'node:stream'
 
 import type {RecordBatch, SinkContext, SinkResult, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
-import {MpxError, UsageError} from '../errors.js'
 import {LineWriter} from '../output/line-writer.js'
 import {ObjectStore} from './client.js'
 import {parseObjectUrl} from './url.js'

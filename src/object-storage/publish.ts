@@ -1,10 +1,10 @@
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
 import {createReadStream} from 'node:fs'
 import {readdir, stat} from 'node:fs/promises'
 import {join, relative, sep} from 'node:path'
 
 import type {PublishRequest, PublishResult} from './types.js'
 
-import {MpxError} from '../errors.js'
 import {ObjectStore} from './client.js'
 import {asPrefix, parseObjectUrl} from './url.js'
 

@@ -1,4 +1,4 @@
-import {UsageError} from '../errors.js'
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 
 /** An object-storage location: a bucket and a key (a prefix when it names a directory). */
 export interface ObjectUrl {

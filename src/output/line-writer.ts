@@ -1,6 +1,6 @@
 import type {Writable} from 'node:stream'
 
-import {MpxError} from '../errors.js'
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
 
 /** Thrown when whoever reads stdout has gone (`| head -3`): not a failure of mpx. */
 export class OutputClosedError extends Error {

@@ -1,13 +1,12 @@
 import type {Config} from '@oclif/core'
+import type {RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
 
 import {Ajv} from 'ajv'
+import {ExitCode, MpxError, NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {recordFormats} from 'mpx-mixpanel-core/internal/records/types.js'
 
-import type {RejectedRecord} from '../records/rejects.js'
 import type {MpxHooks} from '../sinks/hooks.js'
 import type {RecordBatch, Sink, SinkContext, SinkTarget, SinkWriter} from '../sinks/sink.js'
-
-import {ExitCode, MpxError, NotFoundError, UsageError} from '../errors.js'
-import {recordFormats} from '../records/types.js'
 
 /** A sink as mpx knows it before loading it: built-in sinks load lazily (DuckDB is heavy). */
 export interface SinkEntry {

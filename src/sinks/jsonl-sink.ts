@@ -1,17 +1,17 @@
+import type {RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
 import type {Writable} from 'node:stream'
 
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
+import {recordFormats} from 'mpx-mixpanel-core/internal/records/types.js'
 import {once} from 'node:events'
 import {constants, createWriteStream} from 'node:fs'
 import {access, copyFile, rename, rm, stat} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
 
-import type {RejectedRecord} from '../records/rejects.js'
 import type {RecordBatch, Sink, SinkContext, SinkResult, SinkTarget, SinkWriter, WriteMode} from './sink.js'
 
-import {MpxError} from '../errors.js'
 import {isObjectUrl} from '../object-storage/url.js'
 import {LineWriter} from '../output/line-writer.js'
-import {recordFormats} from '../records/types.js'
 import {RejectsFile} from './rejects-file.js'
 
 export interface JsonlSinkOptions {

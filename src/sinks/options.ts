@@ -1,9 +1,8 @@
 import {Ajv} from 'ajv'
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {schemaMessage} from 'mpx-mixpanel-core/internal/schema-messages.js'
 
 import type {Sink} from './sink.js'
-
-import {UsageError} from '../errors.js'
-import {schemaMessage} from '../schema-messages.js'
 
 /** `--sink-option key=value` pairs into an object (values stay strings; ajv coerces them). */
 export function parseSinkOptions(pairs: readonly string[]): Record<string, unknown> {

@@ -1,11 +1,11 @@
+import type {RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
+
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
 import {closeSync, openSync, writeSync} from 'node:fs'
 import {copyFile, mkdir, rename, rm, stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
-import type {RejectedRecord} from '../records/rejects.js'
 import type {WriteMode} from './sink.js'
-
-import {MpxError} from '../errors.js'
 
 /** The fetch a reject came from, as written beside it. */
 export interface RejectingFetch {

@@ -1,7 +1,8 @@
+import type {RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
+import type {TableSchema} from 'mpx-mixpanel-core/internal/records/schemas.js'
+import type {RecordFormat, RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
+
 import type {ObjectStorage} from '../object-storage/types.js'
-import type {RejectedRecord} from '../records/rejects.js'
-import type {TableSchema} from '../records/schemas.js'
-import type {RecordFormat, RecordKind} from '../records/types.js'
 
 /**
  * A batch of records on their way to a sink. `lines` holds each record as one line of JSON text
@@ -19,6 +20,17 @@ export interface RecordBatch {
    * are rather than encode `lines`, which are then decoded only if read.
    */
   readonly text?: {readonly bytes: Uint8Array; readonly count: number}
+  /**
+   * The lines with every lone surrogate (`\udXXX`: JavaScript writes them, but they are not
+   * Unicode, and strict readers such as DuckDB's JSON reader and Parquet refuse them) replaced by
+   * U+FFFD; `repaired` counts the lines changed, for a warning.
+   */
+  wellFormedLines(): {readonly lines: readonly string[]; readonly repaired: number}
+  /**
+   * wellFormedLines as UTF-8 text, each line ending with a newline: `text`'s own bytes when they
+   * hold no lone surrogate (no copy, no decoding), else the repaired lines encoded.
+   */
+  wellFormedText(): {readonly bytes: Uint8Array; readonly count: number; readonly repaired: number}
 }
 
 /** How a fetch treats a target that already exists. */

@@ -1,8 +1,8 @@
 import {type DuckDBType, type DuckDBValue} from '@duckdb/node-api'
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 
 import {openDatabase, READER_LOCK_WAIT_MS} from '../duckdb/database.js'
 import {sqlError, type SqlErrorWords} from '../duckdb/errors.js'
-import {UsageError} from '../errors.js'
 
 export interface QueryInput {
   /** Told once when the database is busy and the query waits for it. */

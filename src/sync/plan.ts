@@ -1,15 +1,6 @@
-import {type DateRange, splitRange} from '../mixpanel/dates.js'
-import {addDays} from './days.js'
+import {addDays, chunkDays, type DateRange} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
 
-/** What a table holds of one day, as the sync state records it. */
-export interface DayState {
-  readonly day: string
-  /** When the day was fetched, ISO 8601. */
-  readonly fetchedAt: string
-  /** The day was not over yet (today, or later) when it was fetched. */
-  readonly inProgress: boolean
-  readonly rows: number
-}
+import type {DayState} from '../duckdb/day-state.js'
 
 export interface PlanInput {
   readonly chunkDays: number
@@ -56,36 +47,4 @@ export function planSync(input: PlanInput): SyncPlan {
   }
 
   return {chunks: chunkDays(planned, input.chunkDays), inProgress, missing, refreshed}
-}
-
-/** Runs of consecutive days (sorted), each split into chunks of at most `size` days. */
-export function chunkDays(days: readonly string[], size: number): DateRange[] {
-  const runs: DateRange[] = []
-  for (const day of days) {
-    const last = runs.at(-1)
-    if (last && addDays(last.to, 1) === day) runs[runs.length - 1] = {from: last.from, to: day}
-    else runs.push({from: day, to: day})
-  }
-
-  return runs.flatMap((run) => splitRange(run, size))
-}
-
-/** Days of a list as ranges of consecutive days, e.g. for `mpx tables`. */
-export function dayRanges(days: readonly string[]): DateRange[] {
-  return chunkDays([...days].sort(), Number.MAX_SAFE_INTEGER)
-}
-
-/** Days of FROM..TO not in `days`, as ranges. */
-export function gapRanges(days: readonly string[]): DateRange[] {
-  const sorted = [...days].sort()
-  if (sorted.length === 0) return []
-  const held = new Set(sorted)
-  const gaps: string[] = []
-  for (let day = sorted[0]; day <= sorted.at(-1)!; day = addDays(day, 1)) if (!held.has(day)) gaps.push(day)
-  return dayRanges(gaps)
-}
-
-/** `2024-01-01..2024-01-05, 2024-01-09` */
-export function formatRanges(ranges: readonly DateRange[]): string {
-  return ranges.map((range) => (range.from === range.to ? range.from : `${range.from}..${range.to}`)).join(', ')
 }

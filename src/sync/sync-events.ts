@@ -1,27 +1,36 @@
+import type {MixpanelClient} from 'mpx-mixpanel-core/internal/mixpanel/client.js'
+
+import {InterruptedError, MpxError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {
+  addDays,
+  checkRange,
+  type DateRange,
+  dayRanges,
+  daysIn,
+  formatRanges,
+  parseDay,
+} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
+import {checkConcurrency, checkExport} from 'mpx-mixpanel-core/internal/mixpanel/export/query.js'
+import {type Clock, RequestPacer, REQUESTS_PER_HOUR} from 'mpx-mixpanel-core/internal/mixpanel/scheduler.js'
+import {clampToToday, projectToday} from 'mpx-mixpanel-core/internal/mixpanel/today.js'
+import {enableYoungCollections} from 'mpx-mixpanel-core/internal/mixpanel/young-gc.js'
+import {RejectQueue} from 'mpx-mixpanel-core/internal/records/rejects.js'
+import {schemas} from 'mpx-mixpanel-core/internal/records/schemas.js'
+
 import type {FetchInput} from '../fetch/to-sink.js'
-import type {MixpanelClient} from '../mixpanel/client.js'
 import type {DaysTarget, Sink, SinkContext, SinkWriter} from '../sinks/sink.js'
 
-import {InterruptedError, MpxError, UsageError} from '../errors.js'
+import {normalizeFilters, sameFilters, type TableFilters} from '../duckdb/day-state.js'
 import {eventBlocks} from '../fetch/events.js'
 import {runFetch} from '../fetch/run.js'
 import {followSignal} from '../fetch/stop-signals.js'
 import {timezoneHint} from '../fetch/timezone-hint.js'
 import {fetchClient, quarantine, sinkOptions} from '../fetch/to-sink.js'
-import {checkRange, type DateRange, daysIn} from '../mixpanel/dates.js'
-import {checkConcurrency, checkExport} from '../mixpanel/export/query.js'
-import {type Clock, RequestPacer, REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
-import {clampToToday} from '../mixpanel/today.js'
-import {enableYoungCollections} from '../mixpanel/young-gc.js'
 import {objectStorage} from '../object-storage/index.js'
-import {RejectQueue} from '../records/rejects.js'
-import {schemas} from '../records/schemas.js'
 import {findSink} from '../sink-registry/registry.js'
 import {checkTableName} from '../sinks/options.js'
-import {addDays, checkDay, projectToday} from './days.js'
 import {acquireSyncLock} from './lock.js'
-import {dayRanges, formatRanges, planSync, type SyncPlan} from './plan.js'
-import {normalizeFilters, sameFilters, type TableFilters} from './state.js'
+import {planSync, type SyncPlan} from './plan.js'
 import {checkLookbackDays, LIBRARY_WORDS, type SyncWords} from './words.js'
 
 /** Airbyte's attribution window: mobile SDKs send events days late. */
@@ -165,8 +174,8 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
     }
 
     const today = projectToday(timezone)
-    checkDay(from, words.from)
-    if (input.to !== undefined) checkDay(input.to, words.to)
+    parseDay(from, words.from)
+    if (input.to !== undefined) parseDay(input.to, words.to)
     // As fetch:events: a --to after the project's today is synced up to today, with a note.
     const {note, range} = clampToToday({from, to: input.to ?? today}, timezone)
     const {to} = range

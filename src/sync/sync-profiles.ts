@@ -1,12 +1,17 @@
+import {MpxError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {
+  checkEngage,
+  type EngageQuery,
+  MAX_ENGAGE_CONCURRENCY,
+} from 'mpx-mixpanel-core/internal/mixpanel/engage/query.js'
+import {RequestPacer, REQUESTS_PER_HOUR} from 'mpx-mixpanel-core/internal/mixpanel/scheduler.js'
+
 import type {FetchReporter} from '../fetch/reporter.js'
 import type {SinkResult} from '../sinks/sink.js'
 
 import {databasePath} from '../duckdb/database-path.js'
-import {MpxError, UsageError} from '../errors.js'
 import {profileBatches} from '../fetch/profiles.js'
 import {type FetchInput, fetchToSink} from '../fetch/to-sink.js'
-import {checkEngage, type EngageQuery, MAX_ENGAGE_CONCURRENCY} from '../mixpanel/engage/query.js'
-import {RequestPacer, REQUESTS_PER_HOUR} from '../mixpanel/scheduler.js'
 import {findSink} from '../sink-registry/registry.js'
 import {checkTableName} from '../sinks/options.js'
 import {acquireSyncLock} from './lock.js'
@@ -133,8 +138,8 @@ async function tableState(path: string, table: string): Promise<{exists: boolean
   const {existsSync} = await import('node:fs')
   if (!existsSync(path)) return {exists: false}
   const {openDatabase} = await import('../duckdb/database.js')
-  const {WRITER_LOCK_WAIT_MS} = await import('./duckdb-days.js')
-  const {readTableState} = await import('./state.js')
+  const {WRITER_LOCK_WAIT_MS} = await import('../duckdb/days-writer.js')
+  const {readTableState} = await import('../duckdb/day-state.js')
   const database = await openDatabase(path, {lockWaitMs: WRITER_LOCK_WAIT_MS, readOnly: true})
   try {
     const state = await readTableState(database.connection, table)
@@ -147,8 +152,8 @@ async function tableState(path: string, table: string): Promise<{exists: boolean
 /** When the sync started is what the next --changed-only counts from (profiles seen during it are fetched again). */
 async function recordProfileSync(path: string, table: string, startedAt: Date): Promise<void> {
   const {findTable, openDatabase} = await import('../duckdb/database.js')
-  const {WRITER_LOCK_WAIT_MS} = await import('./duckdb-days.js')
-  const {recordSync} = await import('./state.js')
+  const {WRITER_LOCK_WAIT_MS} = await import('../duckdb/days-writer.js')
+  const {recordSync} = await import('../duckdb/day-state.js')
   const database = await openDatabase(path, {lockWaitMs: WRITER_LOCK_WAIT_MS})
   try {
     const stored = (await findTable(database.connection, table)) ?? table

@@ -1,4 +1,4 @@
-import {UsageError} from '../errors.js'
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 
 /**
  * How a sync's errors and notes name what the caller can change: the library's option names by

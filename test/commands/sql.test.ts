@@ -1,8 +1,8 @@
 import {expect} from 'chai'
+import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {join} from 'node:path'
 
-import {normalizeEventLine} from '../../src/records/events.js'
-import {parseLossless} from '../../src/records/json.js'
 import {runMpx} from '../support/cli.js'
 import {store, target} from '../support/duckdb.js'
 import {generateEvents} from '../support/generate.js'

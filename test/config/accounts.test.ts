@@ -1,11 +1,11 @@
 import {expect} from 'chai'
+import {readConfig} from 'mpx-mixpanel-core/internal/config/config-file.js'
+import {NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {mkdtemp, readFile, rm, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {type AccountDraft, addAccount, listAccounts, removeAccount, useAccount} from '../../src/config/accounts.js'
-import {readConfig} from '../../src/config/config-file.js'
-import {NotFoundError, UsageError} from '../../src/errors.js'
 import {rejection} from '../support/rejection.js'
 
 /** Permission bits as octal text, e.g. `600`. */

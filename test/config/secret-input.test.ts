@@ -1,8 +1,8 @@
 import {expect} from 'chai'
+import {InterruptedError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {PassThrough, Readable} from 'node:stream'
 
 import {promptHidden, readSecretFromStream, type TerminalInput} from '../../src/config/secret-input.js'
-import {InterruptedError, UsageError} from '../../src/errors.js'
 import {rejection} from '../support/rejection.js'
 
 /** A stand-in for a TTY stdin: records raw-mode switches. */

@@ -1,14 +1,17 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 
 import {expect} from 'chai'
+import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
+import {schemas} from 'mpx-mixpanel-core/internal/records/schemas.js'
 import {readFileSync} from 'node:fs'
 import {readdir} from 'node:fs/promises'
 import {setImmediate} from 'node:timers/promises'
 
 import {FIRST_FILE_BYTES, NdjsonLoader, QUEUED_FILES} from '../../src/duckdb/ndjson-loader.js'
-import {MpxError} from '../../src/errors.js'
-import {schemas} from '../../src/records/schemas.js'
+import {recordBatch} from '../../src/fetch/batch.js'
 import {setEnvironment, temporaryDirectory} from '../support/temporary.js'
+
+const batchOf = (lines: string[]) => recordBatch('events', 'normalized', lines)
 
 /** One INSERT the loader ran: what its file held when it started, and how to end it. */
 interface Load {
@@ -103,14 +106,14 @@ describe('NdjsonLoader', () => {
   it('queues full files while a load runs instead of stalling the fetch, and loads them one at a time, in order', async () => {
     const ndjson = loader(1000)
     // Each batch fills a file: the first load starts, and QUEUED_FILES - 1 more files queue behind it.
-    for (let n = 0; n < QUEUED_FILES; n++) await ndjson.add({lines: [line(n, 1100)]})
+    for (let n = 0; n < QUEUED_FILES; n++) await ndjson.add(batchOf([line(n, 1100)]))
     await settle()
     expect(connection.loads).to.have.length(1)
     expect(connection.running).to.equal(1)
 
     // One more full file is one too many: the fetch waits until the first load is done.
     let added = false
-    const adding = ndjson.add({lines: [line(QUEUED_FILES, 1100)]}).then(() => {
+    const adding = ndjson.add(batchOf([line(QUEUED_FILES, 1100)])).then(() => {
       added = true
     })
     await settle()
@@ -119,7 +122,7 @@ describe('NdjsonLoader', () => {
     await adding
     expect(added).to.equal(true)
 
-    await ndjson.add({lines: [line(QUEUED_FILES + 1)]})
+    await ndjson.add(batchOf([line(QUEUED_FILES + 1)]))
     const finishing = ndjson.finish()
     for (let done = 1; done < QUEUED_FILES + 2; done++) {
       await until(() => connection.loads.length === done + 1)
@@ -137,7 +140,7 @@ describe('NdjsonLoader', () => {
   it('starts with a small file and doubles it up to the full size, so DuckDB starts early', async () => {
     connection.autoFinish = true
     const ndjson = loader()
-    const batch = {lines: Array.from({length: 1024}, (_, n) => line(n, 256))}
+    const batch = batchOf(Array.from({length: 1024}, (_, n) => line(n, 256)))
     for (let n = 0; n < 64; n++) await ndjson.add(batch)
     await ndjson.finish()
     const batchBytes = 1024 * 256
@@ -150,8 +153,8 @@ describe('NdjsonLoader', () => {
 
   it('once every record has arrived, gives DuckDB its threads for the loads still queued', async () => {
     const ndjson = loader(1000, 8)
-    for (let n = 0; n < 3; n++) await ndjson.add({lines: [line(n, 1100)]})
-    await ndjson.add({lines: [line(3)]})
+    for (let n = 0; n < 3; n++) await ndjson.add(batchOf([line(n, 1100)]))
+    await ndjson.add(batchOf([line(3)]))
     await settle()
     const finishing = ndjson.finish()
     for (let done = 0; done < 4; done++) {
@@ -165,8 +168,8 @@ describe('NdjsonLoader', () => {
 
   it('abort interrupts the running load, runs none of the queued ones and removes every file', async () => {
     const ndjson = loader(1000)
-    for (let n = 0; n < QUEUED_FILES; n++) await ndjson.add({lines: [line(n, 1100)]})
-    await ndjson.add({lines: [line(QUEUED_FILES)]})
+    for (let n = 0; n < QUEUED_FILES; n++) await ndjson.add(batchOf([line(n, 1100)]))
+    await ndjson.add(batchOf([line(QUEUED_FILES)]))
     await settle()
     expect(await loadFiles()).to.have.length(1)
 
@@ -181,11 +184,11 @@ describe('NdjsonLoader', () => {
 
   it('a failed load fails the next call with an mpx error, and the files queued behind it are not loaded', async () => {
     const ndjson = loader(1000)
-    for (let n = 0; n < 3; n++) await ndjson.add({lines: [line(n, 1100)]})
+    for (let n = 0; n < 3; n++) await ndjson.add(batchOf([line(n, 1100)]))
     await settle()
     connection.loads[0].fail(new Error('Constraint Error: NOT NULL constraint failed: events.event_time'))
     await settle()
-    const error = await ndjson.add({lines: [line(3)]}).catch((error_: unknown) => error_)
+    const error = await ndjson.add(batchOf([line(3)])).catch((error_: unknown) => error_)
     expect(error).to.be.instanceOf(MpxError)
     expect((error as Error).message).to.equal(
       'DuckDB could not load the records: Constraint Error: NOT NULL constraint failed: events.event_time',

@@ -5,12 +5,12 @@
  */
 
 import {expect} from 'chai'
+import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
+import {normalizeProfileLine} from 'mpx-mixpanel-core/internal/records/profiles.js'
 import {existsSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {normalizeEventLine} from '../../src/records/events.js'
-import {normalizeProfileLine} from '../../src/records/profiles.js'
 import {runMpx} from '../support/cli.js'
 import {queryLines} from '../support/duckdb.js'
 import {E2E_ACCOUNT, e2eEnv, expectOneLineError, linesOf} from '../support/e2e.js'

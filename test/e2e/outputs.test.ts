@@ -5,13 +5,13 @@
  */
 
 import {expect} from 'chai'
+import {normalizeProfileLine} from 'mpx-mixpanel-core/internal/records/profiles.js'
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {chmod, copyFile, mkdir, readdir, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
-import {normalizeProfileLine} from '../../src/records/profiles.js'
 import {runMpx} from '../support/cli.js'
 import {
   E2E_ACCOUNT,

@@ -4,16 +4,16 @@
  * (The fault matrix also greps every one of its outputs and databases for the secret.)
  */
 
+import type {Credentials} from 'mpx-mixpanel-core/internal/mixpanel/credentials.js'
+
 import {expect} from 'chai'
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {MixpanelClient} from 'mpx-mixpanel-core/internal/mixpanel/client.js'
+import {endpointsFor, regions} from 'mpx-mixpanel-core/internal/mixpanel/regions.js'
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {chmod, readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import type {Credentials} from '../../src/mixpanel/credentials.js'
-
-import {UsageError} from '../../src/errors.js'
-import {MixpanelClient} from '../../src/mixpanel/client.js'
-import {endpointsFor, regions} from '../../src/mixpanel/regions.js'
-import {parseLossless} from '../../src/records/json.js'
 import {type CliResult, runMpx} from '../support/cli.js'
 import {
   databaseBytes,

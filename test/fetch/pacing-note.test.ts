@@ -1,8 +1,8 @@
 import {expect} from 'chai'
+import {exportLines} from 'mpx-mixpanel-core/internal/mixpanel/export/source.js'
+import {RequestPacer} from 'mpx-mixpanel-core/internal/mixpanel/scheduler.js'
 
 import {PACED_NOTE, progressNotes} from '../../src/fetch/events.js'
-import {exportLines} from '../../src/mixpanel/export/source.js'
-import {RequestPacer} from '../../src/mixpanel/scheduler.js'
 import {runMpx} from '../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'

@@ -1,11 +1,11 @@
 import {expect} from 'chai'
+import {type RejectedRecord, RejectQueue} from 'mpx-mixpanel-core/internal/records/rejects.js'
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {RecordBatch, Sink} from '../../src/sinks/sink.js'
 
 import {runFetch} from '../../src/fetch/run.js'
-import {type RejectedRecord, RejectQueue} from '../../src/records/rejects.js'
 import {target} from '../support/duckdb.js'
 import {temporaryDirectory} from '../support/temporary.js'
 

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
+import {ExitCode, InterruptedError} from 'mpx-mixpanel-core/internal/errors.js'
 
-import {ExitCode, InterruptedError} from '../../src/errors.js'
 import {storageError} from '../../src/object-storage/errors.js'
 
 const action = {bucket: 'lake', key: 'raw/events.jsonl', verb: 'write'}

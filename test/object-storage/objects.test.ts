@@ -1,6 +1,6 @@
 import {expect} from 'chai'
+import {ExitCode} from 'mpx-mixpanel-core/internal/errors.js'
 
-import {ExitCode} from '../../src/errors.js'
 import {objectStorage} from '../../src/object-storage/index.js'
 import {type FakeS3, startFakeS3} from '../support/fake-s3.js'
 import {setEnvironment} from '../support/temporary.js'

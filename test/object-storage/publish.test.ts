@@ -1,9 +1,9 @@
 import {expect} from 'chai'
+import {ExitCode} from 'mpx-mixpanel-core/internal/errors.js'
 import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {ExitCode} from '../../src/errors.js'
 import {objectStorage} from '../../src/object-storage/index.js'
 import {stagingPrefix} from '../../src/object-storage/publish.js'
 import {type FakeS3, startFakeS3} from '../support/fake-s3.js'

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
+import {ExitCode} from 'mpx-mixpanel-core/internal/errors.js'
 
-import {ExitCode} from '../../src/errors.js'
 import {asPrefix, formatObjectUrl, isObjectUrl, parseObjectUrl} from '../../src/object-storage/url.js'
 
 describe('s3:// URLs', () => {

@@ -16,7 +16,7 @@ import {npm, packageJson} from '../../scripts/pack.js'
 import {formulaPath, registryTarballUrl, renderFormulaForTarball} from '../../scripts/render-formula.js'
 import {extractTarball, sha256File} from '../../scripts/tarball.js'
 import {formulaChecks, formulaInstall} from '../support/packaging/formula.js'
-import {packedTarball, runCommand, scratchDirectory} from '../support/packaging/package.js'
+import {packedTarballs, runCommand, scratchDirectory} from '../support/packaging/package.js'
 
 const {name, version} = packageJson()
 const formula = readFileSync(formulaPath, 'utf8')
@@ -52,7 +52,7 @@ describe('Homebrew formula (packaging/homebrew/mpx.rb)', function () {
   })
 
   it('renders for a packed tarball: the registry url of its version and its sha256', async () => {
-    const tarball = await packedTarball()
+    const tarball = (await packedTarballs()).cli
     const rendered = renderFormulaForTarball(tarball)
     const url = registryTarballUrl(name, version)
     expect(url).to.equal(`https://registry.npmjs.org/mpx-mixpanel/-/mpx-mixpanel-${version}.tgz`)
@@ -66,7 +66,7 @@ describe('Homebrew formula (packaging/homebrew/mpx.rb)', function () {
 
   it('is valid Ruby (ruby -c, when ruby is installed)', async () => {
     const rendered = join(scratchDirectory(), 'mpx.rb')
-    writeFileSync(rendered, renderFormulaForTarball(await packedTarball()))
+    writeFileSync(rendered, renderFormulaForTarball((await packedTarballs()).cli))
     // Blocks balance either way: class, def, do and if open what `end` closes.
     const opened = formula.match(/^\s*(class|def|if)\b|\bdo$/gm)?.length ?? 0
     expect(formula.match(/^\s*end$/gm)?.length).to.equal(opened)
@@ -96,7 +96,7 @@ describe('Homebrew formula (packaging/homebrew/mpx.rb)', function () {
       bin = join(prefix, 'bin')
       mkdirSync(buildpath, {recursive: true})
       // brew unpacks the url's tarball and works in its top directory (package/).
-      extractTarball(await packedTarball(), buildpath)
+      extractTarball((await packedTarballs()).cli, buildpath)
       // std_npm_args: Language::Node.pack_for_installation drops the pack lifecycle scripts, packs
       // with --ignore-scripts, and npm installs that tarball globally into libexec.
       const manifest = JSON.parse(readFileSync(join(buildpath, 'package.json'), 'utf8')) as {
@@ -106,6 +106,7 @@ describe('Homebrew formula (packaging/homebrew/mpx.rb)', function () {
       writeFileSync(join(buildpath, 'package.json'), JSON.stringify(manifest, null, 2))
       const pack = (await npm(['pack', '--ignore-scripts'], buildpath)).trim().split('\n').at(-1) ?? ''
       mkdirSync(join(libexec, 'lib'), {recursive: true})
+      // mpx-mixpanel-core comes from the registry once published; until then, from its tarball.
       await npm(
         [
           'install',
@@ -114,6 +115,7 @@ describe('Homebrew formula (packaging/homebrew/mpx.rb)', function () {
           '--ignore-scripts',
           '--prefer-offline',
           `--prefix=${libexec}`,
+          (await packedTarballs()).core,
           join(buildpath, pack),
         ],
         buildpath,

@@ -1,16 +1,45 @@
 import {expect} from 'chai'
+import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {installTarball, packageJson, repoRoot} from '../../scripts/pack.js'
-import {normalizeEventLine} from '../../src/records/events.js'
+import {coreDirectory, installTarballs, npm, packageJson, repoRoot} from '../../scripts/pack.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
-import {heavyModules, packedTarball, runCommand, runNode, scratchDirectory} from '../support/packaging/package.js'
+import {
+  cliOnlyPackages,
+  directoryBytes,
+  heavyModules,
+  installedPackages,
+  packedTarballs,
+  runCommand,
+  runNode,
+  scratchDirectory,
+} from '../support/packaging/package.js'
 
 const {version} = packageJson()
 const events = generateEvents({count: 200, from: '2024-03-01', seed: 8, to: '2024-03-04'})
 const SECRET = 'pack-test-secret'
+
+/** An ESM script that streams the fake Mixpanel's events with the library imported from `from`. */
+function streamScript(from: string): string {
+  return [
+    `import {Mixpanel, MpxError} from '${from}'`,
+    `import pkg from '${from}/package.json' with {type: 'json'}`,
+    'const mp = new Mixpanel({',
+    '  apiUrl: process.env.MPX_API_URL,',
+    "  credentials: {projectId: 77, secret: process.env.MP_SECRET, username: 'svc'},",
+    '  retry: {minDelayMs: 1},',
+    '})',
+    'const names = new Set()',
+    'let count = 0',
+    "for await (const event of mp.streamEvents({from: '2024-03-01', to: '2024-03-04'})) {",
+    '  count++',
+    '  names.add(event.event_name)',
+    '}',
+    'console.log(JSON.stringify({count, error: typeof MpxError, names: names.size, version: pkg.version}))',
+  ].join('\n')
+}
 
 describe('npm package: packed, installed with npm install -g, run', function () {
   // npm pack builds; npm install fetches the dependencies (from npm's cache when it has them).
@@ -24,7 +53,7 @@ describe('npm package: packed, installed with npm install -g, run', function () 
 
   before(async () => {
     prefix = join(scratchDirectory(), 'prefix')
-    installed = await installTarball(await packedTarball(), prefix)
+    installed = await installTarballs(await packedTarballs(), prefix)
     bin = join(installed, 'bin', 'run.js')
     server = await startFakeMixpanel({auth: {secret: SECRET, username: 'svc'}, events, gzipChunkBytes: 700})
     env = {
@@ -104,6 +133,7 @@ describe('npm package: packed, installed with npm install -g, run', function () 
       expect(result.loaded, 'the recorder saw the CLI start').to.include('@oclif/core')
       expect(heavyModules(result.loaded)).to.deep.equal([])
       expect(result.loaded.filter((name) => name.startsWith('mpx/dist/'))).to.deep.equal([])
+      expect(result.loaded).to.not.include('mpx-mixpanel-core')
     })
 
     it('fetch:events --help loads no heavy module, and no module of mpx', async () => {
@@ -121,7 +151,7 @@ describe('npm package: packed, installed with npm install -g, run', function () 
       expect(result.code, result.stderr).to.equal(0)
       expect(result.stdout.split('\n').length).to.be.greaterThan(10)
       // The recorder does see what a fetch needs: the command, and got for the requests.
-      expect(result.loaded).to.include.members(['got', 'mpx/dist/commands/fetch/events.js'])
+      expect(result.loaded).to.include.members(['got', 'mpx-mixpanel-core', 'mpx/dist/commands/fetch/events.js'])
       expect(heavyModules(result.loaded)).to.deep.equal(['got'])
     })
   })
@@ -138,25 +168,7 @@ describe('npm package: packed, installed with npm install -g, run', function () 
 
     it("import {Mixpanel} from 'mpx-mixpanel' streams events in an ESM script", async () => {
       const script = join(consumer, 'stream.js')
-      writeFileSync(
-        script,
-        [
-          "import {Mixpanel, MpxError} from 'mpx-mixpanel'",
-          "import pkg from 'mpx-mixpanel/package.json' with {type: 'json'}",
-          'const mp = new Mixpanel({',
-          '  apiUrl: process.env.MPX_API_URL,',
-          "  credentials: {projectId: 77, secret: process.env.MP_SECRET, username: 'svc'},",
-          '  retry: {minDelayMs: 1},',
-          '})',
-          'const names = new Set()',
-          'let count = 0',
-          "for await (const event of mp.streamEvents({from: '2024-03-01', to: '2024-03-04'})) {",
-          '  count++',
-          '  names.add(event.event_name)',
-          '}',
-          'console.log(JSON.stringify({count, error: typeof MpxError, names: names.size, version: pkg.version}))',
-        ].join('\n'),
-      )
+      writeFileSync(script, streamScript('mpx-mixpanel'))
       const result = await runNode(script, [], {env})
       expect(result.code, result.stderr).to.equal(0)
       const output = JSON.parse(result.stdout) as {count: number; error: string; names: number; version: string}
@@ -223,6 +235,67 @@ describe('npm package: packed, installed with npm install -g, run', function () 
       const result = await runNode(tsc, ['-p', join(consumer, 'tsconfig.json')], {env})
       expect(result.stdout + result.stderr).to.equal('')
       expect(result.code).to.equal(0)
+    })
+  })
+
+  describe('mpx-mixpanel-core alone: streaming without the CLI', () => {
+    let project: string
+
+    before(async () => {
+      project = join(scratchDirectory(), 'core-only')
+      mkdirSync(project, {recursive: true})
+      writeFileSync(join(project, 'package.json'), JSON.stringify({name: 'core-only', private: true, type: 'module'}))
+      await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', (await packedTarballs()).core], project)
+    })
+
+    it('ships the build and its types; no sources or tests', () => {
+      const core = join(project, 'node_modules', 'mpx-mixpanel-core')
+      for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/mixpanel/export/source.js', 'package.json']) {
+        expect(existsSync(join(core, file)), file).to.equal(true)
+      }
+
+      for (const directory of ['src', 'test']) expect(existsSync(join(core, directory)), directory).to.equal(false)
+      const manifest = JSON.parse(readFileSync(join(repoRoot, coreDirectory, 'package.json'), 'utf8')) as {
+        version: string
+      }
+      expect(manifest.version).to.equal(version)
+    })
+
+    it("installs no oclif, DuckDB, ora or AWS package, and a small part of the CLI's node_modules", () => {
+      const packages = installedPackages(join(project, 'node_modules'))
+      expect(packages).to.include.members(['mpx-mixpanel-core', 'got', 'ajv'])
+      expect(cliOnlyPackages(packages)).to.deep.equal([])
+      // The CLI's install does bring them: the check can tell.
+      expect(cliOnlyPackages(installedPackages(join(installed, 'node_modules')))).to.include.members([
+        '@oclif/core',
+        '@duckdb/node-api',
+        'ora',
+      ])
+      const coreBytes = directoryBytes(join(project, 'node_modules'))
+      const cliBytes = directoryBytes(join(installed, '..'))
+      const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
+      console.log(
+        `      node_modules: mpx-mixpanel-core alone ${mb(coreBytes)}; mpx-mixpanel (with core) ${mb(cliBytes)}`,
+      )
+      expect(coreBytes).to.be.below(cliBytes / 10)
+    })
+
+    it("import {Mixpanel} from 'mpx-mixpanel-core' streams events in an ESM script", async () => {
+      const script = join(project, 'stream.js')
+      writeFileSync(script, streamScript('mpx-mixpanel-core'))
+      const result = await runNode(script, [], {env, record: true})
+      expect(result.code, result.stderr).to.equal(0)
+      const output = JSON.parse(result.stdout) as {count: number; error: string; names: number; version: string}
+      expect(output).to.deep.include({count: 200, error: 'function', version})
+      expect(result.loaded).to.include.members(['got', 'mpx-mixpanel-core'])
+    })
+
+    it("require('mpx-mixpanel-core') works from CommonJS", async () => {
+      const script = join(project, 'require.cjs')
+      writeFileSync(script, "const {Mixpanel} = require('mpx-mixpanel-core')\nconsole.log(typeof Mixpanel)\n")
+      const result = await runNode(script, [], {env})
+      expect(result.code, result.stderr).to.equal(0)
+      expect(result.stdout).to.equal('function\n')
     })
   })
 })

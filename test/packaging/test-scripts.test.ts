@@ -40,7 +40,7 @@ describe('test scripts and set-up', () => {
     const all = globSync('test/**/*.test.ts', {cwd: repoRoot}).sort()
     const inGroups = groups.flatMap((group) => filesOf(pkg.scripts[`mocha:${group}`]))
     expect(inGroups.sort()).to.deep.equal(all)
-    expect(filesOf(pkg.scripts['mocha:unit'])).to.include('test/index.test.ts')
+    expect(filesOf(pkg.scripts['mocha:unit'])).to.include('test/core/index.test.ts')
     expect(filesOf(pkg.scripts['mocha:e2e'])).to.include('test/e2e/fault-matrix.test.ts')
     expect(filesOf(pkg.scripts['mocha:packaging'])).to.include('test/packaging/pack.test.ts')
   })

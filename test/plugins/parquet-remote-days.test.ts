@@ -3,6 +3,7 @@
  * server: what its state object says when a chunk's publish fails after the copies began.
  */
 import {expect} from 'chai'
+import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -12,7 +13,6 @@ import type {DaysTarget, Sink, SinkContext} from '../../src/sinks/sink.js'
 
 import {recordBatch} from '../../src/fetch/batch.js'
 import {objectStorage} from '../../src/object-storage/index.js'
-import {normalizeEventLine} from '../../src/records/events.js'
 import {target} from '../support/duckdb.js'
 import {type FakeS3, startFakeS3} from '../support/fake-s3.js'
 import {generateEvents} from '../support/generate.js'

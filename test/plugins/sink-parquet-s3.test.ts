@@ -4,12 +4,12 @@
  * storage, and read back with DuckDB.
  */
 import {expect} from 'chai'
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {spawn} from 'node:child_process'
 import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {parseLossless} from '../../src/records/json.js'
 import {binRun, outcome, runMpx} from '../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {type FakeS3, startFakeS3} from '../support/fake-s3.js'

@@ -1,9 +1,9 @@
 import {expect} from 'chai'
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {spawn} from 'node:child_process'
 import {readdir, readFile, rm, stat} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
-import {parseLossless} from '../../src/records/json.js'
 import {binRun, runMpx} from '../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'

@@ -1,10 +1,10 @@
 import type {Config} from '@oclif/core'
 
 import {expect} from 'chai'
+import {ExitCode, MpxError, NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 
 import type {Sink, SinkContext, SinkWriter} from '../../src/sinks/sink.js'
 
-import {ExitCode, MpxError, NotFoundError, UsageError} from '../../src/errors.js'
 import {recordBatch} from '../../src/fetch/batch.js'
 import {
   checkSinks,

@@ -1,11 +1,11 @@
 import {expect} from 'chai'
+import {JsonLines} from 'mpx-mixpanel-core/internal/records/json-lines.js'
+import {schemas} from 'mpx-mixpanel-core/internal/records/schemas.js'
 import {once} from 'node:events'
 import {PassThrough, Writable} from 'node:stream'
 
 import {recordBatch} from '../../src/fetch/batch.js'
 import {OutputClosedError} from '../../src/output/line-writer.js'
-import {JsonLines} from '../../src/records/json-lines.js'
-import {schemas} from '../../src/records/schemas.js'
 import {jsonlSink} from '../../src/sinks/jsonl-sink.js'
 import {type SinkTarget} from '../../src/sinks/sink.js'
 

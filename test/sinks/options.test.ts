@@ -1,6 +1,6 @@
 import {expect} from 'chai'
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 
-import {UsageError} from '../../src/errors.js'
 import {checkTableName, parseSinkOptions} from '../../src/sinks/options.js'
 
 describe('sink options and table names', () => {

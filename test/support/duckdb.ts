@@ -1,13 +1,14 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import type {RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 
-import type {RecordKind} from '../../src/records/types.js'
+import {schemas} from 'mpx-mixpanel-core/internal/records/schemas.js'
+
 import type {SinkResult, SinkTarget} from '../../src/sinks/sink.js'
 
 import {openDatabase} from '../../src/duckdb/database.js'
 import {openTableWriter} from '../../src/duckdb/table-writer.js'
 import {jsonText} from '../../src/duckdb/values.js'
 import {recordBatch} from '../../src/fetch/batch.js'
-import {schemas} from '../../src/records/schemas.js'
 
 export function target(overrides: Partial<SinkTarget> & {kind?: RecordKind} = {}): SinkTarget {
   return {

@@ -1,6 +1,6 @@
-import type {FakeMixpanel} from './fake-mixpanel.js'
+import {Mixpanel} from 'mpx-mixpanel-core'
 
-import {Mixpanel} from '../../src/index.js'
+import type {FakeMixpanel} from './fake-mixpanel.js'
 
 /** The service account the library tests sign in with. */
 export const LIBRARY_ACCOUNT = {secret: 'lib-secret', username: 'lib'}

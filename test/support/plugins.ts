@@ -1,10 +1,9 @@
 import {DuckDBInstance} from '@duckdb/node-api'
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-
-import {parseLossless} from '../../src/records/json.js'
 
 /** The Parquet sink plugin's directory in this repository. */
 export const parquetPluginDir = fileURLToPath(new URL('../../plugins/sink-parquet', import.meta.url))

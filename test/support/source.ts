@@ -1,6 +1,6 @@
 /** Helpers of the tests that read Mixpanel's export and engage APIs through a MixpanelClient. */
 
-import {MixpanelClient} from '../../src/mixpanel/client.js'
+import {MixpanelClient} from 'mpx-mixpanel-core/internal/mixpanel/client.js'
 
 /** A service-account client for project 42 (user `svc`, secret `s3cret`) whose retries hardly wait. */
 export function testClient(apiUrl: string, attempts = 4): MixpanelClient {

@@ -1,7 +1,9 @@
 import {expect} from 'chai'
+import {chunkDays, dayRanges, formatRanges, gapRanges} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
+import {projectToday} from 'mpx-mixpanel-core/internal/mixpanel/today.js'
 
-import {eventDay, eventDaySql, projectToday} from '../../src/sync/days.js'
-import {chunkDays, dayRanges, type DayState, formatRanges, gapRanges, planSync} from '../../src/sync/plan.js'
+import {type DayState, eventDaySql} from '../../src/duckdb/day-state.js'
+import {planSync} from '../../src/sync/plan.js'
 import {describePlan} from '../../src/sync/sync-events.js'
 import {setEnvironment} from '../support/temporary.js'
 
@@ -53,19 +55,16 @@ describe('sync planner', () => {
     expect(chunkDays([], 3)).to.deep.equal([])
   })
 
-  it("today and an event's day are the project's: UTC by default, else its timezone's", () => {
+  it("today and an event's day (in SQL) are the project's: UTC by default, else its timezone's", () => {
     const restore = setEnvironment({MPX_NOW: '2024-03-01T23:59:59Z'})
     try {
-      expect(projectToday()).to.equal('2024-03-01')
+      expect(projectToday('UTC')).to.equal('2024-03-01')
       expect(projectToday('Asia/Tokyo')).to.equal('2024-03-02')
       expect(projectToday('America/Los_Angeles')).to.equal('2024-03-01')
     } finally {
       restore()
     }
 
-    const late = Date.parse('2024-03-02T07:30:00Z')
-    expect(eventDay(late)).to.equal('2024-03-02')
-    expect(eventDay(late, 'America/Los_Angeles')).to.equal('2024-03-01')
     expect(eventDaySql('event_time')).to.equal('CAST(event_time AS DATE)')
     expect(eventDaySql('event_time', 'America/Los_Angeles')).to.equal(
       "CAST(timezone('America/Los_Angeles', event_time) AS DATE)",

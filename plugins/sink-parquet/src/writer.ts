@@ -27,10 +27,6 @@ function stagedColumns(target: SinkTarget): ReadonlyArray<readonly [string, stri
 const DEFAULT_FILE_BYTES = 32 * 1024 * 1024
 const DEFAULT_MEMORY_LIMIT = '256MB'
 
-/** `\udXXX` escapes of lone surrogates, which DuckDB's JSON reader refuses (JavaScript allows them). */
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][\dA-Fa-f]{2}/
-const SURROGATE_ESCAPES = /(?<!\\)((?:\\\\)*)\\u[dD][89a-fA-F][\dA-Fa-f]{2}/g
-
 /**
  * A reject as mpx writes it beside its own files (see mpx's rejectJsonLine): the columns of its
  * rejects table, `line` (the record exactly as received) last.
@@ -160,9 +156,9 @@ export async function openParquetWriter(
     connection: duckdb,
     directory: work,
     fileBytes: settings.fileBytes ?? DEFAULT_FILE_BYTES,
-    onRepair: (lines) =>
-      context.warn(`${lines} ${target.kind} had invalid Unicode (a lone surrogate), stored as U+FFFD`),
   })
+  const onRepair = (lines: number) =>
+    context.warn(`${lines} ${target.kind} had invalid Unicode (a lone surrogate), stored as U+FFFD`)
 
   // Rejected records wait in the working directory and go beside the table's directory at commit.
   const rejectsStaged = join(work, 'rejects.jsonl')
@@ -227,7 +223,10 @@ export async function openParquetWriter(
     },
 
     async write(batch: RecordBatch): Promise<void> {
-      await stager.add(batch.lines)
+      // DuckDB's JSON reader refuses lone surrogates: mpx hands the lines with them replaced.
+      const {lines, repaired} = batch.wellFormedLines()
+      if (repaired > 0) onRepair(repaired)
+      await stager.add(lines)
     },
   }
 }
@@ -337,8 +336,6 @@ interface StagerOptions {
   readonly directory: string
   /** Convert to a new staged file after this many bytes of JSON. */
   readonly fileBytes: number
-  /** Told how many lines had lone surrogates replaced (once per batch that had some). */
-  readonly onRepair: (lines: number) => void
 }
 
 /**
@@ -369,19 +366,11 @@ class Stager {
     if (lines.length === 0) return
     const file = this.file ?? this.open()
     let text = ''
-    let repaired = 0
-    for (const line of lines) {
-      let record = line
-      if (SURROGATE_ESCAPE.test(record)) {
-        record = record.replaceAll(SURROGATE_ESCAPES, String.raw`$1\ufffd`)
-        if (record !== line) repaired++
-      }
-
+    for (const record of lines) {
       // `{"event_name":...}` → `{"_mpx_seq":N,"event_name":...}`: normalized records are never empty.
       text += `{"${SEQUENCE}":${this.staged++},${record.slice(1)}\n`
     }
 
-    if (repaired > 0) this.options.onRepair(repaired)
     file.bytes += text.length
     if (!file.stream.write(text)) await once(file.stream, 'drain')
     if (file.bytes >= this.options.fileBytes) await this.convert()

@@ -1,12 +1,12 @@
 import {Args, Flags} from '@oclif/core'
+import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {regions} from 'mpx-mixpanel-core/internal/mixpanel/regions.js'
+import {checkTimezone} from 'mpx-mixpanel-core/internal/records/wall-clock.js'
 
 import {accountFlagsNotUsed, refuseAccountFlags} from '../../auth-flags.js'
 import {BaseCommand} from '../../base-command.js'
 import {type AccountDraft, addAccount, checkAccountDraft} from '../../config/accounts.js'
 import {promptHidden, readSecretFromStream, type TerminalInput} from '../../config/secret-input.js'
-import {UsageError} from '../../errors.js'
-import {regions} from '../../mixpanel/regions.js'
-import {checkTimezone} from '../../records/wall-clock.js'
 
 export default class AuthAdd extends BaseCommand<typeof AuthAdd> {
   static args = {

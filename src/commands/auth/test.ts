@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
+import {verifyCredentials} from 'mpx-mixpanel-core/internal/mixpanel/verify.js'
 
 import {BaseCommand} from '../../base-command.js'
-import {verifyCredentials} from '../../mixpanel/verify.js'
 
 export default class AuthTest extends BaseCommand<typeof AuthTest> {
   static description = `Check credentials with one cheap authenticated request to Mixpanel.
@@ -24,7 +24,7 @@ Uses the credentials a fetch would use (flags, then MP_* environment variables, 
   async run(): Promise<void> {
     const account = await this.resolveAccount()
     // The HTTP client (got) loads when the command runs, never for `mpx --help` or completion.
-    const {createClient} = await import('../../mixpanel/create-client.js')
+    const {createClient} = await import('mpx-mixpanel-core/internal/mixpanel/create-client.js')
     const client = createClient({
       credentials: account.credentials,
       insecure: this.flags.insecure,

@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
+import {ExitCode, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from 'mpx-mixpanel-core/internal/mixpanel/export/query.js'
+import {MAX_CONCURRENT_REQUESTS, REQUESTS_PER_SECOND} from 'mpx-mixpanel-core/internal/mixpanel/scheduler.js'
 
-import {ExitCode, UsageError} from '../../errors.js'
 import {FetchCommand} from '../../fetch/command.js'
 import {fetchFlags} from '../../fetch/flags.js'
-import {DEFAULT_CHUNK_DAYS, MAX_EXPORT_LIMIT} from '../../mixpanel/export/query.js'
-import {MAX_CONCURRENT_REQUESTS, REQUESTS_PER_SECOND} from '../../mixpanel/scheduler.js'
 
 export default class FetchEvents extends FetchCommand<typeof FetchEvents> {
   // Positional order matters: keep it as written.

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
+import {ExitCode, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 
-import {ExitCode, UsageError} from '../../errors.js'
 import {FetchCommand} from '../../fetch/command.js'
 import {fetchFlags} from '../../fetch/flags.js'
 

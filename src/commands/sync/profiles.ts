@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
+import {ExitCode} from 'mpx-mixpanel-core/internal/errors.js'
 
 import {BaseCommand} from '../../base-command.js'
-import {ExitCode} from '../../errors.js'
 import {fetchFlags} from '../../fetch/flags.js'
 import {Progress} from '../../output/progress.js'
 

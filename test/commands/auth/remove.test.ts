@@ -1,8 +1,8 @@
 import {expect} from 'chai'
+import {readConfig} from 'mpx-mixpanel-core/internal/config/config-file.js'
 import {readFile} from 'node:fs/promises'
 
 import {addAccount} from '../../../src/config/accounts.js'
-import {readConfig} from '../../../src/config/config-file.js'
 import {runMpx} from '../../support/cli.js'
 import {useConfigFile} from '../../support/hooks.js'
 

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
+import {readConfig} from 'mpx-mixpanel-core/internal/config/config-file.js'
 
 import {addAccount} from '../../../src/config/accounts.js'
-import {readConfig} from '../../../src/config/config-file.js'
 import {runMpx} from '../../support/cli.js'
 import {useConfigFile} from '../../support/hooks.js'
 

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
+import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 
-import {normalizeEventLine} from '../../../src/records/events.js'
 import {runMpx, serviceAccountEnv} from '../../support/cli.js'
 import {type FakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'

@@ -1,11 +1,11 @@
 import {expect} from 'chai'
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdir, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {parseLossless} from '../../../src/records/json.js'
 import {binRun, runMpx} from '../../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
+import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {join} from 'node:path'
 
-import {normalizeEventLine} from '../../../src/records/events.js'
 import {jsonLines, runMpx, serviceAccountEnv} from '../../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'

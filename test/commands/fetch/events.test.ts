@@ -1,7 +1,7 @@
 import {expect} from 'chai'
+import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {spawn} from 'node:child_process'
 
-import {normalizeEventLine} from '../../../src/records/events.js'
 import {binRun, runMpx, runMpxClosingStdout, serviceAccountEnv} from '../../support/cli.js'
 import {type FakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateEvents} from '../../support/generate.js'

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {join} from 'node:path'
 
-import {parseLossless} from '../../../src/records/json.js'
 import {runMpx} from '../../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateProfiles} from '../../support/generate.js'

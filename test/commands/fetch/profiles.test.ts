@@ -1,6 +1,6 @@
 import {expect} from 'chai'
+import {normalizeProfileLine} from 'mpx-mixpanel-core/internal/records/profiles.js'
 
-import {normalizeProfileLine} from '../../../src/records/profiles.js'
 import {runMpx, runMpxClosingStdout, serviceAccountEnv} from '../../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../../support/fake-mixpanel.js'
 import {generateProfiles} from '../../support/generate.js'

@@ -1,8 +1,8 @@
 import {expect} from 'chai'
+import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
+import {normalizeProfileLine} from 'mpx-mixpanel-core/internal/records/profiles.js'
 import {join} from 'node:path'
 
-import {normalizeEventLine} from '../../../src/records/events.js'
-import {normalizeProfileLine} from '../../../src/records/profiles.js'
 import {runMpx} from '../../support/cli.js'
 import {store, target} from '../../support/duckdb.js'
 import {generateEvents, generateProfiles} from '../../support/generate.js'

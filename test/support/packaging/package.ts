@@ -1,15 +1,15 @@
 import {spawn} from 'node:child_process'
-import {readFileSync, rmSync} from 'node:fs'
+import {existsSync, lstatSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {packagingEnv, packTarball, temporaryDirectory} from '../../../scripts/pack.js'
+import {packagingEnv, packTarballs, type Tarballs, temporaryDirectory} from '../../../scripts/pack.js'
 
 /** Preload that writes every module the process loads to $MPX_MODULE_LOG (see the file). */
 export const moduleRecorder = fileURLToPath(new URL('record-modules.mjs', import.meta.url))
 
 let scratch: string | undefined
-let tarball: Promise<string> | undefined
+let tarballs: Promise<Tarballs> | undefined
 
 /** A directory for this test process, removed when it exits. */
 export function scratchDirectory(): string {
@@ -22,15 +22,18 @@ export function scratchDirectory(): string {
   return scratch
 }
 
-/** The `npm pack` tarball of this checkout, packed once per test process. */
-export async function packedTarball(): Promise<string> {
-  tarball ??= packTarball(join(scratchDirectory(), 'tarball'))
-  return tarball
+/** The `npm pack` tarballs of this checkout (the CLI's and core's), packed once per test process. */
+export async function packedTarballs(): Promise<Tarballs> {
+  tarballs ??= packTarballs(join(scratchDirectory(), 'tarball'))
+  return tarballs
 }
 
 export interface RunResult {
   code: null | number
-  /** Package names (`got`, `@duckdb/node-api`) and mpx's own files (`mpx/dist/...`), when recorded. */
+  /**
+   * Package names (`got`, `@duckdb/node-api`, `mpx-mixpanel-core`) and the CLI's own files
+   * (`mpx/dist/...`), when recorded.
+   */
   loaded: string[]
   stderr: string
   stdout: string
@@ -112,4 +115,45 @@ export function heavyModules(loaded: readonly string[]): string[] {
       name === 'got' ||
       name === 'ora',
   )
+}
+
+/** The names of the packages a node_modules directory holds, nested ones included, sorted. */
+export function installedPackages(nodeModules: string): string[] {
+  const names = new Set<string>()
+  const visit = (directory: string) => {
+    if (!existsSync(directory)) return
+    for (const entry of readdirSync(directory, {withFileTypes: true})) {
+      if (entry.name.startsWith('.') || !(entry.isDirectory() || entry.isSymbolicLink())) continue
+      const path = join(directory, entry.name)
+      if (entry.name.startsWith('@')) {
+        for (const scoped of readdirSync(path)) {
+          names.add(`${entry.name}/${scoped}`)
+          visit(join(path, scoped, 'node_modules'))
+        }
+
+        continue
+      }
+
+      names.add(entry.name)
+      visit(join(path, 'node_modules'))
+    }
+  }
+
+  visit(nodeModules)
+  return [...names].sort()
+}
+
+/** The bytes of the files under `directory` (as `du --apparent-size` counts, links not followed). */
+export function directoryBytes(directory: string): number {
+  let bytes = 0
+  for (const entry of readdirSync(directory, {recursive: true, withFileTypes: true})) {
+    if (entry.isFile()) bytes += lstatSync(join(entry.parentPath, entry.name)).size
+  }
+
+  return bytes
+}
+
+/** Packages a program that only streams must not install: the CLI's framework, DuckDB, the spinner, S3. */
+export function cliOnlyPackages(names: readonly string[]): string[] {
+  return names.filter((name) => /^(@oclif\/|oclif$|@duckdb\/|ora$|@aws-sdk\/|@smithy\/|npm$|yarn$)/.test(name))
 }
