@@ -10,6 +10,7 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
+  GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -186,6 +187,18 @@ export class ObjectStore {
     return answer.Contents?.[0]?.Key === key
   }
 
+  /** A small object's content as text; undefined when no object has this key. */
+  async get(key: string): Promise<string | undefined> {
+    try {
+      const answer = await this.client.send(new GetObjectCommand({Bucket: this.bucket, Key: key}))
+      return (await answer.Body?.transformToString('utf8')) ?? ''
+    } catch (error) {
+      const {name} = (error ?? {}) as {name?: string}
+      if (name === 'NoSuchKey' || name === 'NotFound') return undefined
+      throw storageError(error, this.action('read', key))
+    }
+  }
+
   /** Every object whose key starts with `prefix`, in key order. */
   async list(prefix: string): Promise<ObjectInfo[]> {
     const objects: ObjectInfo[] = []
@@ -204,7 +217,7 @@ export class ObjectStore {
     return objects
   }
 
-  /** A small object in one request (a marker). */
+  /** A small object in one request (a marker, a state file). */
   async put(key: string, body: string): Promise<void> {
     const bytes = Buffer.from(body)
     await this.call('write', key, () =>

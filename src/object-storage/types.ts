@@ -52,4 +52,11 @@ export interface ObjectStorage {
    * then the replaced objects removed, the marker written and the staging prefix removed.
    */
   publishDirectory(request: PublishRequest): Promise<PublishResult>
+  /** A small object's content as text (a state file), or undefined when there is none at `url`. */
+  readObject(url: string, settings?: ObjectStorageSettings): Promise<string | undefined>
+  /**
+   * A small object written in one request (a state file): readers see the old content or the
+   * new, never a part (S3 replaces an object whole).
+   */
+  writeObject(url: string, body: string, settings?: ObjectStorageSettings): Promise<void>
 }

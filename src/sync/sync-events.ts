@@ -26,6 +26,7 @@ import {runFetch} from '../fetch/run.js'
 import {followSignal} from '../fetch/stop-signals.js'
 import {timezoneHint} from '../fetch/timezone-hint.js'
 import {fetchClient, quarantine, sinkOptions} from '../fetch/to-sink.js'
+import {objectStorage} from '../object-storage/index.js'
 import {findSink} from '../sink-registry/registry.js'
 import {checkTableName} from '../sinks/options.js'
 import {acquireSyncLock} from './lock.js'
@@ -144,6 +145,7 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
   const {controller, dispose} = followSignal(input.signal)
   const context: SinkContext = {
     dataDir: input.dataDir,
+    objectStorage: objectStorage(),
     signal: controller.signal,
     warn: (message) => progress.warn(message),
   }

@@ -223,4 +223,204 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       server.setEvents(events)
     }
   })
+
+  describe('sync:events into dir=s3://bucket/prefix', () => {
+    const now = {MPX_NOW: '2024-01-06T12:00:00Z'}
+    const syncArgs = (prefix: string, ...more: string[]) => [
+      'sync:events',
+      '--sink',
+      'parquet',
+      '--sink-option',
+      `dir=s3://lake/${prefix}`,
+      '--to',
+      '2024-01-06',
+      ...more,
+    ]
+    const late = (day: string, id: string) =>
+      JSON.stringify({
+        event: 'Late arrival',
+        properties: {$insert_id: id, distinct_id: 'late', time: Date.parse(`${day}T12:00:00Z`) / 1000},
+      })
+    const keysUnder = async (prefix: string) => (await s3.keys()).filter((key) => key.startsWith(prefix))
+    const dayKeys = (keys: string[], day: string) => keys.filter((key) => key.includes(`/event_date=${day}/`))
+    const stateOf = async (prefix: string) =>
+      JSON.parse(await s3.read(`${prefix}/events.mpx-sync.json`)) as {
+        days: Record<string, {fetchedAt: string; inProgress: boolean; rows: number}>
+        filters: unknown
+        from: string
+        kind: string
+        lastSyncAt?: string
+      }
+    const eventsOf = (text: string) => lines(text) as Array<{event_time: string; insert_id: string}>
+    const rowsByDay = (records: Array<{event_time: string}>) => {
+      const rows: Record<string, number> = {}
+      for (const record of records)
+        rows[record.event_time.slice(0, 10)] = (rows[record.event_time.slice(0, 10)] ?? 0) + 1
+      return rows
+    }
+
+    it("publishes each chunk's days with _SUCCESS, keeps its state beside the prefix, and a later sync replaces only the refreshed days, late events in", async () => {
+      const fake = await startFakeMixpanel({
+        auth: {apiSecret: 'x'},
+        events,
+        lateEvents: {lines: [late('2024-01-05', 'late-5'), late('2024-01-02', 'late-2')]},
+      })
+      try {
+        const extra = {...now, MPX_API_URL: fake.url}
+        const first = await run(syncArgs('sync1', '--from', '2024-01-01', '--chunk-days', '2', '--quiet'), extra)
+        expect(first.code, first.stderr).to.equal(0)
+        const streamed = eventsOf(
+          (await run(['fetch:events', '2024-01-01', '2024-01-06', '--stdout', '--quiet'], extra)).stdout,
+        )
+        expect(byIdentity((await storedEvents('sync1/events')).map((row) => row.record))).to.deep.equal(
+          byIdentity(streamed),
+        )
+
+        // The state object beside the prefix, never under it; every day whole, the marker, nothing staged.
+        const before = await keysUnder('sync1/')
+        expect(before).to.include.members(['sync1/events.mpx-sync.json', 'sync1/events/_SUCCESS'])
+        expect(before.filter((key) => key.startsWith('sync1/events/') && !key.endsWith('.parquet'))).to.deep.equal([
+          'sync1/events/_SUCCESS',
+        ])
+        for (const day of ['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05', '2024-01-06']) {
+          expect(dayKeys(before, day), day).to.have.length(1)
+        }
+
+        expect((await s3.keys()).filter((key) => key.includes('.mpx-staging'))).to.deep.equal([])
+        expect(await s3.openUploads()).to.deep.equal([])
+        const state = await stateOf('sync1')
+        expect(state).to.include({from: '2024-01-01', kind: 'events'})
+        expect(state.filters).to.deep.equal({events: [], where: null})
+        expect(state.lastSyncAt).to.be.a('string')
+        expect(Object.fromEntries(Object.entries(state.days).map(([day, entry]) => [day, entry.rows]))).to.deep.equal(
+          rowsByDay(streamed),
+        )
+        expect(Object.keys(state.days).filter((day) => state.days[day].inProgress)).to.deep.equal(['2024-01-06'])
+        // The local lock and working directories are gone.
+        expect(await readdir(join(home.path, 'data', 'mpx', 'parquet-work'))).to.deep.equal([])
+
+        fake.arrive()
+        const again = await run(syncArgs('sync1', '--lookback-days', '2'), extra)
+        expect(again.code, again.stderr).to.equal(0)
+        expect(again.stderr).to.include('0 days missing, 2 refreshed (1 fetched while in progress), 1 request')
+        const after = await keysUnder('sync1/')
+        for (const day of ['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04']) {
+          expect(dayKeys(after, day), day).to.deep.equal(dayKeys(before, day))
+        }
+
+        for (const day of ['2024-01-05', '2024-01-06']) {
+          expect(dayKeys(after, day), day).to.have.length(1)
+          expect(dayKeys(after, day), day).to.not.deep.equal(dayKeys(before, day))
+        }
+
+        // The refreshed days hold what Mixpanel returns now (late-5 in); the others are untouched (late-2 not fetched).
+        const stored = (await storedEvents('sync1/events')).map((row) => row.record as {event_time: string})
+        const refreshed = eventsOf(
+          (await run(['fetch:events', '2024-01-05', '2024-01-06', '--stdout', '--quiet'], extra)).stdout,
+        )
+        expect(refreshed.map((event) => event.insert_id)).to.include('late-5')
+        expect(byIdentity(stored.filter((event) => event.event_time >= '2024-01-05'))).to.deep.equal(
+          byIdentity(refreshed),
+        )
+        expect(byIdentity(stored.filter((event) => event.event_time < '2024-01-05'))).to.deep.equal(
+          byIdentity(streamed.filter((event) => event.event_time < '2024-01-05')),
+        )
+        const updated = await stateOf('sync1')
+        expect(updated.days['2024-01-05'].rows).to.equal(state.days['2024-01-05'].rows + 1)
+        expect(updated.days['2024-01-04']).to.deep.equal(state.days['2024-01-04'])
+        expect(updated.days['2024-01-06'].fetchedAt > state.days['2024-01-06'].fetchedAt).to.equal(true)
+        expect(updated.lastSyncAt! > state.lastSyncAt!).to.equal(true)
+      } finally {
+        await fake.close()
+      }
+    })
+
+    it('refuses, before Mixpanel is asked: denied credentials (exit 2), a missing bucket (exit 4), a prefix a fetch filled (exit 3)', async () => {
+      const requests = server.requests.length
+      const denied = await run(syncArgs('sync3', '--from', '2024-01-01'), {
+        ...now,
+        AWS_ACCESS_KEY_ID: 'AKIAWRONGWRONGWRONG1',
+      })
+      expect(denied.code, denied.stderr).to.equal(2)
+      expect(denied.stderr).to.match(
+        /^Error: .*Object storage refused to read s3:\/\/lake\/sync3\/events\.mpx-sync\.json \(InvalidAccessKeyId\)/,
+      )
+      expect(denied.stderr).to.not.include('S3RVER')
+      const missing = await run(
+        ['sync:events', '--sink', 'parquet', '--sink-option', 'dir=s3://no-such-bucket/lake', '--from', '2024-01-01'],
+        now,
+      )
+      expect(missing.code, missing.stderr).to.equal(4)
+      expect(missing.stderr).to.match(/Bucket no-such-bucket does not exist \(NoSuchBucket\)/)
+      expect(server.requests.length).to.equal(requests)
+
+      const fetched = await run(['fetch:events', '2024-01-01', '2024-01-02', ...sink('sync3')])
+      expect(fetched.code, fetched.stderr).to.equal(0)
+      const keys = await keysUnder('sync3/')
+      const refused = await run(syncArgs('sync3', '--from', '2024-01-01'), now)
+      expect(refused.code, refused.stderr).to.equal(3)
+      expect(refused.stderr).to.match(/^Error: Table "events" holds rows mpx did not fetch/)
+      expect(await keysUnder('sync3/')).to.deep.equal(keys)
+    })
+
+    it("interrupted during a chunk's publish keeps whole days and a state of what was committed; a rerun from another machine completes it", async () => {
+      // The second chunk's upload is slow: Ctrl-C arrives while it is being published.
+      s3.hold(/^PUT \/lake\/sync2\/\.mpx-staging\/events-[^/]+\/event_date(=|%3D)2024-01-03\//, 10_000)
+      const extra = {...now}
+      const child = spawn(
+        process.execPath,
+        [binRun, ...syncArgs('sync2', '--from', '2024-01-01', '--chunk-days', '2', '--quiet')],
+        {env: {HOME: process.env.HOME, PATH: process.env.PATH, ...env, ...extra}},
+      )
+      const closed = outcome(child)
+      while (
+        !s3.requests.some((request) =>
+          /^PUT \/lake\/sync2\/\.mpx-staging\/.*event_date(=|%3D)2024-01-03\//.test(request),
+        )
+      ) {
+        await sleep(20)
+      }
+
+      // Meanwhile a second sync of the same table on this machine fails at once (the lock).
+      const second = await run(syncArgs('sync2', '--from', '2024-01-01'), extra)
+      expect(second.code, second.stderr).to.equal(1)
+      expect(second.stderr).to.match(/^Error: Table "events" is already being synced by another mpx \(PID \d+\)/)
+      child.kill('SIGINT')
+      const result = await closed
+      expect(result.code, result.stderr).to.equal(130)
+      expect(result.stderr).to.match(
+        /^Error: Interrupted: saved 1 of 3 chunks \(2024-01-01\.\.2024-01-02\); run the same sync again to continue/m,
+      )
+      const keys = await keysUnder('sync2/')
+      expect(keys.filter((key) => key.startsWith('sync2/events/event_date='))).to.have.length(2)
+      expect(dayKeys(keys, '2024-01-01')).to.have.length(1)
+      expect(dayKeys(keys, '2024-01-02')).to.have.length(1)
+      expect(await s3.openUploads()).to.deep.equal([])
+      const state = await stateOf('sync2')
+      expect(Object.keys(state.days).sort()).to.deep.equal(['2024-01-01', '2024-01-02'])
+      expect(state.lastSyncAt).to.equal(undefined)
+
+      // Another machine (its own data directory) continues from the state in the bucket.
+      const other = await oclifHome()
+      try {
+        const otherEnv = {...env, ...other.env, ...extra}
+        const linked = await runMpx(['plugins:link', parquetPluginDir], {env: otherEnv})
+        expect(linked.code, linked.stderr).to.equal(0)
+        const rerun = await runMpx(syncArgs('sync2', '--lookback-days', '0', '--chunk-days', '2'), {env: otherEnv})
+        expect(rerun.code, rerun.stderr).to.equal(0)
+        expect(rerun.stderr).to.include('4 days missing, 0 refreshed')
+      } finally {
+        await other.remove()
+      }
+
+      const streamed = eventsOf((await run(['fetch:events', '2024-01-01', '2024-01-06', '--stdout', '--quiet'])).stdout)
+      expect(byIdentity((await storedEvents('sync2/events')).map((row) => row.record))).to.deep.equal(
+        byIdentity(streamed),
+      )
+      const after = await keysUnder('sync2/')
+      expect(dayKeys(after, '2024-01-01')).to.deep.equal(dayKeys(keys, '2024-01-01'))
+      expect(Object.keys((await stateOf('sync2')).days)).to.have.length(6)
+      expect(after.filter((key) => key.includes('.mpx-staging'))).to.deep.equal([])
+    })
+  })
 })

@@ -9,6 +9,7 @@ import {GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from
 import {mkdir, readdir, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import {temporaryDirectory} from './temporary.js'
 
@@ -48,6 +49,8 @@ export interface FakeS3 {
   download(prefix: string, directory: string, bucket?: string): Promise<void>
   /** The environment mpx needs to use it: endpoint, region, credentials, and no shared files or instance roles. */
   env(overrides?: Record<string, string>): Record<string, string>
+  /** Answers every request whose `METHOD /bucket/key?query` matches `ms` late (a slow upload to interrupt). */
+  hold(match: RegExp, ms: number): void
   /** Every key in the bucket, sorted. */
   keys(bucket?: string): Promise<string[]>
   /** Multipart uploads started and neither completed nor aborted. */
@@ -73,11 +76,21 @@ export async function startFakeS3(buckets: readonly string[] = [S3_BUCKET]): Pro
     vhostBuckets: false,
   })
   const requests: string[] = []
+  const holds: Array<{match: RegExp; ms: number}> = []
   let aborts = 0
   // First in the chain: sees every request, and answers AbortMultipartUpload as S3 does.
   server.middleware.unshift(async (context, next) => {
     const query = new URLSearchParams(context.query as Record<string, string>).toString()
-    requests.push(`${context.method} ${context.path}${query ? `?${query}` : ''}`)
+    const request = `${context.method} ${context.path}${query ? `?${query}` : ''}`
+    requests.push(request)
+    const held = holds.find((hold) => hold.match.test(request))
+    if (held) {
+      // Done at once, answered late: a slow upload whose object is in place once mpx gives up on it.
+      await next()
+      await sleep(held.ms)
+      return
+    }
+
     const {uploadId} = context.query
     if (context.method === 'DELETE' && uploadId) {
       const bucket = context.path.split('/')[1]
@@ -147,6 +160,9 @@ export async function startFakeS3(buckets: readonly string[] = [S3_BUCKET]): Pro
       AWS_SHARED_CREDENTIALS_FILE: join(directory.path, 'no-aws-credentials'),
       ...overrides,
     }),
+    hold(match, ms) {
+      holds.push({match, ms})
+    },
     async keys(bucket = S3_BUCKET) {
       const keys: string[] = []
       let token: string | undefined

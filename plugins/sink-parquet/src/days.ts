@@ -15,9 +15,13 @@ import {join} from 'node:path'
 import type {ParquetOptions, ParquetSinkSettings} from './options.js'
 
 import {isDirectory, removeStaleTemporaries, TEMP_PREFIX} from './files.js'
+import {tableUrl} from './remote.js'
 
-/** What a synced table's state file holds (beside its directory: `<dir>/<table>.mpx-sync.json`). */
-interface SyncFile {
+/**
+ * What a synced table's state file holds, beside its directory (`<dir>/<table>.mpx-sync.json`) or
+ * its prefix in a bucket (`s3://bucket/prefix/<table>.mpx-sync.json`).
+ */
+export interface SyncFile {
   days: Record<string, {fetchedAt: string; inProgress: boolean; rows: number}>
   filters?: {events: string[]; where: null | string}
   from?: string
@@ -37,6 +41,20 @@ function daysOf(range: {from: string; to: string}): string[] {
   return days
 }
 
+/**
+ * The lock file of a table's sync: beside a local table's directory. For a table in a bucket, in
+ * mpx's data directory, named after the table's URL: it keeps two syncs of one machine apart, not
+ * two machines (no lock is honoured by every S3-compatible service): sync a bucket's table from
+ * one machine at a time.
+ */
+export function syncLockPath(options: ParquetOptions, table: string): string {
+  if (options.remote) {
+    return join(options.dir, `.${encodeURIComponent(tableUrl(options.remote, table))}.sync.lock`)
+  }
+
+  return join(options.dir, `.${table}.sync.lock`)
+}
+
 const statePath = (options: ParquetOptions, table: string) => join(options.dir, `${table}.mpx-sync.json`)
 
 function readState(path: string): SyncFile | undefined {
@@ -44,11 +62,56 @@ function readState(path: string): SyncFile | undefined {
   return JSON.parse(readFileSync(path, 'utf8')) as SyncFile
 }
 
+export const syncFileText = (state: SyncFile) => `${JSON.stringify(state, null, 2)}\n`
+
 /** Written to a temporary file and renamed over the old one: a reader sees the old state or the new. */
 async function writeState(path: string, state: SyncFile): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`
-  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`)
+  await writeFile(temporary, syncFileText(state))
   await rename(temporary, path)
+}
+
+/** Events counted per day as a chunk's batches go by (the day is in each normalized line). */
+export function countDays(): {add(lines: readonly string[]): void; readonly counts: ReadonlyMap<string, number>} {
+  const counts = new Map<string, number>()
+  return {
+    add(lines) {
+      for (const line of lines) {
+        const day = EVENT_DAY.exec(line)?.[1]
+        if (day) counts.set(day, (counts.get(day) ?? 0) + 1)
+      }
+    },
+    counts,
+  }
+}
+
+/** The state once a chunk's days are in place: each day fetched now, with its rows; the sync's settings. */
+export function recordChunk(state: SyncFile, target: DaysTarget, rows: ReadonlyMap<string, number>): SyncFile {
+  const fetchedAt = new Date().toISOString()
+  const days = {...state.days}
+  for (const day of daysOf(target.days)) {
+    days[day] = {fetchedAt, inProgress: day >= target.sync.today, rows: rows.get(day) ?? 0}
+  }
+
+  return {
+    ...state,
+    days,
+    filters: {events: [...target.sync.filters.events], where: target.sync.filters.where},
+    from: target.sync.from,
+    kind: 'events',
+  }
+}
+
+/** What mpx's sync needs to know of a table, from its state file (if any). */
+export function targetState(state: SyncFile | undefined, exists: boolean, kind?: string): SyncTargetState {
+  return {
+    days: Object.entries(state?.days ?? {}).map(([day, entry]) => ({day, ...entry})),
+    exists,
+    filters: state?.filters,
+    from: state?.from,
+    kind: state?.kind ?? kind,
+    lastSyncAt: state?.lastSyncAt,
+  }
 }
 
 /**
@@ -56,7 +119,8 @@ async function writeState(path: string, state: SyncFile): Promise<void> {
  * as a whole by a rename. A chunk is written by the sink's own writer into a working directory;
  * its commit swaps each day's partition directory, then records the days in the state file. A
  * sync killed between the two re-fetches those days next time (the state still says "missing" or
- * "in progress"), which gives the same partitions.
+ * "in progress"), which gives the same partitions. A table in a bucket (`dir=s3://...`) is synced
+ * the same way through mpx's object storage: see remote-days.ts.
  */
 export function parquetDays(
   optionsOf: (target: SinkTarget, context: SinkContext) => ParquetOptions,
@@ -65,34 +129,46 @@ export function parquetDays(
   return {
     async finishSync(target, context) {
       const options = optionsOf(target, context)
+      if (options.remote) {
+        const {finishRemoteSync} = await import('./remote-days.js')
+        return finishRemoteSync(options.remote, target.table, context)
+      }
+
       const path = statePath(options, target.table)
       const state = readState(path) ?? {days: {}, kind: 'events'}
       await writeState(path, {...state, lastSyncAt: new Date().toISOString()})
     },
 
     lockPath(target, context) {
-      return join(optionsOf(target, context).dir, `.${target.table}.sync.lock`)
+      return syncLockPath(optionsOf(target, context), target.table)
     },
 
     async replaceDays(target, context) {
-      return openDaysWriter(target, optionsOf(target, context), context, settings)
+      const options = optionsOf(target, context)
+      if (options.remote) {
+        const {openRemoteDaysWriter} = await import('./remote-days.js')
+        return openRemoteDaysWriter(target, {...options, remote: options.remote}, context, settings)
+      }
+
+      return openDaysWriter(target, options, context, settings)
     },
 
     async state(target, context): Promise<SyncTargetState> {
       const options = optionsOf(target, context)
+      if (options.remote) {
+        const {remoteState} = await import('./remote-days.js')
+        return remoteState(options.remote, target.table, context)
+      }
+
       const destination = join(options.dir, target.table)
       const exists = (await isDirectory(destination)) === true
       const state = readState(statePath(options, target.table))
       const partitioned = exists && (await readdir(destination)).some((name) => name.startsWith('event_date='))
-      return {
-        days: Object.entries(state?.days ?? {}).map(([day, entry]) => ({day, ...entry})),
+      return targetState(
+        state,
         exists,
-        filters: state?.filters,
-        from: state?.from,
-        kind:
-          state?.kind ?? (partitioned || (exists && (await readdir(destination)).length === 0) ? 'events' : undefined),
-        lastSyncAt: state?.lastSyncAt,
-      }
+        partitioned || (exists && (await readdir(destination)).length === 0) ? 'events' : undefined,
+      )
     },
   }
 }
@@ -121,7 +197,7 @@ async function openDaysWriter(
     throw error
   }
 
-  const rows = new Map<string, number>()
+  const rows = countDays()
   return {
     async abort(reason) {
       await writer.abort(reason)
@@ -133,7 +209,6 @@ async function openDaysWriter(
         const {written} = await writer.commit()
         const destination = join(options.dir, target.table)
         await mkdir(destination, {recursive: true})
-        const fetchedAt = new Date().toISOString()
         const path = statePath(options, target.table)
         const state: SyncFile = readState(path) ?? {days: {}, kind: 'events'}
         for (const day of daysOf(target.days)) {
@@ -142,15 +217,9 @@ async function openDaysWriter(
           const old = join(destination, partition)
           if (await isDirectory(old)) await rename(old, join(work, `old-${day}`))
           if (await isDirectory(fresh)) await rename(fresh, old)
-          state.days[day] = {fetchedAt, inProgress: day >= target.sync.today, rows: rows.get(day) ?? 0}
         }
 
-        await writeState(path, {
-          ...state,
-          filters: {events: [...target.sync.filters.events], where: target.sync.filters.where},
-          from: target.sync.from,
-          kind: 'events',
-        })
+        await writeState(path, recordChunk(state, target, rows.counts))
         return {location: `events in ${destination}`, written}
       } finally {
         await rm(work, {force: true, recursive: true})
@@ -158,11 +227,7 @@ async function openDaysWriter(
     },
 
     async write(batch) {
-      for (const line of batch.lines) {
-        const day = EVENT_DAY.exec(line)?.[1]
-        if (day) rows.set(day, (rows.get(day) ?? 0) + 1)
-      }
-
+      rows.add(batch.lines)
       await writer.write(batch)
     },
   }

@@ -2,6 +2,7 @@ import type {Sink, SinkContext, SinkTarget, SinkWriter} from 'mpx-mixpanel'
 
 import {join, resolve} from 'node:path'
 
+import {syncLockPath} from './days.js'
 import {compressions, type ParquetOptions, type ParquetSinkSettings, usageError} from './options.js'
 
 /** `s3://...`: a directory in object storage (S3, or an S3-compatible service). */
@@ -52,7 +53,7 @@ export function parquetSink(settings: ParquetSinkSettings = {}): Sink {
     // A day is a partition: mpx sync:events replaces each day's as a whole.
     days: {
       finishSync: async (target, context) => (await days()).finishSync(target, context),
-      lockPath: (target, context) => join(parquetOptions(target, context).dir, `.${target.table}.sync.lock`),
+      lockPath: (target, context) => syncLockPath(parquetOptions(target, context), target.table),
       replaceDays: async (target, context) => (await days()).replaceDays(target, context),
       state: async (target, context) => (await days()).state(target, context),
     },

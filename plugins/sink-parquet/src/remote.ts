@@ -17,7 +17,7 @@ export function tableUrl(remote: RemoteDir, table: string): string {
 }
 
 /** mpx's object storage, which mpx versions before 0.2 do not lend. */
-function storage(context: SinkContext): ObjectStorage {
+export function storage(context: SinkContext): ObjectStorage {
   if (!context.objectStorage) throw usageError('This version of mpx cannot write to s3://: upgrade mpx')
   return context.objectStorage
 }
