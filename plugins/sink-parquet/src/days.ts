@@ -16,30 +16,7 @@ import type {ParquetOptions, ParquetSinkSettings} from './options.js'
 
 import {isDirectory, removeStaleTemporaries, TEMP_PREFIX} from './files.js'
 import {tableUrl} from './remote.js'
-
-/**
- * What a synced table's state file holds, beside its directory (`<dir>/<table>.mpx-sync.json`) or
- * its prefix in a bucket (`s3://bucket/prefix/<table>.mpx-sync.json`).
- */
-export interface SyncFile {
-  days: Record<string, {fetchedAt: string; inProgress: boolean; rows: number}>
-  filters?: {events: string[]; where: null | string}
-  from?: string
-  kind: string
-  lastSyncAt?: string
-}
-
-const DAY_MS = 86_400_000
-const EVENT_DAY = /"event_time":"(\d{4}-\d{2}-\d{2})T/
-
-function daysOf(range: {from: string; to: string}): string[] {
-  const days: string[] = []
-  for (let at = Date.parse(`${range.from}T00:00:00Z`); at <= Date.parse(`${range.to}T00:00:00Z`); at += DAY_MS) {
-    days.push(new Date(at).toISOString().slice(0, 10))
-  }
-
-  return days
-}
+import {countDays, daysOf, recordChunk, type SyncFile, syncFileText, targetState} from './sync-state.js'
 
 /**
  * The lock file of a table's sync: beside a local table's directory. For a table in a bucket, in
@@ -62,56 +39,11 @@ function readState(path: string): SyncFile | undefined {
   return JSON.parse(readFileSync(path, 'utf8')) as SyncFile
 }
 
-export const syncFileText = (state: SyncFile) => `${JSON.stringify(state, null, 2)}\n`
-
 /** Written to a temporary file and renamed over the old one: a reader sees the old state or the new. */
 async function writeState(path: string, state: SyncFile): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`
   await writeFile(temporary, syncFileText(state))
   await rename(temporary, path)
-}
-
-/** Events counted per day as a chunk's batches go by (the day is in each normalized line). */
-export function countDays(): {add(lines: readonly string[]): void; readonly counts: ReadonlyMap<string, number>} {
-  const counts = new Map<string, number>()
-  return {
-    add(lines) {
-      for (const line of lines) {
-        const day = EVENT_DAY.exec(line)?.[1]
-        if (day) counts.set(day, (counts.get(day) ?? 0) + 1)
-      }
-    },
-    counts,
-  }
-}
-
-/** The state once a chunk's days are in place: each day fetched now, with its rows; the sync's settings. */
-export function recordChunk(state: SyncFile, target: DaysTarget, rows: ReadonlyMap<string, number>): SyncFile {
-  const fetchedAt = new Date().toISOString()
-  const days = {...state.days}
-  for (const day of daysOf(target.days)) {
-    days[day] = {fetchedAt, inProgress: day >= target.sync.today, rows: rows.get(day) ?? 0}
-  }
-
-  return {
-    ...state,
-    days,
-    filters: {events: [...target.sync.filters.events], where: target.sync.filters.where},
-    from: target.sync.from,
-    kind: 'events',
-  }
-}
-
-/** What mpx's sync needs to know of a table, from its state file (if any). */
-export function targetState(state: SyncFile | undefined, exists: boolean, kind?: string): SyncTargetState {
-  return {
-    days: Object.entries(state?.days ?? {}).map(([day, entry]) => ({day, ...entry})),
-    exists,
-    filters: state?.filters,
-    from: state?.from,
-    kind: state?.kind ?? kind,
-    lastSyncAt: state?.lastSyncAt,
-  }
 }
 
 /**

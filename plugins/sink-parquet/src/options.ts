@@ -1,4 +1,4 @@
-import type {RemoteDir} from './remote.js'
+import type {ObjectStorageSettings} from 'mpx-mixpanel'
 
 export const compressions = ['zstd', 'snappy', 'gzip', 'lz4', 'uncompressed'] as const
 export type Compression = (typeof compressions)[number]
@@ -7,6 +7,11 @@ export type Compression = (typeof compressions)[number]
 export interface ParquetSinkSettings {
   /** Bytes of JSON lines loaded into DuckDB at a time (default 32 MB). */
   readonly fileBytes?: number
+}
+
+/** A `dir=s3://bucket/prefix`: the tables go under it, one prefix each. */
+export interface RemoteDir extends ObjectStorageSettings {
+  readonly url: string
 }
 
 /** The options a fetch passes with --sink-option KEY=VALUE, validated by mpx against the schema below. */

@@ -5,10 +5,10 @@ import {join} from 'node:path'
 
 import type {ParquetOptions, ParquetSinkSettings} from './options.js'
 
-import {countDays, recordChunk, type SyncFile, syncFileText, targetState} from './days.js'
 import {removeStaleTemporaries, TEMP_PREFIX} from './files.js'
 import {usageError} from './options.js'
 import {dayPartitions, type RemoteDir, storage, tableUrl} from './remote.js'
+import {countDays, recordChunk, type SyncFile, syncFileText, targetState} from './sync-state.js'
 
 /**
  * A synced table in a bucket keeps its state beside its prefix, never under it (engines read every

@@ -1,15 +1,12 @@
-import type {ObjectStorage, ObjectStorageSettings, SinkContext, SinkTarget} from 'mpx-mixpanel'
+import type {ObjectStorage, SinkContext, SinkTarget} from 'mpx-mixpanel'
 
 import {randomUUID} from 'node:crypto'
 import {mkdtemp, rename} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
-import {usageError} from './options.js'
+import {type RemoteDir, usageError} from './options.js'
 
-/** A `dir=s3://bucket/prefix`: the tables go under it, one prefix each. */
-export interface RemoteDir extends ObjectStorageSettings {
-  readonly url: string
-}
+export type {RemoteDir} from './options.js'
 
 /** `s3://bucket/prefix` + `events` → `s3://bucket/prefix/events`. */
 export function tableUrl(remote: RemoteDir, table: string): string {
