@@ -11,11 +11,7 @@ import type {RetryOptions} from 'mpx-mixpanel-core/internal/mixpanel/retry.js'
 import type {BadRecordsPolicy, RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
 import type {RecordFormat, RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 
-import {
-  type AccountChoice,
-  type CredentialsInput,
-  libraryAccount,
-} from 'mpx-mixpanel-core/internal/library/account.js'
+import {type AccountChoice, type CredentialsInput, libraryAccount} from 'mpx-mixpanel-core/internal/library/account.js'
 import {DEFAULT_CHUNK_DAYS} from 'mpx-mixpanel-core/internal/mixpanel/export/query.js'
 import {fileURLToPath} from 'node:url'
 
