@@ -1,22 +1,15 @@
-import type {
-  DaysCapability,
-  DaysTarget,
-  SinkContext,
-  SinkResult,
-  SinkTarget,
-  SinkWriter,
-  SyncTargetState,
-} from 'mpx-mixpanel'
+import type {DaysCapability, DaysTarget, SinkContext, SinkTarget, SinkWriter, SyncTargetState} from 'mpx-mixpanel'
 
 import {existsSync, readFileSync} from 'node:fs'
-import {mkdir, mkdtemp, readdir, rename, rm, writeFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {mkdir, readdir, rename, writeFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
 
 import type {ParquetOptions, ParquetSinkSettings} from './options.js'
 
-import {isDirectory, removeStaleTemporaries, TEMP_PREFIX} from './files.js'
+import {openChunkWriter} from './chunk-writer.js'
+import {isDirectory} from './files.js'
 import {tableUrl} from './remote.js'
-import {countDays, daysOf, recordChunk, type SyncFile, syncFileText, targetState} from './sync-state.js'
+import {daysOf, recordChunk, type SyncFile, syncFileText, targetState} from './sync-state.js'
 
 /**
  * The lock file of a table's sync: beside a local table's directory. For a table in a bucket, in
@@ -111,56 +104,20 @@ async function openDaysWriter(
   context: SinkContext,
   settings: ParquetSinkSettings,
 ): Promise<SinkWriter> {
-  await mkdir(options.dir, {recursive: true})
-  await removeStaleTemporaries(options.dir)
-  const work = await mkdtemp(join(options.dir, `${TEMP_PREFIX}${target.table}-${process.pid}-`))
-  const {openParquetWriter} = await import('./writer.js')
-  // The chunk's files are made as a new table of the working directory, then swapped in day by day.
-  let writer: SinkWriter
-  try {
-    writer = await openParquetWriter(
-      {...target, mode: 'create', table: 'chunk'},
-      {...options, dir: work},
-      context,
-      settings,
-    )
-  } catch (error) {
-    await rm(work, {force: true, recursive: true})
-    throw error
-  }
+  return openChunkWriter(target, options, context, settings, async (files, rows) => {
+    const destination = join(options.dir, target.table)
+    await mkdir(destination, {recursive: true})
+    const path = statePath(options, target.table)
+    const state: SyncFile = readState(path) ?? {days: {}, kind: 'events'}
+    // The chunk's partitions swapped in day by day; the old ones go with the working directory.
+    for (const day of daysOf(target.days)) {
+      const partition = `event_date=${day}`
+      const old = join(destination, partition)
+      if (await isDirectory(old)) await rename(old, join(dirname(files), `old-${day}`))
+      if (await isDirectory(join(files, partition))) await rename(join(files, partition), old)
+    }
 
-  const rows = countDays()
-  return {
-    async abort(reason) {
-      await writer.abort(reason)
-      await rm(work, {force: true, recursive: true})
-    },
-
-    async commit(): Promise<SinkResult> {
-      try {
-        const {written} = await writer.commit()
-        const destination = join(options.dir, target.table)
-        await mkdir(destination, {recursive: true})
-        const path = statePath(options, target.table)
-        const state: SyncFile = readState(path) ?? {days: {}, kind: 'events'}
-        for (const day of daysOf(target.days)) {
-          const partition = `event_date=${day}`
-          const fresh = join(work, 'chunk', partition)
-          const old = join(destination, partition)
-          if (await isDirectory(old)) await rename(old, join(work, `old-${day}`))
-          if (await isDirectory(fresh)) await rename(fresh, old)
-        }
-
-        await writeState(path, recordChunk(state, target, rows.counts))
-        return {location: `events in ${destination}`, written}
-      } finally {
-        await rm(work, {force: true, recursive: true})
-      }
-    },
-
-    async write(batch) {
-      rows.add(batch.lines)
-      await writer.write(batch)
-    },
-  }
+    await writeState(path, recordChunk(state, target, rows))
+    return destination
+  })
 }

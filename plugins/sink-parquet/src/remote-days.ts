@@ -1,14 +1,11 @@
-import type {DaysTarget, ObjectStorage, SinkContext, SinkResult, SinkWriter, SyncTargetState} from 'mpx-mixpanel'
-
-import {mkdir, mkdtemp, rm} from 'node:fs/promises'
-import {join} from 'node:path'
+import type {DaysTarget, ObjectStorage, SinkContext, SinkWriter, SyncTargetState} from 'mpx-mixpanel'
 
 import type {ParquetOptions, ParquetSinkSettings} from './options.js'
 
-import {removeStaleTemporaries, TEMP_PREFIX} from './files.js'
+import {openChunkWriter} from './chunk-writer.js'
 import {usageError} from './options.js'
 import {dayPartitions, type RemoteDir, storage, tableUrl} from './remote.js'
-import {countDays, recordChunk, type SyncFile, syncFileText, targetState} from './sync-state.js'
+import {recordChunk, type SyncFile, syncFileText, targetState} from './sync-state.js'
 
 /**
  * A synced table in a bucket keeps its state beside its prefix, never under it (engines read every
@@ -79,64 +76,25 @@ export async function openRemoteDaysWriter(
 ): Promise<SinkWriter> {
   const {remote} = options
   const objects = syncStorage(context)
-  await mkdir(options.dir, {recursive: true})
-  await removeStaleTemporaries(options.dir)
-  const work = await mkdtemp(join(options.dir, `${TEMP_PREFIX}${target.table}-${process.pid}-`))
-  const {openParquetWriter} = await import('./writer.js')
-  let writer: SinkWriter
-  try {
-    // The chunk's files are made as a new local table of the working directory, laid out as the prefix.
-    writer = await openParquetWriter(
-      {...target, mode: 'create', table: 'chunk'},
-      {...options, dir: work, remote: undefined},
-      context,
-      settings,
-    )
-  } catch (error) {
-    await rm(work, {force: true, recursive: true})
-    throw error
-  }
-
-  const rows = countDays()
-  return {
-    async abort(reason) {
-      await writer.abort(reason)
-      await rm(work, {force: true, recursive: true})
-    },
-
-    async commit(): Promise<SinkResult> {
-      try {
-        const {written} = await writer.commit()
-        const files = join(work, 'chunk')
-        // A chunk without events has no files: its days' old objects go all the same.
-        await mkdir(files, {recursive: true})
-        const destination = tableUrl(remote, target.table)
-        const stateUrl = remoteStateUrl(remote, target.table)
-        const state = (await readRemoteState(remote, target.table, context)) ?? {days: {}, kind: 'events'}
-        // First marked to be fetched again: a run killed while the copies go (when a day may hold
-        // old and new files) leaves them in every later sync's plan, whatever its look-back.
-        const marked = markForRefetch(state, target.days)
-        if (marked !== state) await objects.writeObject(stateUrl, syncFileText(marked), remote)
-        await objects.publishDirectory({
-          destination,
-          endpoint: remote.endpoint,
-          mode: 'replace',
-          pathStyle: remote.pathStyle,
-          replace: dayPartitions(target.days.from, target.days.to),
-          signal: context.signal,
-          source: files,
-        })
-        // Only once the days are in place (commits of one sync come one at a time).
-        await objects.writeObject(stateUrl, syncFileText(recordChunk(state, target, rows.counts)), remote)
-        return {location: `events in ${destination}`, written}
-      } finally {
-        await rm(work, {force: true, recursive: true})
-      }
-    },
-
-    async write(batch) {
-      rows.add(batch.lines)
-      await writer.write(batch)
-    },
-  }
+  return openChunkWriter(target, options, context, settings, async (files, rows) => {
+    const destination = tableUrl(remote, target.table)
+    const stateUrl = remoteStateUrl(remote, target.table)
+    const state = (await readRemoteState(remote, target.table, context)) ?? {days: {}, kind: 'events'}
+    // First marked to be fetched again: a run killed while the copies go (when a day may hold
+    // old and new files) leaves them in every later sync's plan, whatever its look-back.
+    const marked = markForRefetch(state, target.days)
+    if (marked !== state) await objects.writeObject(stateUrl, syncFileText(marked), remote)
+    await objects.publishDirectory({
+      destination,
+      endpoint: remote.endpoint,
+      mode: 'replace',
+      pathStyle: remote.pathStyle,
+      replace: dayPartitions(target.days.from, target.days.to),
+      signal: context.signal,
+      source: files,
+    })
+    // Only once the days are in place (commits of one sync come one at a time).
+    await objects.writeObject(stateUrl, syncFileText(recordChunk(state, target, rows)), remote)
+    return destination
+  })
 }
