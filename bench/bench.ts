@@ -21,6 +21,7 @@ import {type DateRange, splitRange} from '../src/mixpanel/dates.js'
 import {DEFAULT_CHUNK_DAYS} from '../src/mixpanel/export/query.js'
 import {schemas} from '../src/records/schemas.js'
 import {rssMethod, run, type RunResult} from './measure.js'
+import {installPeer, MIXPANEL_IMPORT} from './peers.js'
 import {type DayInfo, type ListenerInfo, type ServerConfig, type ServerInfo} from './server.js'
 
 export const root = fileURLToPath(new URL('..', import.meta.url))
@@ -37,8 +38,15 @@ export interface BenchOptions {
   /** Events in the main dataset, spread evenly over `days` days. */
   readonly events: number
   readonly gzipLevel: number
+  /**
+   * Install the npm peers compared with (mixpanel-import) when they are not in `peerCache` yet
+   * (default true); without, their rows say they are unavailable.
+   */
+  readonly installPeers?: boolean
   /** Only these scenario groups (default: all). */
   readonly only?: readonly ScenarioGroup[]
+  /** Where the peers are installed (default node_modules/.cache/mpx-bench). */
+  readonly peerCache?: string
   /** Profiles served by engage. */
   readonly profiles: number
   /** Runs of each throughput measurement; the fastest counts. */
@@ -51,6 +59,7 @@ export const scenarioGroups = [
   'transport',
   'naive',
   'stdout',
+  'file',
   'duckdb',
   'profiles',
   'memory',
@@ -95,6 +104,10 @@ export interface Row {
   readonly cpuSeconds?: number
   readonly id: string
   readonly label: string
+  /** Ids of further rows this one is compared with. */
+  readonly moreBaselines?: readonly string[]
+  /** Ratios to further baselines, by their id (records/s divided by theirs), e.g. the npm peer. */
+  moreRatios?: Record<string, number>
   /** Why a row is not ok: the command's last words. */
   readonly note?: string
   readonly peakRss?: number
@@ -187,6 +200,42 @@ function addDays(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10)
 }
 
+/** A curl config fetching `urls` with mpx's credentials; bodies to `output` (else to stdout, one after the other). */
+async function writeCurlConfig(path: string, urls: readonly string[], output?: string): Promise<void> {
+  await writeFile(
+    path,
+    [
+      'compressed',
+      'silent',
+      'show-error',
+      'fail',
+      `header = "Authorization: ${AUTH}"`,
+      ...urls.flatMap((url) => [`url = "${url}"`, ...(output ? [`output = "${output}"`] : [])]),
+    ].join('\n') + '\n',
+  )
+}
+
+/**
+ * The do-it-yourself pipeline's SQL: a file of raw export lines into a table of mpx's events schema,
+ * normalized as mpx does it. Each line is read whole (read_json_objects keeps its text), so that an
+ * event without `$insert_id` gets mpx's derived id (`mpx-` and the first 32 hex digits of the
+ * line's SHA-256: derivedInsertId in src/records/events.ts); `properties` loses the three keys mpx
+ * moves into columns (a JSON merge patch with nulls removes them). It differs from mpx in what a
+ * script would not bother with: no duplicate check, no bad-record quarantine, no legacy-timezone
+ * conversion, and numbers in `properties` rewritten by DuckDB's JSON writer (`1.50` as `1.5`).
+ */
+export function diySql(file: string): string[] {
+  const insertId = `p->>'$."$insert_id"'`
+  return [
+    createTableSql('events', schemas.events),
+    `INSERT INTO events SELECT line->>'$.event', to_timestamp((p->>'$.time')::DOUBLE), coalesce(p->>'$.distinct_id', ''), ` +
+      `CASE WHEN coalesce(${insertId}, '') = '' THEN 'mpx-' || left(sha256(line::VARCHAR), 32) ELSE ${insertId} END, ` +
+      `json_merge_patch(p, '{"time":null,"distinct_id":null,"$insert_id":null}') ` +
+      `FROM (SELECT json AS line, json->'$.properties' AS p ` +
+      `FROM read_json_objects(${quoteLiteral(file)}, format = 'newline_delimited'))`,
+  ]
+}
+
 async function removeDatabase(path: string): Promise<void> {
   await Promise.all([rm(path, {force: true}), rm(`${path}.wal`, {force: true})])
 }
@@ -206,6 +255,8 @@ interface Measure {
   readonly env?: Record<string, string>
   readonly id: string
   readonly label: string
+  /** Ids of further rows this one is compared with (see Row.moreBaselines). */
+  readonly moreBaselines?: readonly string[]
   readonly records: number
   /** How to tell that the command is not there yet (a missing command or sink): the row says unavailable. */
   readonly unavailable?: RegExp
@@ -311,6 +362,7 @@ export async function runBench(options: BenchOptions, log: Log = () => {}): Prom
       cpuSeconds: result.cpuSeconds,
       id: spec.id,
       label: spec.label,
+      moreBaselines: spec.moreBaselines,
       note: status === 'ok' ? undefined : lastWords(result),
       peakRss: result.peakRss,
       records: spec.records,
@@ -324,10 +376,22 @@ export async function runBench(options: BenchOptions, log: Log = () => {}): Prom
     return row
   }
 
+  /** A row for something that could not run here, and why. */
+  const unavailable = (spec: Pick<Measure, 'bytes' | 'id' | 'label' | 'records'>, why: string): Row => {
+    const row: Row = {...spec, note: why, seconds: 0, status: 'unavailable'}
+    log(`${row.label}: unavailable (${why})`)
+    rows.push(row)
+    return row
+  }
+
   let concurrency: BenchReport['concurrency']
   let memory: BenchReport['memory']
   try {
     const urls = exportUrls(main, whole)
+    const hasCurl = existsSync('/usr/bin/curl') || existsSync('/bin/curl')
+    // curl as a user runs it: `curl --compressed -K CONFIG > FILE`, every body to stdout.
+    const curlToStdout = join(scratch, 'curl-stdout.conf')
+    await writeCurlConfig(curlToStdout, urls)
     // What every mpx figure includes: starting Node and the CLI, for a fetch of nothing.
     await measure({
       args: mpx('fetch:events', '2023-01-01', '2023-01-01', '--quiet', '--stdout'),
@@ -339,18 +403,8 @@ export async function runBench(options: BenchOptions, log: Log = () => {}): Prom
     })
     if (groups.has('transport')) {
       const curlConfig = join(scratch, 'curl.conf')
-      await writeFile(
-        curlConfig,
-        [
-          'compressed',
-          'silent',
-          'show-error',
-          'fail',
-          `header = "Authorization: ${AUTH}"`,
-          ...urls.flatMap((url) => [`url = "${url}"`, 'output = "/dev/null"']),
-        ].join('\n') + '\n',
-      )
-      if (existsSync('/usr/bin/curl') || existsSync('/bin/curl')) {
+      await writeCurlConfig(curlConfig, urls, '/dev/null')
+      if (hasCurl) {
         await measure({
           args: ['-K', curlConfig],
           bytes: all.bytes,
@@ -412,7 +466,97 @@ export async function runBench(options: BenchOptions, log: Log = () => {}): Prom
       })
     }
 
+    if (groups.has('file')) {
+      // The raw export into a file: curl, mpx, and the npm peer users would pick instead.
+      const file = join(scratch, 'export.jsonl')
+      const removeFile = async () => rm(file, {force: true})
+      const fileSpec = {bytes: all.bytes, records: all.records}
+      if (hasCurl) {
+        await measure(
+          {
+            ...fileSpec,
+            args: ['-K', curlToStdout],
+            before: removeFile,
+            command: 'curl',
+            id: 'curl-file',
+            label: 'curl --compressed > FILE',
+          },
+          options.repeat,
+          file,
+        )
+      }
+
+      const peerSpec = {...fileSpec, id: 'mixpanel-import', label: `npm ${MIXPANEL_IMPORT.name} export to FILE`}
+      const peer = await installPeer(
+        MIXPANEL_IMPORT,
+        options.peerCache ?? join(root, 'node_modules', '.cache', 'mpx-bench'),
+        {
+          install: options.installPeers ?? true,
+          log,
+        },
+      )
+      if ('packageDir' in peer) {
+        await measure({
+          ...peerSpec,
+          args: [
+            here('mixpanel-import.ts'),
+            JSON.stringify({
+              acct: USER,
+              exportUrl: `${main.url}/api/2.0/export`,
+              file,
+              from: whole.from,
+              packageDir: peer.packageDir,
+              pass: SECRET,
+              project: PROJECT,
+              to: whole.to,
+            }),
+          ],
+          before: removeFile,
+        })
+      } else {
+        unavailable(peerSpec, peer.reason)
+      }
+
+      await measure({
+        ...fileSpec,
+        args: fetchEvents(whole, '--raw', '-o', file),
+        baseline: 'curl-file',
+        before: removeFile,
+        env: mpxEnv(main.url),
+        id: 'mpx-raw-file',
+        label: 'mpx fetch:events --raw -o FILE',
+        moreBaselines: ['mixpanel-import'],
+      })
+      await removeFile()
+    }
+
     if (groups.has('duckdb')) {
+      // The do-it-yourself pipeline: curl's file, normalized into the same table by DuckDB's SQL.
+      const diyDb = join(scratch, 'diy.duckdb')
+      const diyFile = join(scratch, 'diy-export.jsonl')
+      const diySpec = {
+        bytes: all.bytes,
+        id: 'diy-duckdb',
+        label: 'DIY: curl --compressed > FILE, DuckDB SQL',
+        records: all.records,
+      }
+      if (hasCurl) {
+        await measure({
+          ...diySpec,
+          args: [
+            here('diy-duckdb.ts'),
+            JSON.stringify({curlConfig: curlToStdout, db: diyDb, file: diyFile, sql: diySql(diyFile)}),
+          ],
+          async before() {
+            await removeDatabase(diyDb)
+            await rm(diyFile, {force: true})
+          },
+        })
+        await Promise.all([removeDatabase(diyDb), rm(diyFile, {force: true})])
+      } else {
+        unavailable(diySpec, 'curl is not installed')
+      }
+
       // DuckDB's own reference loads the same records, normalized by mpx, from a local file.
       const jsonl = join(scratch, 'events.jsonl')
       const prepared = await run({
@@ -456,6 +600,7 @@ export async function runBench(options: BenchOptions, log: Log = () => {}): Prom
         env: mpxEnv(main.url),
         id: 'mpx-duckdb',
         label: 'mpx fetch:events into DuckDB',
+        moreBaselines: ['diy-duckdb'],
         records: all.records,
         unavailable: /not available yet/i,
       })
@@ -613,11 +758,16 @@ export function computeRatios(rows: Row[]): void {
   }
 
   for (const row of rows) {
-    if (!row.baseline) continue
+    if (!row.baseline && !row.moreBaselines) continue
     const mine = rate(row)
-    const baseline = byId(row.baseline)
+    const baseline = row.baseline ? byId(row.baseline) : undefined
     const theirs = rate(baseline)
     if (mine !== undefined && theirs !== undefined) row.ratio = mine / theirs
+    for (const id of row.moreBaselines ?? []) {
+      const other = rate(byId(id))
+      if (mine !== undefined && other !== undefined) row.moreRatios = {...row.moreRatios, [id]: mine / other}
+    }
+
     if (row.baseline === 'transport' && mine !== undefined) {
       const other = rows.find(
         (candidate) =>
@@ -677,10 +827,15 @@ export function formatReport(report: BenchReport): string {
       ok && row.records > 0 ? (row.bytes / 1e6 / row.seconds).toFixed(0) : '',
       ok && row.cpuSeconds !== undefined ? row.cpuSeconds.toFixed(2) : '',
       row.peakRss === undefined ? '' : (row.peakRss / 1024 / 1024).toFixed(0),
-      row.ratio === undefined
-        ? ''
-        : `${row.ratio.toFixed(2)}x ${baselineName(row.baseline ?? '')}` +
-          (row.ratioToOtherTransport === undefined ? '' : `, ${row.ratioToOtherTransport.toFixed(2)}x ${other?.id}`),
+      [
+        row.ratio === undefined
+          ? ''
+          : `${row.ratio.toFixed(2)}x ${baselineName(row.baseline ?? '')}` +
+            (row.ratioToOtherTransport === undefined ? '' : `, ${row.ratioToOtherTransport.toFixed(2)}x ${other?.id}`),
+        ...Object.entries(row.moreRatios ?? {}).map(([id, ratio]) => `${ratio.toFixed(2)}x ${id}`),
+      ]
+        .filter(Boolean)
+        .join(', '),
     ]
     lines.push(`| ${cells.join(' | ')} |`)
   }
