@@ -8,7 +8,14 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream
 }
 
-const number = new Intl.NumberFormat('en-US')
+/** Made when first needed: creating a NumberFormat costs a few ms, which a quiet fetch need not spend at start-up. */
+let numberFormat: Intl.NumberFormat | undefined
+const number = {
+  format(n: number): string {
+    numberFormat ??= new Intl.NumberFormat('en-US')
+    return numberFormat.format(n)
+  },
+}
 
 /**
  * Progress on stderr: a spinner with count and rate while stderr is a TTY, nothing otherwise;
