@@ -12,10 +12,12 @@ import {
   duckdbCeiling,
   formatReport,
   quickOptions,
+  rawBreakdown,
   type Row,
   runBench,
   saveReport,
   scenarioGroups,
+  targets,
 } from '../../bench/bench.js'
 import {crc32Combine, gzipMember, gzipPart} from '../../bench/gzip-parts.js'
 
@@ -57,6 +59,8 @@ describe('benchmark (smoke)', function () {
       'mpx-raw-file',
       'mixpanel-import',
       'diy-duckdb',
+      'node-startup',
+      'mpx-raw-c2',
     ]) {
       expect(ids, id).to.include(id)
     }
@@ -167,6 +171,45 @@ describe('benchmark (smoke)', function () {
     ).to.include(
       "DuckDB fetch ceiling on 2 cores (estimate): read_json's CPU time plus the fetch's own (the --stdout row), spread over the cores, take 7.50s, about 0.67x read_json at best",
     )
+  })
+
+  it('splits the raw export into transfer and start-up, and checks each target', () => {
+    const row = (id: string, records: number, seconds: number, extra: Partial<Row> = {}): Row => ({
+      bytes: records * 1000,
+      id,
+      label: id,
+      records,
+      seconds,
+      status: 'ok',
+      ...extra,
+    })
+    const rows = [
+      row('mpx-startup', 0, 0.2),
+      row('transport-curl', 1000, 1.2),
+      row('mpx-raw', 1000, 1.4, {peakRss: 120 * 1024 * 1024}),
+      row('mpx-raw-c2', 1000, 1),
+      row('curl-file', 1000, 1.2),
+      row('mpx-raw-file', 1000, 1.6),
+      row('naive', 1000, 10),
+      row('mpx-normalized', 1000, 4, {peakRss: 130 * 1024 * 1024}),
+      row('diy-duckdb', 1000, 8),
+      row('mpx-duckdb', 1000, 6),
+    ]
+    // 0.8x curl is 1.2 / 0.8 = 1.5 s in all; the transfer takes 1.4 - 0.2 = 1.2 s of it.
+    const raw = rawBreakdown({rows})
+    expect(raw).to.deep.include({concurrentRatio: 1.2, curlSeconds: 1.2, startupSeconds: 0.2})
+    expect(raw?.ratio).to.be.closeTo(1.2 / 1.4, 1e-9)
+    expect(raw?.transferSeconds).to.be.closeTo(1.2, 1e-9)
+    expect(raw?.startupNeeded).to.be.closeTo(0.3, 1e-9)
+    expect(targets({rows}).map((target) => [target.name, target.met])).to.deep.equal([
+      ['DuckDB fetch', true],
+      ['raw --stdout', true],
+      ['raw -o FILE', false],
+      ['normalized --stdout', true],
+      ['start-up', false],
+      ['streaming peak RSS', true],
+    ])
+    expect(targets({rows: []})).to.deep.equal([])
   })
 
   it('serves gzip bodies assembled from parts compressed once', async () => {
