@@ -419,6 +419,25 @@ export async function runBench(options: BenchOptions, log: Log = () => {}): Prom
       {args: ['-e', ''], bytes: 0, id: 'node-startup', label: 'node -e "" (Node alone)', records: 0},
       startupRepeat,
     )
+    // Where the rest of start-up goes: the two largest module graphs a fetch loads, each alone in a
+    // Node process (compile cache on, as bin/run.js has it).
+    for (const [id, module] of [
+      ['import-oclif', '@oclif/core'],
+      ['import-got', 'got'],
+    ]) {
+      await measure(
+        {
+          args: ['--input-type=module', '-e', `await import(${JSON.stringify(module)})`],
+          bytes: 0,
+          env: {NODE_COMPILE_CACHE: join(tmpdir(), 'node-compile-cache')},
+          id,
+          label: `node: import ${module} (start-up share)`,
+          records: 0,
+        },
+        startupRepeat,
+      )
+    }
+
     if (groups.has('transport')) {
       const curlConfig = join(scratch, 'curl.conf')
       await writeCurlConfig(curlConfig, urls, '/dev/null')
@@ -980,6 +999,23 @@ export function formatReport(report: BenchReport): string {
   if (checked.length > 0) {
     notes.push(
       `Targets: ${checked.map((target) => `${target.name} ${target.measured} (${target.goal}: ${target.met ? 'met' : 'NOT met'})`).join('; ')}`,
+    )
+  }
+
+  const startupRow = (id: string) => report.rows.find((row) => row.id === id && row.status === 'ok')?.seconds
+  const [startupAll, nodeAlone, oclifImport, gotImport] = [
+    'mpx-startup',
+    'node-startup',
+    'import-oclif',
+    'import-got',
+  ].map((id) => startupRow(id))
+  if (startupAll !== undefined && nodeAlone !== undefined && oclifImport !== undefined && gotImport !== undefined) {
+    const oclifShare = oclifImport - nodeAlone
+    const gotShare = gotImport - nodeAlone
+    notes.push(
+      `Start-up (the CLI as installed, with its oclif manifest): ${startupAll.toFixed(2)}s, of which Node itself ${nodeAlone.toFixed(2)}s, ` +
+        `importing @oclif/core ${oclifShare.toFixed(2)}s and got ${gotShare.toFixed(2)}s (each alone); ` +
+        `the rest, ${(startupAll - nodeAlone - oclifShare - gotShare).toFixed(2)}s, is oclif's config and command, mpx's modules and the request`,
     )
   }
 

@@ -60,6 +60,8 @@ describe('benchmark (smoke)', function () {
       'mixpanel-import',
       'diy-duckdb',
       'node-startup',
+      'import-oclif',
+      'import-got',
       'mpx-raw-c2',
     ]) {
       expect(ids, id).to.include(id)
