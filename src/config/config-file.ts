@@ -1,9 +1,11 @@
-import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import type {ErrorObject, ValidateFunction} from 'ajv'
+
 import {chmod, mkdir, readFile, realpath, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {homedir, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
 import {MpxError, UsageError} from '../errors.js'
+import {ajvClass} from '../lazy-ajv.js'
 import {type Region, regions} from '../mixpanel/regions.js'
 import {isTimezone} from '../records/wall-clock.js'
 import {schemaMessage} from '../schema-messages.js'
@@ -70,6 +72,7 @@ function compiled(): NonNullable<typeof validators> {
   if (!validators) {
     // validateSchema: false: the schemas are ours, fixed and tested; checking them against JSON
     // Schema's meta-schema compiles that first, which costs more than the rest of ajv's work.
+    const Ajv = ajvClass()
     const ajv = new Ajv({allErrors: true, validateSchema: false})
     // An IANA timezone name that Intl knows.
     ajv.addFormat('timezone', isTimezone)

@@ -1,12 +1,11 @@
 import type {Config} from '@oclif/core'
 
-import {Ajv} from 'ajv'
-
 import type {RejectedRecord} from '../records/rejects.js'
 import type {MpxHooks} from '../sinks/hooks.js'
 import type {RecordBatch, Sink, SinkContext, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
 import {ExitCode, MpxError, NotFoundError, UsageError} from '../errors.js'
+import {ajvClass} from '../lazy-ajv.js'
 import {recordFormats} from '../records/types.js'
 
 /** A sink as mpx knows it before loading it: built-in sinks load lazily (DuckDB is heavy). */
@@ -158,7 +157,7 @@ function checkSink(value: unknown, index: number): Sink {
   }
 
   try {
-    new Ajv().compile(schema)
+    new (ajvClass())().compile(schema)
   } catch (error) {
     throw fail(`has an invalid optionsSchema: ${messageOf(error)}`)
   }

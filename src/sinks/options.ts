@@ -1,8 +1,7 @@
-import {Ajv} from 'ajv'
-
 import type {Sink} from './sink.js'
 
 import {UsageError} from '../errors.js'
+import {ajvClass} from '../lazy-ajv.js'
 import {schemaMessage} from '../schema-messages.js'
 
 /** `--sink-option key=value` pairs into an object (values stay strings; ajv coerces them). */
@@ -20,6 +19,8 @@ export function parseSinkOptions(pairs: readonly string[]): Record<string, unkno
 /** Checks (and coerces) a sink's options against its schema before any request is made. */
 export function validateSinkOptions(sink: Sink, options: Record<string, unknown>): Record<string, unknown> {
   const copy = structuredClone(options)
+  if (Object.keys(copy).length === 0 && acceptsNoOptions(sink.optionsSchema)) return copy
+  const Ajv = ajvClass()
   // validateSchema: false: a plugin's schema was checked when its sink was found (checkSink in the
   // registry), the built-ins' are ours; checking again against JSON Schema's meta-schema would compile
   // that first, the largest part of ajv's cost at every fetch's start.
@@ -36,6 +37,33 @@ export function validateSinkOptions(sink: Sink, options: Record<string, unknown>
   }
 
   return copy
+}
+
+/** Top-level keywords that no empty options object can fail and that add no default to it. */
+const PASSIVE_KEYWORDS = new Set([
+  '$comment',
+  '$id',
+  '$schema',
+  'additionalProperties',
+  'description',
+  'properties',
+  'title',
+  'type',
+])
+
+/**
+ * True when no options at all are valid against `schema` and receive no default: an object schema
+ * with nothing required and no property default (`--stdout`). Validating them would change nothing,
+ * so ajv is not even loaded.
+ */
+function acceptsNoOptions(schema: object): boolean {
+  const {properties, type} = schema as {properties?: unknown; type?: unknown}
+  if (type !== 'object' || !Object.keys(schema).every((keyword) => PASSIVE_KEYWORDS.has(keyword))) return false
+  if (properties === undefined) return true
+  if (typeof properties !== 'object' || properties === null) return false
+  return Object.values(properties).every(
+    (property) => typeof property === 'object' && property !== null && !('default' in property),
+  )
 }
 
 const TABLE_NAME = /^[A-Za-z]\w{0,62}$/
