@@ -943,6 +943,59 @@ function formatRate(perSecond: number): string {
   return perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)}M` : `${(perSecond / 1e3).toFixed(0)}k`
 }
 
+/** What the figures say about the targets, and why those not met are not: a line each. */
+function analysisNotes(report: BenchReport): string[] {
+  const {environment} = report
+  const notes: string[] = []
+  const checked = targets(report)
+  if (checked.length > 0) {
+    notes.push(
+      `Targets: ${checked.map((target) => `${target.name} ${target.measured} (${target.goal}: ${target.met ? 'met' : 'NOT met'})`).join('; ')}`,
+    )
+  }
+
+  const startupRow = (id: string) => report.rows.find((row) => row.id === id && row.status === 'ok')?.seconds
+  const [startupAll, nodeAlone, oclifImport, gotImport] = [
+    'mpx-startup',
+    'node-startup',
+    'import-oclif',
+    'import-got',
+  ].map((id) => startupRow(id))
+  if (startupAll !== undefined && nodeAlone !== undefined && oclifImport !== undefined && gotImport !== undefined) {
+    const oclifShare = oclifImport - nodeAlone
+    const gotShare = gotImport - nodeAlone
+    notes.push(
+      `Start-up (the CLI as installed, with its oclif manifest): ${startupAll.toFixed(2)}s, of which Node itself ${nodeAlone.toFixed(2)}s, ` +
+        `importing @oclif/core ${oclifShare.toFixed(2)}s and got ${gotShare.toFixed(2)}s (each alone); ` +
+        `the rest, ${(startupAll - nodeAlone - oclifShare - gotShare).toFixed(2)}s, is oclif's config and command, mpx's modules and the request`,
+    )
+  }
+
+  const raw = rawBreakdown(report)
+  if (raw) {
+    notes.push(
+      `Raw export vs curl: mpx's transfer (the --stdout --raw row less start-up) takes ${raw.transferSeconds.toFixed(2)}s ` +
+        `against curl's ${raw.curlSeconds.toFixed(2)}s (${(raw.curlSeconds / Math.max(raw.transferSeconds, 1e-9)).toFixed(2)}x); ` +
+        `with start-up (${raw.startupSeconds.toFixed(2)}s, curl's is a few ms) ${raw.ratio.toFixed(2)}x curl; ` +
+        `0.8x at this size needs start-up under ${raw.startupNeeded.toFixed(2)}s` +
+        (raw.concurrentRatio === undefined
+          ? ''
+          : `; two chunks inflated at once (--concurrency 2, both cores): ${raw.concurrentRatio.toFixed(2)}x curl`),
+    )
+  }
+
+  const ceiling = duckdbCeiling(report)
+  if (ceiling) {
+    notes.push(
+      `DuckDB fetch ceiling on ${environment.cpus} cores (estimate): read_json's CPU time plus the fetch's own (the --stdout row), ` +
+        `spread over the cores, take ${ceiling.seconds.toFixed(2)}s, about ${ceiling.ratio.toFixed(2)}x read_json at best` +
+        (ceiling.diyRatio === undefined ? '' : ` and ${ceiling.diyRatio.toFixed(2)}x the DIY pipeline`),
+    )
+  }
+
+  return notes
+}
+
 /** The report as a Markdown table, and the summary lines under it. */
 export function formatReport(report: BenchReport): string {
   const header = ['scenario', 'records', 'time (s)', 'records/s', 'MB/s', 'CPU (s)', 'peak RSS (MB)', 'vs baseline']
@@ -995,51 +1048,7 @@ export function formatReport(report: BenchReport): string {
     )
   }
 
-  const checked = targets(report)
-  if (checked.length > 0) {
-    notes.push(
-      `Targets: ${checked.map((target) => `${target.name} ${target.measured} (${target.goal}: ${target.met ? 'met' : 'NOT met'})`).join('; ')}`,
-    )
-  }
-
-  const startupRow = (id: string) => report.rows.find((row) => row.id === id && row.status === 'ok')?.seconds
-  const [startupAll, nodeAlone, oclifImport, gotImport] = [
-    'mpx-startup',
-    'node-startup',
-    'import-oclif',
-    'import-got',
-  ].map((id) => startupRow(id))
-  if (startupAll !== undefined && nodeAlone !== undefined && oclifImport !== undefined && gotImport !== undefined) {
-    const oclifShare = oclifImport - nodeAlone
-    const gotShare = gotImport - nodeAlone
-    notes.push(
-      `Start-up (the CLI as installed, with its oclif manifest): ${startupAll.toFixed(2)}s, of which Node itself ${nodeAlone.toFixed(2)}s, ` +
-        `importing @oclif/core ${oclifShare.toFixed(2)}s and got ${gotShare.toFixed(2)}s (each alone); ` +
-        `the rest, ${(startupAll - nodeAlone - oclifShare - gotShare).toFixed(2)}s, is oclif's config and command, mpx's modules and the request`,
-    )
-  }
-
-  const raw = rawBreakdown(report)
-  if (raw) {
-    notes.push(
-      `Raw export vs curl: mpx's transfer (the --stdout --raw row less start-up) takes ${raw.transferSeconds.toFixed(2)}s ` +
-        `against curl's ${raw.curlSeconds.toFixed(2)}s (${(raw.curlSeconds / Math.max(raw.transferSeconds, 1e-9)).toFixed(2)}x); ` +
-        `with start-up (${raw.startupSeconds.toFixed(2)}s, curl's is a few ms) ${raw.ratio.toFixed(2)}x curl; ` +
-        `0.8x at this size needs start-up under ${raw.startupNeeded.toFixed(2)}s` +
-        (raw.concurrentRatio === undefined
-          ? ''
-          : `; two chunks inflated at once (--concurrency 2, both cores): ${raw.concurrentRatio.toFixed(2)}x curl`),
-    )
-  }
-
-  const ceiling = duckdbCeiling(report)
-  if (ceiling) {
-    notes.push(
-      `DuckDB fetch ceiling on ${environment.cpus} cores (estimate): read_json's CPU time plus the fetch's own (the --stdout row), ` +
-        `spread over the cores, take ${ceiling.seconds.toFixed(2)}s, about ${ceiling.ratio.toFixed(2)}x read_json at best` +
-        (ceiling.diyRatio === undefined ? '' : ` and ${ceiling.diyRatio.toFixed(2)}x the DIY pipeline`),
-    )
-  }
+  notes.push(...analysisNotes(report))
 
   for (const row of report.rows) if (row.note) notes.push(`${row.label}: ${row.status}: ${row.note}`)
   notes.push(
