@@ -181,7 +181,12 @@ async function send(res: ServerResponse, pieces: readonly Buffer[], bytesPerSeco
 
       sent += part.length
       if (!res.write(part)) {
-        await Promise.race([once(res, 'drain'), once(res, 'close')])
+        // Both listeners go once either fires: a slow reader waits many times on one response.
+        const waited = new AbortController()
+        await Promise.race([
+          once(res, 'drain', {signal: waited.signal}),
+          once(res, 'close', {signal: waited.signal}),
+        ]).finally(() => waited.abort())
       }
     }
   }

@@ -8,7 +8,18 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream
 }
 
-const number = new Intl.NumberFormat('en-US')
+/** Made when first needed: creating a NumberFormat costs a few ms, which a quiet fetch need not spend at start-up. */
+let numberFormat: Intl.NumberFormat | undefined
+const THOUSANDS = /\B(?=(\d{3})+$)/g
+const number = {
+  format(n: number): string {
+    // A count (a whole number) is its digits grouped by three, as en-US writes it: no Intl needed
+    // for the summary line every fetch builds.
+    if (Number.isSafeInteger(n) && n >= 0) return String(n).replaceAll(THOUSANDS, ',')
+    numberFormat ??= new Intl.NumberFormat('en-US')
+    return numberFormat.format(n)
+  },
+}
 
 /**
  * Progress on stderr: a spinner with count and rate while stderr is a TTY, nothing otherwise;

@@ -1,8 +1,8 @@
 import type {Config} from '@oclif/core'
 import type {RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
 
-import {Ajv} from 'ajv'
 import {ExitCode, MpxError, NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {ajvClass} from 'mpx-mixpanel-core/internal/lazy-ajv.js'
 import {recordFormats} from 'mpx-mixpanel-core/internal/records/types.js'
 
 import type {MpxHooks} from '../sinks/hooks.js'
@@ -157,7 +157,7 @@ function checkSink(value: unknown, index: number): Sink {
   }
 
   try {
-    new Ajv().compile(schema)
+    new (ajvClass())().compile(schema)
   } catch (error) {
     throw fail(`has an invalid optionsSchema: ${messageOf(error)}`)
   }

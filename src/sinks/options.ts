@@ -1,5 +1,5 @@
-import {Ajv} from 'ajv'
 import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
+import {ajvClass} from 'mpx-mixpanel-core/internal/lazy-ajv.js'
 import {schemaMessage} from 'mpx-mixpanel-core/internal/schema-messages.js'
 
 import type {Sink} from './sink.js'
@@ -24,7 +24,14 @@ export function validateSinkOptions(
   label = '--sink-option',
 ): Record<string, unknown> {
   const copy = structuredClone(options)
-  const validate = new Ajv({allErrors: false, coerceTypes: true, useDefaults: true}).compile(sink.optionsSchema)
+  if (Object.keys(copy).length === 0 && acceptsNoOptions(sink.optionsSchema)) return copy
+  const Ajv = ajvClass()
+  // validateSchema: false: a plugin's schema was checked when its sink was found (checkSink in the
+  // registry), the built-ins' are ours; checking again against JSON Schema's meta-schema would compile
+  // that first, the largest part of ajv's cost at every fetch's start.
+  const validate = new Ajv({allErrors: false, coerceTypes: true, useDefaults: true, validateSchema: false}).compile(
+    sink.optionsSchema,
+  )
   if (!validate(copy)) {
     const [error] = validate.errors ?? []
     const named = error?.params?.additionalProperty ?? error?.params?.missingProperty ?? ''
@@ -35,6 +42,33 @@ export function validateSinkOptions(
   }
 
   return copy
+}
+
+/** Top-level keywords that no empty options object can fail and that add no default to it. */
+const PASSIVE_KEYWORDS = new Set([
+  '$comment',
+  '$id',
+  '$schema',
+  'additionalProperties',
+  'description',
+  'properties',
+  'title',
+  'type',
+])
+
+/**
+ * True when no options at all are valid against `schema` and receive no default: an object schema
+ * with nothing required and no property default (`--stdout`). Validating them would change nothing,
+ * so ajv is not even loaded.
+ */
+function acceptsNoOptions(schema: object): boolean {
+  const {properties, type} = schema as {properties?: unknown; type?: unknown}
+  if (type !== 'object' || !Object.keys(schema).every((keyword) => PASSIVE_KEYWORDS.has(keyword))) return false
+  if (properties === undefined) return true
+  if (typeof properties !== 'object' || properties === null) return false
+  return Object.values(properties).every(
+    (property) => typeof property === 'object' && property !== null && !('default' in property),
+  )
 }
 
 const TABLE_NAME = /^[A-Za-z]\w{0,62}$/

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {Writable} from 'node:stream'
 
-import {Progress} from '../../src/output/progress.js'
+import {formatCount, Progress} from '../../src/output/progress.js'
 
 /** A stand-in for stderr on a terminal `columns` wide, keeping what was written. */
 function terminal(columns: number): NodeJS.WriteStream & {text: () => string} {
@@ -44,5 +44,27 @@ describe('progress on stderr', () => {
     progress.warn('a retry')
     progress.done('Fetched 5 events')
     expect(stream.text()).to.equal('Warning: a retry\nFetched 5 events\n')
+  })
+
+  it('writes counts as en-US does, grouped by three', () => {
+    const intl = new Intl.NumberFormat('en-US')
+    for (const n of [
+      0,
+      7,
+      999,
+      1000,
+      12_345,
+      999_999,
+      1_000_000,
+      123_456_789,
+      Number.MAX_SAFE_INTEGER,
+      -1234,
+      1.5,
+      2 ** 60,
+    ]) {
+      expect(formatCount(n), String(n)).to.equal(intl.format(n))
+    }
+
+    expect(formatCount(1_234_567)).to.equal('1,234,567')
   })
 })

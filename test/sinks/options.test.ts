@@ -1,7 +1,9 @@
 import {expect} from 'chai'
 import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 
-import {checkTableName, parseSinkOptions} from '../../src/sinks/options.js'
+import type {Sink} from '../../src/sinks/sink.js'
+
+import {checkTableName, parseSinkOptions, validateSinkOptions} from '../../src/sinks/options.js'
 
 describe('sink options and table names', () => {
   describe('checkTableName', () => {
@@ -52,6 +54,33 @@ describe('sink options and table names', () => {
       for (const pair of ['novalue', '=x']) {
         expect(() => parseSinkOptions([pair]), pair).to.throw(UsageError, `--sink-option "${pair}" is not key=value`)
       }
+    })
+  })
+
+  describe('validateSinkOptions without options', () => {
+    const sink = (optionsSchema: object): Sink => ({name: 'probe', optionsSchema}) as unknown as Sink
+    const outcome = (optionsSchema: object) => {
+      try {
+        return validateSinkOptions(sink(optionsSchema), {})
+      } catch (error) {
+        return (error as Error).message
+      }
+    }
+
+    it('are valid, unchanged, against a schema that requires nothing and adds no default (no ajv needed)', () => {
+      const schema = {additionalProperties: false, properties: {output: {minLength: 1, type: 'string'}}, type: 'object'}
+      expect(outcome(schema)).to.deep.equal({})
+      expect(outcome({type: 'object'})).to.deep.equal({})
+    })
+
+    it('still meet what the schema asks: required options, defaults, other keywords', () => {
+      expect(outcome({properties: {path: {type: 'string'}}, required: ['path'], type: 'object'})).to.equal(
+        '--sink-option path is missing (sink "probe")',
+      )
+      expect(outcome({properties: {threads: {default: 2, type: 'integer'}}, type: 'object'})).to.deep.equal({
+        threads: 2,
+      })
+      expect(outcome({minProperties: 1, type: 'object'})).to.be.a('string')
     })
   })
 })

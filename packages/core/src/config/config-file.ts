@@ -1,9 +1,11 @@
-import {Ajv, type ErrorObject} from 'ajv'
+import type {ErrorObject, ValidateFunction} from 'ajv'
+
 import {chmod, mkdir, readFile, realpath, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {homedir, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
 import {MpxError, UsageError} from '../errors.js'
+import {ajvClass} from '../lazy-ajv.js'
 import {type Region, regions} from '../mixpanel/regions.js'
 import {isTimezone} from '../records/wall-clock.js'
 import {schemaMessage} from '../schema-messages.js'
@@ -63,11 +65,22 @@ const schema = {
   type: 'object',
 } as const
 
-const ajv = new Ajv({allErrors: true})
-// An IANA timezone name that Intl knows.
-ajv.addFormat('timezone', isTimezone)
-const validateConfig = ajv.compile<ConfigFile>(schema)
-const validateAccount = ajv.compile<AccountEntry>(accountSchema)
+let validators: undefined | {account: ValidateFunction<AccountEntry>; config: ValidateFunction<ConfigFile>}
+
+/** The compiled schemas, compiled when first needed: a fetch without a config file never needs them. */
+function compiled(): NonNullable<typeof validators> {
+  if (!validators) {
+    // validateSchema: false: the schemas are ours, fixed and tested; checking them against JSON
+    // Schema's meta-schema compiles that first, which costs more than the rest of ajv's work.
+    const Ajv = ajvClass()
+    const ajv = new Ajv({allErrors: true, validateSchema: false})
+    // An IANA timezone name that Intl knows.
+    ajv.addFormat('timezone', isTimezone)
+    validators = {account: ajv.compile<AccountEntry>(accountSchema), config: ajv.compile<ConfigFile>(schema)}
+  }
+
+  return validators
+}
 
 /** A schema violation, located: `field` is a dotted path such as `accounts.prod.projectId`. */
 export type ConfigProblem = {
@@ -174,6 +187,7 @@ function problemsOf(errors: ErrorObject[] | undefined): ConfigProblem[] {
 
 /** Checks one account against the config file's schema: the entry, or what is wrong with it. */
 export function checkAccountEntry(entry: unknown): {entry: AccountEntry} | {problems: ConfigProblem[]} {
+  const validateAccount = compiled().account
   return validateAccount(entry) ? {entry} : {problems: problemsOf(validateAccount.errors ?? undefined)}
 }
 
@@ -214,6 +228,7 @@ export async function readConfig(path: string, warn?: (message: string) => void)
     throw new UsageError(`Config file ${path} is not valid JSON${syntaxErrorLocation(error, text)}: fix or remove it`)
   }
 
+  const validateConfig = compiled().config
   if (!validateConfig(data)) {
     const [problem] = problemsOf(validateConfig.errors ?? undefined)
     const what = problem ? `${problem.field} ${problem.message}` : 'does not match the expected format'

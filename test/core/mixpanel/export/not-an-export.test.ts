@@ -2,7 +2,12 @@ import type {AddressInfo} from 'node:net'
 
 import {expect} from 'chai'
 import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
-import {firstNonJsonLine, quoteStart} from 'mpx-mixpanel-core/internal/mixpanel/export/not-an-export.js'
+import {
+  firstNonJsonLine,
+  quoteStart,
+  scanLines,
+  TERMINATED,
+} from 'mpx-mixpanel-core/internal/mixpanel/export/not-an-export.js'
 import {type ExportQuery} from 'mpx-mixpanel-core/internal/mixpanel/export/query.js'
 import {exportLines} from 'mpx-mixpanel-core/internal/mixpanel/export/source.js'
 import {once} from 'node:events'
@@ -110,6 +115,58 @@ describe('a 200 that is not an export', () => {
     expect(firstNonJsonLine(lines)).to.equal(undefined)
     expect(firstNonJsonLine(Buffer.from('{"event":"a"}\n<html>\n'))).to.equal('<html>')
     expect(quoteStart('x'.repeat(100))).to.equal(`"${'x'.repeat(60)}"…`)
+  })
+
+  it('one look per line finds `terminated early` as a search of the whole text does', () => {
+    // The reference: every occurrence of the words, and the line around it.
+    const searched = (lines: Buffer): boolean => {
+      const marker = Buffer.from('terminated early')
+      for (let at = lines.indexOf(marker); at !== -1; at = lines.indexOf(marker, at + 1)) {
+        const start = lines.lastIndexOf(10, at) + 1
+        const end = lines.indexOf(10, at)
+        if (TERMINATED.test(lines.toString('utf8', start, end === -1 ? lines.length : end))) return true
+      }
+
+      return false
+    }
+
+    const pieces = [
+      '{"event":"a","properties":{"time":1}}',
+      '{"event":"a","properties":{"x":"terminated early"}}',
+      '{"event":"cut","prop',
+      'terminated early',
+      'export terminated early',
+      'terminated early ',
+      'terminated early\r',
+      'terminated early\u00A0',
+      '"terminated early"',
+      'terminated earlyish',
+      '<html>',
+      '',
+      'null',
+    ]
+    let seed = 7
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
+      return seed
+    }
+
+    for (let round = 0; round < 2000; round++) {
+      const lines = Array.from({length: 1 + (next() % 5)}, () => pieces[next() % pieces.length])
+      // Whole lines, and a cut record and the words on one line, as Mixpanel may send them.
+      const text = next() % 4 === 0 ? `${lines.join('')}\n` : `${lines.join('\n')}\n`
+      const bytes = Buffer.from(text)
+      expect(scanLines(bytes).terminated, JSON.stringify(text)).to.equal(searched(bytes))
+    }
+
+    expect(scanLines(Buffer.from('{"event":"a","prop\nexport terminated early\n'))).to.deep.equal({
+      foreign: 'export terminated early',
+      terminated: true,
+    })
+    expect(scanLines(Buffer.from('{"event":"a","properties":{}}\n'))).to.deep.equal({
+      foreign: undefined,
+      terminated: false,
+    })
   })
 
   it('the CLI: exit 1, one line, nothing on stdout', async () => {

@@ -2,9 +2,7 @@ import {MpxError} from '../../errors.js'
 import {withRemedy} from '../remedy.js'
 import {RetryableError} from '../retry.js'
 import {noteBufferBytes} from '../young-gc.js'
-import {firstNonJsonLine, isForeignLastLine} from './not-an-export.js'
-
-const TERMINATED = /terminated early\s*$/
+import {isForeignLastLine, scanLines, TERMINATED} from './not-an-export.js'
 
 function isCompleteRecord(line: string): boolean {
   try {
@@ -16,19 +14,7 @@ function isCompleteRecord(line: string): boolean {
 }
 
 const NEWLINE = 10
-const MARKER = Buffer.from('terminated early')
 const EMPTY_LINE = Buffer.from('\n\n')
-
-/** True when a line of `lines` (whole lines) is Mixpanel's `terminated early` (ends with it). */
-function hasTerminatedLine(lines: Buffer): boolean {
-  for (let at = lines.indexOf(MARKER); at !== -1; at = lines.indexOf(MARKER, at + 1)) {
-    const start = lines.lastIndexOf(NEWLINE, at) + 1
-    const end = lines.indexOf(NEWLINE, at)
-    if (TERMINATED.test(lines.toString('utf8', start, end === -1 ? lines.length : end))) return true
-  }
-
-  return false
-}
 
 /** Where the last line of `lines` (whole lines, at least one) starts. */
 function lastLineStart(lines: Buffer): number {
@@ -80,11 +66,13 @@ export async function* wholeLines(
     // Whole lines: the held one, the one this chunk completes, and those inside the chunk.
     const joined = dropEmptyLines(Buffer.concat([held, partial, data.subarray(0, first + 1)]))
     const inside = dropEmptyLines(data.subarray(first + 1, last + 1))
-    if (hasTerminatedLine(joined) || hasTerminatedLine(inside)) {
+    // `terminated early` anywhere first: the line before it is a cut record, not a foreign answer.
+    const scans = [scanLines(joined), scanLines(inside)]
+    if (scans[0].terminated || scans[1].terminated) {
       throw new RetryableError(`Mixpanel terminated the export of ${range} early`, endedEarly(range))
     }
 
-    const foreign = firstNonJsonLine(joined) ?? firstNonJsonLine(inside)
+    const foreign = scans[0].foreign ?? scans[1].foreign
     if (foreign !== undefined) throw foreignLine(foreign)
     partial = data.subarray(last + 1)
     if (inside.length === 0) {

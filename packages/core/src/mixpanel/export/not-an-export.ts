@@ -8,9 +8,13 @@ import {MpxError} from '../../errors.js'
 export class NotAnExportError extends MpxError {}
 
 const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
 const NEWLINE = 10
 /** How much of the offending text an error quotes. */
 const QUOTED_CHARACTERS = 60
+
+/** Mixpanel's line after the half record of an export it cut short (`terminated early`, `export terminated early`). */
+export const TERMINATED = /terminated early\s*$/
 
 /** True for text that is JSON (any value, `null` included); blank text is not. */
 function isJson(text: string): boolean {
@@ -22,24 +26,47 @@ function isJson(text: string): boolean {
   }
 }
 
+/** What one look at every line of a body found. */
+export interface LineScan {
+  /** The first line that is not JSON at all, if any. */
+  readonly foreign?: string
+  /** Whether a line is Mixpanel's `terminated early` (ends with those words). */
+  readonly terminated: boolean
+}
+
 /**
- * The first of `lines` (whole lines, each ending with a newline) that is not JSON at all, if any.
- * A line starting with `{` is taken for a record here (a cut one is found elsewhere): only the rare
- * others are parsed, so a normal body costs one byte's look per line.
+ * Looks at each of `lines` (whole lines, each ending with a newline) for what stops an export: a
+ * line that is not JSON at all, and Mixpanel's `terminated early`. A record starts with `{` and
+ * ends with `}`, so a normal body costs two bytes' look per line: only a line that starts with
+ * something else is parsed (a cut record is found elsewhere), and only one that ends with something
+ * else is matched against TERMINATED (measured: searching the whole text for the words instead
+ * cost as much CPU as the rest of the raw export's own work).
  */
-export function firstNonJsonLine(lines: Buffer): string | undefined {
+export function scanLines(lines: Buffer): LineScan {
+  let foreign: string | undefined
+  let terminated = false
   for (let start = 0; start < lines.length;) {
     const newline = lines.indexOf(NEWLINE, start)
     const end = newline === -1 ? lines.length : newline
-    if (end > start && lines[start] !== OPEN_BRACE) {
-      const line = lines.toString('utf8', start, end)
-      if (line.trim() !== '' && !isJson(line)) return line
+    if (end > start) {
+      if (foreign === undefined && lines[start] !== OPEN_BRACE) {
+        const line = lines.toString('utf8', start, end)
+        if (line.trim() !== '' && !isJson(line)) foreign = line
+      }
+
+      if (!terminated && lines[end - 1] !== CLOSE_BRACE)
+        terminated = TERMINATED.test(lines.toString('utf8', start, end))
     }
 
     start = end + 1
   }
 
-  return undefined
+  return {foreign, terminated}
+}
+
+/** The first of `lines` (whole lines, each ending with a newline) that is not JSON at all, if any. */
+export function firstNonJsonLine(lines: Buffer): string | undefined {
+  return scanLines(lines).foreign
 }
 
 /** True when a last line that is not a whole record is not even the start of one. */
