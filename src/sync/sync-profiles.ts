@@ -1,3 +1,6 @@
+import type {MixpanelClient} from 'mpx-mixpanel-core/internal/mixpanel/client.js'
+import type {RejectedRecord} from 'mpx-mixpanel-core/internal/records/rejects.js'
+
 import {MpxError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {
   checkEngage,
@@ -58,13 +61,8 @@ export function queryApiPacer(progress: Pick<FetchReporter, 'note'>): RequestPac
 export async function syncProfiles(input: SyncProfilesInput): Promise<SinkResult> {
   const {progress} = input
   const words = input.words ?? LIBRARY_WORDS
-  if (input.sinkName !== 'duckdb') {
-    // Validates the name (an unknown sink is exit 4) before refusing it.
-    await findSink(input.sinkName, input.config, (message) => progress.warn(message))
-    throw new UsageError(words.duckdbOnly(input.sinkName))
-  }
-
   checkLookbackDays(input.lookbackDays, words)
+  if (input.sinkName !== 'duckdb') return refreshInSink(input, words)
 
   const table = checkTableName(input.table)
   const given = input.sinkOptions
@@ -98,40 +96,64 @@ export async function syncProfiles(input: SyncProfilesInput): Promise<SinkResult
     }
 
     const startedAt = new Date()
-    const pacer = queryApiPacer(progress)
-    const checked = checkEngage(query, {concurrency: MAX_ENGAGE_CONCURRENCY})
-    const result = await fetchToSink({
-      ...input,
-      dedupe: true,
-      filters: {where: query.where ?? null},
-      format: 'normalized',
-      kind: 'profiles',
-      mode: input.changedOnly ? 'append' : 'replace',
-      source: (client, signal, onReject) =>
-        profileBatches(client, checked, {
-          format: 'normalized',
-          onPage(page, pages) {
-            if (page === 0 && pages !== undefined && pages > REQUESTS_PER_HOUR) {
-              progress.info(
-                `${pages} pages, more than the ${REQUESTS_PER_HOUR} queries an hour Mixpanel's Query API allows: ` +
-                  `paced, about ${Math.ceil(pages / REQUESTS_PER_HOUR) - 1} h`,
-              )
-            }
-
-            progress.note(pages === undefined ? `page ${page + 1}` : `page ${page + 1}/${pages}`)
-          },
-          onReject,
-          onRestart: (message) => progress.warn(message),
-          pacer,
-          signal,
-        }),
-      table,
-    })
+    const result = await fetchToSink(profileRefresh(input, query, input.changedOnly ? 'append' : 'replace', table))
     await recordProfileSync(path, table, startedAt)
     return result
   } finally {
     lock.release()
   }
+}
+
+/** The engage pages of `query` into the sink, paced within the Query API's limits. */
+function profileRefresh(input: SyncProfilesInput, query: EngageQuery, mode: 'append' | 'replace', table: string) {
+  const {progress} = input
+  const pacer = queryApiPacer(progress)
+  const checked = checkEngage(query, {concurrency: MAX_ENGAGE_CONCURRENCY})
+  return {
+    ...input,
+    dedupe: true,
+    filters: {where: query.where ?? null},
+    format: 'normalized' as const,
+    kind: 'profiles' as const,
+    mode,
+    source: (client: MixpanelClient, signal: AbortSignal, onReject: (reject: RejectedRecord) => void) =>
+      profileBatches(client, checked, {
+        format: 'normalized',
+        onPage(page, pages) {
+          if (page === 0 && pages !== undefined && pages > REQUESTS_PER_HOUR) {
+            progress.info(
+              `${pages} pages, more than the ${REQUESTS_PER_HOUR} queries an hour Mixpanel's Query API allows: ` +
+                `paced, about ${Math.ceil(pages / REQUESTS_PER_HOUR) - 1} h`,
+            )
+          }
+
+          progress.note(pages === undefined ? `page ${page + 1}` : `page ${page + 1}/${pages}`)
+        },
+        onReject,
+        onRestart: (message) => progress.warn(message),
+        pacer,
+        signal,
+      }),
+    table,
+  }
+}
+
+/**
+ * A sync of profiles into a sink other than DuckDB (the Parquet plugin, in a directory or a
+ * bucket): a full refresh, swapped in as the sink replaces a table. Upserting what changed needs
+ * a table that can be updated in place, which only DuckDB's is; a sink that keeps nothing (JSONL)
+ * has nothing to keep current.
+ */
+async function refreshInSink(input: SyncProfilesInput, words: SyncWords): Promise<SinkResult> {
+  const sink = await findSink(input.sinkName, input.config, (message) => input.progress.warn(message))
+  if (sink.name === 'jsonl') {
+    throw new UsageError(`Sink "jsonl" keeps no table, so there is nothing to keep current: ${words.syncableSink}`)
+  }
+
+  if (input.changedOnly) throw new UsageError(words.changedOnlyDuckdb(sink.name))
+  const table = checkTableName(input.table)
+  input.progress.info(`Sync of ${table}: every profile, replacing the table once all have arrived`)
+  return fetchToSink(profileRefresh(input, {}, 'replace', table))
 }
 
 async function tableState(path: string, table: string): Promise<{exists: boolean; kind?: string; lastSyncAt?: string}> {

@@ -5,10 +5,10 @@ import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
  * default, the CLI's flags and commands from the CLI. Library errors never name a CLI flag.
  */
 export interface SyncWords {
+  /** Why a profile sync of only what changed needs DuckDB. */
+  readonly changedOnlyDuckdb: (sink: string) => string
   /** e.g. `(mpx tables:drop events)` after "drop this one first". */
   readonly dropTable: (table: string) => string
-  /** Why sync:profiles refuses a sink other than DuckDB. */
-  readonly duckdbOnly: (sink: string) => string
   /** The first day's option, and an example of it. */
   readonly from: string
   readonly fromExample: string
@@ -22,8 +22,9 @@ export interface SyncWords {
 }
 
 export const LIBRARY_WORDS: SyncWords = {
+  changedOnlyDuckdb: (sink) =>
+    `Only a DuckDB table can take just the profiles that changed: sink "${sink}" gets a full refresh (leave \`changedOnly\` out)`,
   dropTable: () => '',
-  duckdbOnly: (sink) => `Profiles are synced into DuckDB tables only: sink "${sink}" is for fetchProfiles`,
   from: '`from`',
   fromExample: "from: '2024-01-01'",
   fullRefresh: 'run one without `changedOnly` first',
@@ -34,8 +35,9 @@ export const LIBRARY_WORDS: SyncWords = {
 }
 
 export const CLI_WORDS: SyncWords = {
+  changedOnlyDuckdb: (sink) =>
+    `Only a DuckDB table can take just the profiles that changed: sink "${sink}" gets a full refresh (leave --changed-only out)`,
   dropTable: (table) => ` (mpx tables:drop ${table})`,
-  duckdbOnly: (sink) => `sync:profiles keeps DuckDB tables only: sink "${sink}" is for fetch:profiles`,
   from: '--from',
   fromExample: '--from 2024-01-01',
   fullRefresh: 'run one without --changed-only first',

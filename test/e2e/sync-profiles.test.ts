@@ -80,7 +80,7 @@ describe('mpx sync:profiles (real binary)', function () {
     )
   })
 
-  it('refuses a table of events (exit 3) and a sink other than DuckDB', async () => {
+  it('refuses a table of events (exit 3) and the JSONL sink, which keeps no table', async () => {
     fake = await startFakeMixpanel({auth: E2E_ACCOUNT, profiles: [profile('u1', 'free')]})
     const db = join(directory.path, 'mixed.duckdb')
     const made = await run('sql', 'CREATE TABLE profiles AS SELECT 1 AS x', '--db', db, '--write')
@@ -90,6 +90,9 @@ describe('mpx sync:profiles (real binary)', function () {
     expectOneLineError(refused.stderr, /Table "profiles" holds rows mpx did not fetch, not profiles/)
     const jsonl = await run('sync:profiles', '--sink', 'jsonl')
     expect(jsonl.code).to.equal(3)
-    expectOneLineError(jsonl.stderr, /sync:profiles keeps DuckDB tables only/)
+    expectOneLineError(
+      jsonl.stderr,
+      /Sink "jsonl" keeps no table, so there is nothing to keep current: use --sink duckdb/,
+    )
   })
 })

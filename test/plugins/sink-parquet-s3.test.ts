@@ -423,4 +423,29 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       expect(after.filter((key) => key.includes('.mpx-staging'))).to.deep.equal([])
     })
   })
+
+  it('sync:profiles refreshes a bucket table whole, replacing what an earlier sync left; --changed-only is refused', async () => {
+    const first = await run(['sync:profiles', ...sink('lake-profiles')])
+    expect(first.code, first.stderr).to.equal(0)
+    const keysOf = async () => (await s3.keys()).filter((key) => key.startsWith('lake-profiles/profiles/'))
+    const before = await keysOf()
+    expect(before).to.include('lake-profiles/profiles/_SUCCESS')
+    const again = await run(['sync:profiles', ...sink('lake-profiles')])
+    expect(again.code, again.stderr).to.equal(0)
+    const after = await keysOf()
+    // One set of files after each refresh: the new ones replaced the old.
+    expect(after.filter((key) => key.endsWith('.parquet'))).to.have.length(
+      before.filter((key) => key.endsWith('.parquet')).length,
+    )
+    expect(after.filter((key) => key.endsWith('.parquet'))).to.not.deep.equal(
+      before.filter((key) => key.endsWith('.parquet')),
+    )
+    const local = join(home.path, 'sync-profiles-download')
+    await s3.download('lake-profiles/profiles', local)
+    const rows = await query(`SELECT count(*) AS n FROM '${local}/lake-profiles/profiles/*.parquet'`)
+    expect(Number(rows[0].n)).to.equal(profiles.count)
+    const changed = await run(['sync:profiles', ...sink('lake-profiles'), '--changed-only'])
+    expect(changed.code).to.equal(3)
+    expect(changed.stderr).to.match(/Only a DuckDB table can take just the profiles that changed/)
+  })
 })

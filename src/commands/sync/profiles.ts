@@ -16,7 +16,9 @@ transaction: changed profiles change, deleted ones disappear, and an interrupted
 table as it was. --changed-only fetches only profiles whose $last_seen is after the last sync (less
 --lookback-days) and upserts them by distinct_id: cheaper, but blind to profiles updated without
 activity (a property set from a server, an import) and to deleted profiles; run a full refresh now
-and then. Pages are paced within Mixpanel's Query API limits (60 queries an hour, 5 at once).`
+and then. Into another sink (the Parquet plugin, in a directory or a bucket) a sync is a full
+refresh; --changed-only needs a DuckDB table. Pages are paced within Mixpanel's Query API limits
+(60 queries an hour, 5 at once).`
   static examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Replace the profiles table with every profile'},
     {
