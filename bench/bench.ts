@@ -592,7 +592,7 @@ export async function runBench(options: BenchOptions, log: Log = () => {}): Prom
         await measure({
           ...diySpec,
           args: [
-            here('diy-duckdb.ts'),
+            here('duckdb-load.ts'),
             JSON.stringify({curlConfig: curlToStdout, db: diyDb, file: diyFile, sql: diySql(diyFile)}),
           ],
           async before() {
