@@ -37,14 +37,23 @@ class BytesBatch implements RecordBatch {
 
   wellFormedText(): {bytes: Uint8Array; count: number; repaired: number} {
     if (!mayHoldLoneSurrogate(this.text.bytes)) return {...this.text, repaired: 0}
-    return linesText(this.wellFormedLines())
+    return wellFormedText(this.block.lines)
   }
 }
 
-/** Lines as UTF-8 text, a newline after each. */
-function linesText({lines, repaired}: {lines: readonly string[]; repaired: number}) {
-  // One flat string (no `+ '\n'` per line, which V8 would copy again to encode it).
-  const bytes = lines.length === 0 ? new Uint8Array(0) : Buffer.from(`${lines.join('\n')}\n`)
+/**
+ * Lines as well-formed UTF-8 text, a newline after each. One join serves both the scan for lone
+ * surrogates and the text (joined again only when some were replaced); the text is encoded into
+ * a buffer sized for it, rather than `+ '\n'`, which V8 would copy once more to encode.
+ */
+function wellFormedText(lines: readonly string[]): {bytes: Uint8Array; count: number; repaired: number} {
+  if (lines.length === 0) return {bytes: new Uint8Array(0), count: 0, repaired: 0}
+  const joined = lines.join('\n')
+  const {lines: fixed, repaired} = wellFormedLines(lines, joined)
+  const text = repaired === 0 ? joined : fixed.join('\n')
+  const bytes = Buffer.allocUnsafe(Buffer.byteLength(text) + 1)
+  bytes.write(text)
+  bytes[bytes.length - 1] = 0x0a
   return {bytes, count: lines.length, repaired}
 }
 
@@ -56,6 +65,6 @@ export function recordBatch(kind: RecordKind, format: RecordFormat, lines: JsonL
     lines,
     records: () => lines.map((line) => parseLossless(line)),
     wellFormedLines: () => wellFormedLines(lines),
-    wellFormedText: () => linesText(wellFormedLines(lines)),
+    wellFormedText: () => wellFormedText(lines),
   }
 }
