@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {ExitCode} from 'mpx-mixpanel-core/internal/errors.js'
 
 import {BaseCommand} from '../../base-command.js'
-import {fetchFlags} from '../../fetch/flags.js'
+import {fetchFlags, sinkChoice} from '../../fetch/flags.js'
 import {Progress} from '../../output/progress.js'
 import FetchEvents from '../fetch/events.js'
 
@@ -79,8 +79,7 @@ paced to Mixpanel's 60 export requests an hour.`
         progress,
         retries: flags.retries,
         signal,
-        sinkName: flags.sink ?? 'duckdb',
-        sinkOptions: flags['sink-option'] ?? [],
+        ...sinkChoice(flags),
         table: args.table ?? 'events',
         to: flags.to,
         where: flags.where,

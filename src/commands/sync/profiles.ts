@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {ExitCode} from 'mpx-mixpanel-core/internal/errors.js'
 
 import {BaseCommand} from '../../base-command.js'
-import {fetchFlags} from '../../fetch/flags.js'
+import {fetchFlags, sinkChoice} from '../../fetch/flags.js'
 import {Progress} from '../../output/progress.js'
 
 export default class SyncProfiles extends BaseCommand<typeof SyncProfiles> {
@@ -62,8 +62,7 @@ refresh; --changed-only needs a DuckDB table. Pages are paced within Mixpanel's 
         progress,
         retries: flags.retries,
         signal,
-        sinkName: flags.sink ?? 'duckdb',
-        sinkOptions: flags['sink-option'] ?? [],
+        ...sinkChoice(flags),
         table: args.table ?? 'profiles',
         words: CLI_WORDS,
       }),
