@@ -124,6 +124,11 @@ export async function publishDirectory(request: PublishRequest): Promise<Publish
         try {
           staged.push(staging + file)
           await upload.done()
+        } catch (error) {
+          // The abort the signal started runs on: wait for its answer (abort() is once, and waits
+          // for a call under way), so that no multipart upload is left once the publish has failed.
+          await upload.abort().catch(() => {})
+          throw error
         } finally {
           request.signal?.removeEventListener('abort', abort)
         }
