@@ -1,8 +1,10 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import type {RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 
+import {addDays} from 'mpx-mixpanel-core/internal/mixpanel/dates.js'
 import {projectToday} from 'mpx-mixpanel-core/internal/mixpanel/today.js'
 import {stringifyLossless} from 'mpx-mixpanel-core/internal/records/json.js'
+import {WallClock} from 'mpx-mixpanel-core/internal/records/wall-clock.js'
 
 import {findTable, quoteIdentifier} from './database.js'
 import {FETCHES_TABLE} from './fetches.js'
@@ -51,6 +53,26 @@ export interface DayState {
 export function eventDaySql(column: string, timezone = 'UTC'): string {
   if (timezone === 'UTC') return `CAST(${column} AS DATE)`
   return `CAST(timezone('${timezone.replaceAll("'", "''")}', ${column}) AS DATE)`
+}
+
+/** The first instant of a project day (YYYY-MM-DD) in `timezone`, ISO 8601 in UTC. */
+export function dayStart(day: string, timezone = 'UTC'): string {
+  const midnight = Date.parse(`${day}T00:00:00Z`)
+  if (timezone === 'UTC') return new Date(midnight).toISOString()
+  // A midnight the clocks skip starts the day at the change, which is what the offset before it gives.
+  return new Date(new WallClock(timezone).exactToUtc(midnight / 1000) * 1000).toISOString()
+}
+
+/**
+ * The rows of the project days FROM..TO, in DuckDB SQL over a TIMESTAMPTZ column: the same rows as
+ * `eventDaySql(column) BETWEEN from AND to`, as a range of instants, so that DuckDB skips the row
+ * groups outside it by their min/max instead of converting every row's time (a sync's commits
+ * would otherwise read the whole table each time: a backfill's cost would grow with its square).
+ */
+export function eventDaysSql(column: string, {from, to}: {from: string; to: string}, timezone = 'UTC'): string {
+  const start = dayStart(from, timezone)
+  const end = dayStart(addDays(to, 1), timezone)
+  return `(${column} >= TIMESTAMPTZ '${start}' AND ${column} < TIMESTAMPTZ '${end}')`
 }
 
 /** The filters a table's events were fetched with, compared by sync. */
@@ -166,7 +188,7 @@ export async function recordDays(
        SELECT $table, d.day::DATE, coalesce(c.n, 0), now(), d.day::DATE >= $today::DATE
        FROM range($from::DATE, $to::DATE + INTERVAL 1 DAY, INTERVAL 1 DAY) AS d(day)
        LEFT JOIN (SELECT ${day} AS day, count(*) AS n FROM ${quoteIdentifier(table)}
-                  WHERE ${day} BETWEEN $from::DATE AND $to::DATE GROUP BY 1) AS c ON c.day = d.day::DATE`,
+                  WHERE ${eventDaysSql('event_time', {from, to}, timezone)} GROUP BY 1) AS c ON c.day = d.day::DATE`,
     {from, table, to, today},
   )
 }

@@ -26,7 +26,7 @@ import {
   quoteLiteral,
   tableColumns,
 } from './database.js'
-import {eventDaySql, readTableState, recordDays, recordSync} from './day-state.js'
+import {eventDaysSql, readTableState, recordDays, recordSync} from './day-state.js'
 import {removeAbandonedLoads} from './ndjson-loader.js'
 import {REJECTS_TABLE, replaceDayRejects} from './rejects.js'
 import {columnList, createTableSql, readJsonColumns} from './schemas.js'
@@ -197,7 +197,7 @@ async function replaceInTransaction(
   const {connection} = database
   const schema = schemas.events
   const {from, to} = target.days
-  const day = eventDaySql('event_time', target.timezone)
+  const inDays = eventDaysSql('event_time', {from, to}, target.timezone)
   await connection.run('BEGIN TRANSACTION')
   try {
     let table = await findTable(connection, target.table)
@@ -213,13 +213,13 @@ async function replaceInTransaction(
     }
 
     const quoted = quoteIdentifier(table)
-    await connection.run(`DELETE FROM ${quoted} WHERE ${day} BETWEEN $from::DATE AND $to::DATE`, {from, to})
+    await connection.run(`DELETE FROM ${quoted} WHERE ${inDays}`)
     if (file) {
       await connection.run(
         `INSERT INTO ${quoted} (${columnList(schema)}) SELECT ${columnList(schema)} ` +
           `FROM read_json(${quoteLiteral(file)}, format = 'newline_delimited', columns = ${readJsonColumns(schema)})`,
       )
-      if (target.dedupe) await removeDuplicateDays(database, quoted, {from, timezone: target.timezone, to})
+      if (target.dedupe) await removeDuplicateDays(database, quoted, inDays)
     }
 
     await replaceDayRejects(connection, {file: rejectsFile, from, table, to})
@@ -248,22 +248,15 @@ async function replaceInTransaction(
  * Keeps the first row of each (event_name, distinct_id, insert_id) among the chunk's days, as a
  * fetch does over its table; one hash aggregation finds whether there is anything to delete.
  */
-async function removeDuplicateDays(
-  database: Database,
-  table: string,
-  {from, timezone, to}: {from: string; timezone?: string; to: string},
-): Promise<void> {
+async function removeDuplicateDays(database: Database, table: string, inDays: string): Promise<void> {
   const {connection} = database
   const keys = schemas.events.key.map((name) => quoteIdentifier(name)).join(', ')
-  const inDays = `${eventDaySql('event_time', timezone)} BETWEEN $from::DATE AND $to::DATE`
   const collisions = await connection.runAndReadAll(
     `SELECT count(*) FROM (SELECT hash(${keys}) AS h FROM ${table} WHERE ${inDays} GROUP BY h HAVING count(*) > 1)`,
-    {from, to},
   )
   if (Number(collisions.getRows()[0][0]) === 0) return
   await connection.run(
     `DELETE FROM ${table} WHERE ${inDays} AND rowid NOT IN
        (SELECT min(rowid) FROM ${table} WHERE ${inDays} GROUP BY ${keys})`,
-    {from, to},
   )
 }
