@@ -1,9 +1,8 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import type {RecordKind} from 'mpx-mixpanel-core/internal/records/types.js'
 
 import {stringifyLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 
-import type {WriteMode} from '../sinks/sink.js'
+import type {SinkTarget} from '../sinks/sink.js'
 
 /** mpx's record of the fetches that made the tables in a database, one row per committed fetch. */
 export const FETCHES_TABLE = '_mpx_fetches'
@@ -21,16 +20,12 @@ export const createFetchesTableSql = `CREATE TABLE IF NOT EXISTS ${FETCHES_TABLE
   finished_at TIMESTAMPTZ NOT NULL
 )`
 
-export interface FetchRecord {
-  readonly dateRange?: {from: string; to: string}
+/** A committed fetch: what it targeted (its date range, filters, kind, mode and table), and what it did. */
+export interface FetchRecord extends Pick<SinkTarget, 'dateRange' | 'filters' | 'kind' | 'mode' | 'table'> {
   readonly deduplicated: boolean
-  readonly filters: Readonly<Record<string, unknown>>
-  readonly kind: RecordKind
-  readonly mode: WriteMode
   /** Rows this fetch added to (or replaced in) the table. */
   readonly rowCount: number
   readonly startedAt: Date
-  readonly table: string
 }
 
 /** Records a fetch, in the caller's transaction. A replaced table's earlier fetches go with it. */

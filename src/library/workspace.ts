@@ -191,17 +191,13 @@ export class Workspace {
     let days: DateRange | undefined
     const result = await fetchEvents({
       ...input,
-      chunkDays: options.chunkDays ?? DEFAULT_CHUNK_DAYS,
-      concurrency: options.concurrency,
-      dedupe: options.dedupe ?? true,
-      events: options.events,
+      ...eventQuery(options),
       from: options.from,
       limit: options.limit,
       onRange(range) {
         days = range
       },
       to: options.to,
-      where: options.where,
     })
     return fetchResult(result, input.table, days)
   }
@@ -274,14 +270,10 @@ export class Workspace {
     ])
     return syncEvents({
       ...input,
-      chunkDays: options.chunkDays ?? DEFAULT_CHUNK_DAYS,
-      concurrency: options.concurrency,
-      dedupe: options.dedupe ?? true,
-      events: options.events,
+      ...eventQuery(options),
       from: options.from,
       lookbackDays: options.lookbackDays ?? DEFAULT_LOOKBACK_DAYS,
       to: options.to,
-      where: options.where,
     })
   }
 
@@ -355,6 +347,17 @@ export class Workspace {
       sinkOptions: options.sinkOptions ?? {},
       table: options.table ?? kind,
     }
+  }
+}
+
+/** The options fetchEvents and syncEvents share, with the CLI's defaults. */
+function eventQuery(options: FetchEventsOptions | SyncEventsOptions) {
+  return {
+    chunkDays: options.chunkDays ?? DEFAULT_CHUNK_DAYS,
+    concurrency: options.concurrency,
+    dedupe: options.dedupe ?? true,
+    events: options.events,
+    where: options.where,
   }
 }
 

@@ -3,16 +3,14 @@ import {UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {regions} from 'mpx-mixpanel-core/internal/mixpanel/regions.js'
 import {checkTimezone} from 'mpx-mixpanel-core/internal/records/wall-clock.js'
 
-import {accountFlagsNotUsed, refuseAccountFlags} from '../../auth-flags.js'
-import {BaseCommand} from '../../base-command.js'
+import {AccountlessCommand} from '../../accountless-command.js'
 import {type AccountDraft, addAccount, checkAccountDraft} from '../../config/accounts.js'
 import {promptHidden, readSecretFromStream, type TerminalInput} from '../../config/secret-input.js'
 
-export default class AuthAdd extends BaseCommand<typeof AuthAdd> {
+export default class AuthAdd extends AccountlessCommand<typeof AuthAdd> {
   static args = {
     name: Args.string({description: 'Name of the account, e.g. prod (letters, digits, ".", "_", "-")', required: true}),
   }
-  static baseFlags = accountFlagsNotUsed
   static description = `Save Mixpanel credentials in the config file under a name.
 
 A service account (--username, --project-id; the supported way) or, with --api-secret, a project API secret (deprecated by Mixpanel). The secret is never a flag value: it is read from stdin with --secret-stdin, or typed at a hidden prompt. The file is written readable by you only (0600). The first account added becomes the default.`
@@ -57,7 +55,6 @@ A service account (--username, --project-id; the supported way) or, with --api-s
 
   async run(): Promise<void> {
     const {args, flags} = this
-    refuseAccountFlags({account: flags.account})
     const draft: AccountDraft = {
       name: args.name,
       projectId: flags['project-id'],

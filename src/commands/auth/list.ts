@@ -1,5 +1,4 @@
-import {accountFlagsNotUsed, refuseAccountFlags} from '../../auth-flags.js'
-import {BaseCommand} from '../../base-command.js'
+import {AccountlessCommand} from '../../accountless-command.js'
 import {type AccountSummary, listAccounts} from '../../config/accounts.js'
 
 export type AuthListResult = {
@@ -8,8 +7,7 @@ export type AuthListResult = {
   defaultAccount?: string
 }
 
-export default class AuthList extends BaseCommand<typeof AuthList> {
-  static baseFlags = accountFlagsNotUsed
+export default class AuthList extends AccountlessCommand<typeof AuthList> {
   static description = `List the accounts in the config file, secrets masked; * marks the default.
 
 Credentials in the environment (MP_USERNAME/MP_SECRET or MP_API_SECRET) take precedence over the default account: a note on stderr says so when they are set.`
@@ -23,7 +21,6 @@ Credentials in the environment (MP_USERNAME/MP_SECRET or MP_API_SECRET) take pre
   ]
 
   async run(): Promise<AuthListResult> {
-    refuseAccountFlags(this.flags)
     const {accounts, defaultAccount} = await listAccounts(this.configFile, (message) => this.warn(message))
     const result: AuthListResult = {accounts, configFile: this.configFile, defaultAccount}
     if (this.jsonEnabled()) return result

@@ -1,14 +1,12 @@
 import {Args} from '@oclif/core'
 
-import {accountFlagsNotUsed, refuseAccountFlags} from '../../auth-flags.js'
-import {BaseCommand} from '../../base-command.js'
+import {AccountlessCommand} from '../../accountless-command.js'
 import {removeAccount} from '../../config/accounts.js'
 
-export default class AuthRemove extends BaseCommand<typeof AuthRemove> {
+export default class AuthRemove extends AccountlessCommand<typeof AuthRemove> {
   static args = {
     name: Args.string({description: 'Name of the account to remove', required: true}),
   }
-  static baseFlags = accountFlagsNotUsed
   static description = `Remove an account, and its secret, from the config file.
 
 When it was the default there is no default afterwards: pick one with auth:use. An unknown NAME fails with exit code 4.`
@@ -21,7 +19,6 @@ When it was the default there is no default afterwards: pick one with auth:use. 
   ]
 
   async run(): Promise<void> {
-    refuseAccountFlags(this.flags)
     const {wasDefault} = await removeAccount(this.configFile, this.args.name)
     this.log(`Removed account "${this.args.name}"`)
     if (wasDefault) {

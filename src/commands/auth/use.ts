@@ -1,14 +1,12 @@
 import {Args} from '@oclif/core'
 
-import {accountFlagsNotUsed, refuseAccountFlags} from '../../auth-flags.js'
-import {BaseCommand} from '../../base-command.js'
+import {AccountlessCommand} from '../../accountless-command.js'
 import {useAccount} from '../../config/accounts.js'
 
-export default class AuthUse extends BaseCommand<typeof AuthUse> {
+export default class AuthUse extends AccountlessCommand<typeof AuthUse> {
   static args = {
     name: Args.string({description: 'Name of the account to make the default', required: true}),
   }
-  static baseFlags = accountFlagsNotUsed
   static description = `Make an account the default.
 
 The default account is the one used when neither --account nor MP_* credentials are given. An unknown NAME fails with exit code 4.`
@@ -21,7 +19,6 @@ The default account is the one used when neither --account nor MP_* credentials 
   ]
 
   async run(): Promise<void> {
-    refuseAccountFlags(this.flags)
     await useAccount(this.configFile, this.args.name)
     this.log(`Default account: "${this.args.name}"`)
   }

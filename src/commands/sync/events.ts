@@ -1,12 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 import {ExitCode} from 'mpx-mixpanel-core/internal/errors.js'
 
-import {BaseCommand} from '../../base-command.js'
-import {fetchFlags, sinkChoice} from '../../fetch/flags.js'
-import {Progress} from '../../output/progress.js'
+import {fetchFlags} from '../../fetch/flags.js'
+import {SyncCommand} from '../../sync/command.js'
 import FetchEvents from '../fetch/events.js'
 
-export default class SyncEvents extends BaseCommand<typeof SyncEvents> {
+export default class SyncEvents extends SyncCommand<typeof SyncEvents> {
   static args = {
     table: Args.string({description: 'Table to keep current [default: events]'}),
   }
@@ -57,35 +56,24 @@ paced to Mixpanel's 60 export requests an hour.`
 
   async run(): Promise<void> {
     const {args, flags} = this
+    const input = await this.syncInput('events', args.table, flags.timezone)
     const {syncEvents} = await import('../../sync/sync-events.js')
     const {reportSync} = await import('../../sync/cli-run.js')
-    const {CLI_WORDS} = await import('../../sync/words.js')
-    const progress = await Progress.start({noun: 'events', quiet: flags.quiet})
-    const account = await this.resolveAccount(flags.timezone)
-    const result = await reportSync(progress, (signal) =>
+    const result = await reportSync(input.progress, (signal) =>
       syncEvents({
-        account,
-        badRecords: flags['bad-records'],
+        ...input,
         chunkDays: flags['chunk-days'],
         concurrency: flags.concurrency,
-        config: this.config,
-        dataDir: this.config.dataDir,
-        db: flags.db,
         dedupe: flags.dedupe,
         events: flags.event,
         from: flags.from,
-        insecure: flags.insecure,
         lookbackDays: flags['lookback-days'],
-        progress,
-        retries: flags.retries,
         signal,
-        ...sinkChoice(flags),
-        table: args.table ?? 'events',
         to: flags.to,
         where: flags.where,
-        words: CLI_WORDS,
       }),
     )
+    // Committed, with records quarantined: a distinct exit status, so that cron notices.
     if (result.rejected) this.exit(ExitCode.Quarantined)
   }
 }

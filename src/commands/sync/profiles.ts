@@ -1,11 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {ExitCode} from 'mpx-mixpanel-core/internal/errors.js'
 
-import {BaseCommand} from '../../base-command.js'
-import {fetchFlags, sinkChoice} from '../../fetch/flags.js'
-import {Progress} from '../../output/progress.js'
+import {fetchFlags} from '../../fetch/flags.js'
+import {SyncCommand} from '../../sync/command.js'
 
-export default class SyncProfiles extends BaseCommand<typeof SyncProfiles> {
+export default class SyncProfiles extends SyncCommand<typeof SyncProfiles> {
   static args = {
     table: Args.string({description: 'Table to keep current [default: profiles]'}),
   }
@@ -45,27 +44,11 @@ refresh; --changed-only needs a DuckDB table. Pages are paced within Mixpanel's 
 
   async run(): Promise<void> {
     const {args, flags} = this
+    const input = await this.syncInput('profiles', args.table)
     const {syncProfiles} = await import('../../sync/sync-profiles.js')
     const {reportFetch} = await import('../../fetch/cli-run.js')
-    const {CLI_WORDS} = await import('../../sync/words.js')
-    const progress = await Progress.start({noun: 'profiles', quiet: flags.quiet})
-    const account = await this.resolveAccount()
-    const result = await reportFetch('profiles', progress, (signal) =>
-      syncProfiles({
-        account,
-        changedOnly: flags['changed-only'],
-        config: this.config,
-        dataDir: this.config.dataDir,
-        db: flags.db,
-        insecure: flags.insecure,
-        lookbackDays: flags['lookback-days'],
-        progress,
-        retries: flags.retries,
-        signal,
-        ...sinkChoice(flags),
-        table: args.table ?? 'profiles',
-        words: CLI_WORDS,
-      }),
+    const result = await reportFetch('profiles', input.progress, (signal) =>
+      syncProfiles({...input, changedOnly: flags['changed-only'], lookbackDays: flags['lookback-days'], signal}),
     )
     // Committed, with records quarantined: a distinct exit status, so that cron notices.
     if (result.rejected) this.exit(ExitCode.Quarantined)

@@ -2,18 +2,12 @@ import {createHash} from 'node:crypto'
 
 import type {NormalizedEvent, RawEvent} from './types.js'
 
-import {MpxError} from '../errors.js'
 import {normalizeEventBlock, secondsToIso} from './event-block.js'
 import {checkEventSeconds} from './event-time.js'
 import {JsonLines} from './json-lines.js'
-import {mayHoldBigIntegers, parseLossless, stringifyLossless} from './json.js'
+import {mayHoldBigIntegers, parseRecordText, stringifyLossless} from './json.js'
 import {BadRecordError, type RejectedRecord} from './rejects.js'
 import {trueSeconds, type WallClock} from './wall-clock.js'
-
-function malformed(line: string, why: string): MpxError {
-  const preview = line.length > 80 ? `${line.slice(0, 80)}…` : line
-  return new MpxError(`Mixpanel sent an export record that mpx cannot read (${why}): ${preview}`)
-}
 
 function badEvent(line: string, reason: string, insertId?: unknown): BadRecordError {
   const id = typeof insertId === 'string' && insertId !== '' ? {insertId} : {}
@@ -28,13 +22,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  * (the response is not an export); JSON that is not an event is a BadRecordError.
  */
 export function parseRawEvent(line: string): RawEvent {
-  let value: unknown
-  try {
-    value = parseLossless(line)
-  } catch {
-    throw malformed(line, 'not JSON')
-  }
-
+  const value = parseRecordText(line, 'an export record')
   if (!isObject(value))
     throw badEvent(
       line,

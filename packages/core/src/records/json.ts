@@ -4,6 +4,8 @@
  * each number and such integers become `bigint`; everything else takes the fast path.
  */
 
+import {MpxError} from '../errors.js'
+
 // Sixteen digits in a row is the shortest integer that can exceed Number.MAX_SAFE_INTEGER.
 const MAYBE_UNSAFE = /\d{16}/
 
@@ -21,6 +23,19 @@ const keepBigIntegers: SourceReviver = (_key, value, context) => {
 export function parseLossless(text: string): unknown {
   if (!MAYBE_UNSAFE.test(text)) return JSON.parse(text)
   return JSON.parse(text, keepBigIntegers as Parameters<typeof JSON.parse>[1])
+}
+
+/**
+ * parseLossless of one record as Mixpanel sent it (`what`: `an export record`, `an engage profile`):
+ * text that is not JSON at all is an MpxError quoting its start.
+ */
+export function parseRecordText(text: string, what: string): unknown {
+  try {
+    return parseLossless(text)
+  } catch {
+    const preview = text.length > 80 ? `${text.slice(0, 80)}…` : text
+    throw new MpxError(`Mixpanel sent ${what} that mpx cannot read (not JSON): ${preview}`)
+  }
 }
 
 declare global {

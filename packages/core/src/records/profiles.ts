@@ -1,14 +1,8 @@
 import type {NormalizedProfile, RawProfile} from './types.js'
 
-import {MpxError} from '../errors.js'
 import {END_EVENT_SECONDS, MIN_EVENT_SECONDS} from './event-time.js'
-import {mayHoldBigIntegers, parseLossless, stringifyLossless} from './json.js'
+import {mayHoldBigIntegers, parseRecordText, stringifyLossless} from './json.js'
 import {BadRecordError, type RejectedRecord} from './rejects.js'
-
-function malformed(text: string, why: string): MpxError {
-  const preview = text.length > 80 ? `${text.slice(0, 80)}…` : text
-  return new MpxError(`Mixpanel sent an engage profile that mpx cannot read (${why}): ${preview}`)
-}
 
 function badProfile(line: string, reason: string): BadRecordError {
   return new BadRecordError({kind: 'profiles', line, reason})
@@ -16,14 +10,7 @@ function badProfile(line: string, reason: string): BadRecordError {
 
 /** Parses one engage result, keeping big integers exact; one that is not a profile is a BadRecordError. */
 export function parseRawProfile(text: string): RawProfile {
-  let value: unknown
-  try {
-    value = parseLossless(text)
-  } catch {
-    throw malformed(text, 'not JSON')
-  }
-
-  const profile = value as Partial<RawProfile> | undefined
+  const profile = parseRecordText(text, 'an engage profile') as Partial<RawProfile> | undefined
   if (!profile || typeof profile !== 'object' || Array.isArray(profile)) throw badProfile(text, 'not an object')
   if (profile.$distinct_id === undefined || profile.$distinct_id === null) throw badProfile(text, 'no $distinct_id')
   if (typeof profile.$distinct_id === 'object') throw badProfile(text, '$distinct_id is not a string or number')

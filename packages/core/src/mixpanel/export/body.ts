@@ -2,16 +2,7 @@ import {MpxError} from '../../errors.js'
 import {withRemedy} from '../remedy.js'
 import {RetryableError} from '../retry.js'
 import {noteBufferBytes} from '../young-gc.js'
-import {isForeignLastLine, scanLines, TERMINATED} from './not-an-export.js'
-
-function isCompleteRecord(line: string): boolean {
-  try {
-    JSON.parse(line)
-    return true
-  } catch {
-    return false
-  }
-}
+import {isForeignLastLine, isJson, scanLines, TERMINATED} from './not-an-export.js'
 
 const NEWLINE = 10
 const EMPTY_LINE = Buffer.from('\n\n')
@@ -94,7 +85,8 @@ export async function* wholeLines(
   }
 
   const lastLine = tail.length > 0 ? tail.toString('utf8') : held.toString('utf8', 0, Math.max(0, held.length - 1))
-  if (lastLine.length > 0 && !isCompleteRecord(lastLine)) {
+  // A last line that parses is a whole record; one that does not was cut, or is not the API's at all.
+  if (lastLine.length > 0 && !isJson(lastLine)) {
     if (isForeignLastLine(lastLine)) throw foreignLine(lastLine)
     throw new RetryableError(`the export of ${range} ended mid-record`, endedEarly(range))
   }

@@ -17,7 +17,7 @@ const QUOTED_CHARACTERS = 60
 export const TERMINATED = /terminated early\s*$/
 
 /** True for text that is JSON (any value, `null` included); blank text is not. */
-function isJson(text: string): boolean {
+export function isJson(text: string): boolean {
   try {
     JSON.parse(text)
     return true
