@@ -14,10 +14,11 @@ import type {DaysTarget, Sink, SinkContext} from '../../src/sinks/sink.js'
 import {recordBatch} from '../../src/fetch/batch.js'
 import {objectStorage} from '../../src/object-storage/index.js'
 import {target} from '../support/duckdb.js'
-import {type FakeS3, startFakeS3} from '../support/fake-s3.js'
+import {type FakeS3} from '../support/fake-s3.js'
 import {generateEvents} from '../support/generate.js'
+import {useFakeS3} from '../support/hooks.js'
 import {parquetPluginDir} from '../support/plugins.js'
-import {setEnvironment, temporaryDirectory} from '../support/temporary.js'
+import {temporaryDirectory} from '../support/temporary.js'
 
 async function loadParquetSink(): Promise<(settings?: {fileBytes?: number}) => Sink> {
   const entry = join(parquetPluginDir, 'dist', 'index.js')
@@ -36,22 +37,19 @@ const inRange = (from: string, to: string) =>
 
 describe('the Parquet sink syncing into a bucket (its day writer)', () => {
   let s3: FakeS3
-  let restore: () => void
   let data: Awaited<ReturnType<typeof temporaryDirectory>>
   let sink: Sink
 
+  useFakeS3((started) => {
+    s3 = started
+  })
+
   before(async () => {
-    s3 = await startFakeS3()
-    restore = setEnvironment(s3.env())
     data = await temporaryDirectory()
     sink = (await loadParquetSink())()
   })
 
-  after(async () => {
-    restore()
-    await s3.close()
-    await data.remove()
-  })
+  after(async () => data.remove())
 
   const sinkContext = (storage: ObjectStorage = objectStorage()): SinkContext => ({
     dataDir: data.path,

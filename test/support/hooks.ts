@@ -4,6 +4,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {type FakeMixpanel, type FakeMixpanelOptions, startFakeMixpanel} from './fake-mixpanel.js'
+import {type FakeS3, startFakeS3} from './fake-s3.js'
+import {setEnvironment} from './temporary.js'
 
 /**
  * The hooks of a describe block that talks to one fake Mixpanel: started before its tests (and
@@ -19,6 +21,26 @@ export function useFakeMixpanel(options: FakeMixpanelOptions, started: (server: 
   after(async () => server?.close())
 
   beforeEach(() => server?.reset())
+}
+
+/**
+ * The hooks of a describe block that uses one fake S3 through this process's environment: started
+ * before its tests (and handed to `started`), its environment (`s3.env()`) set meanwhile, put back
+ * and the server closed after.
+ */
+export function useFakeS3(started: (s3: FakeS3) => void): void {
+  let s3: FakeS3 | undefined
+  let restore: (() => void) | undefined
+  before(async () => {
+    s3 = await startFakeS3()
+    restore = setEnvironment(s3.env())
+    started(s3)
+  })
+
+  after(async () => {
+    restore?.()
+    await s3?.close()
+  })
 }
 
 /**
