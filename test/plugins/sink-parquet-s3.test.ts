@@ -14,7 +14,7 @@ import {binRun, outcome, runMpx} from '../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {type FakeS3, startFakeS3} from '../support/fake-s3.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
-import {byIdentity, oclifHome, parquetPluginDir, query, readParquetEvents} from '../support/plugins.js'
+import {byIdentity, oclifHome, parquetPluginDir, parquetSinkFlags, query, readParquetEvents} from '../support/plugins.js'
 
 const events = generateEvents({count: 600, from: '2024-01-01', seed: 11, to: '2024-01-06'})
 const profiles = generateProfiles({count: 120, seed: 4})
@@ -32,7 +32,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
   let env: Record<string, string>
   let counter = 0
   const run = (args: string[], extra: Record<string, string> = {}) => runMpx(args, {env: {...env, ...extra}})
-  const sink = (prefix: string) => ['--sink', 'parquet', '--sink-option', `dir=s3://lake/${prefix}`, '--quiet']
+  const sink = (prefix: string) => [...parquetSinkFlags(`dir=s3://lake/${prefix}`), '--quiet']
   /** The objects under `prefix`, downloaded, read as events. */
   const storedEvents = async (prefix: string) => {
     const local = join(home.path, `download-${counter++}`)
@@ -157,11 +157,11 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
 
     const requests = server.requests.length
     for (const options of [
-      ['--sink-option', 'dir=s3://lake/lake6', '--sink-option', 'endpoint=minio:9000'],
-      ['--sink-option', `dir=${join(home.path, 'local')}`, '--sink-option', `endpoint=${s3.url}`],
-      ['--sink-option', 'dir=s3://lake/lake6', '--sink-option', 'path_style=maybe'],
+      ['dir=s3://lake/lake6', 'endpoint=minio:9000'],
+      [`dir=${join(home.path, 'local')}`, `endpoint=${s3.url}`],
+      ['dir=s3://lake/lake6', 'path_style=maybe'],
     ]) {
-      const refused = await run(['fetch:profiles', '--sink', 'parquet', ...options])
+      const refused = await run(['fetch:profiles', ...parquetSinkFlags(...options)])
       expect(refused.code, `${options.join(' ')}: ${refused.stderr}`).to.equal(3)
       expect(refused.stderr.trim().split('\n'), refused.stderr).to.have.length(1)
     }
@@ -184,10 +184,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       'fetch:events',
       '2024-01-01',
       '2024-01-06',
-      '--sink',
-      'parquet',
-      '--sink-option',
-      'dir=s3://no-such-bucket/lake',
+      ...parquetSinkFlags('dir=s3://no-such-bucket/lake'),
     ])
     expect(missing.code).to.equal(4)
     expect(missing.stderr).to.match(/^Error: Bucket no-such-bucket does not exist \(NoSuchBucket\)/)
@@ -228,10 +225,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
     const now = {MPX_NOW: '2024-01-06T12:00:00Z'}
     const syncArgs = (prefix: string, ...more: string[]) => [
       'sync:events',
-      '--sink',
-      'parquet',
-      '--sink-option',
-      `dir=s3://lake/${prefix}`,
+      ...parquetSinkFlags(`dir=s3://lake/${prefix}`),
       '--to',
       '2024-01-06',
       ...more,
@@ -347,7 +341,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       )
       expect(denied.stderr).to.not.include('S3RVER')
       const missing = await run(
-        ['sync:events', '--sink', 'parquet', '--sink-option', 'dir=s3://no-such-bucket/lake', '--from', '2024-01-01'],
+        ['sync:events', ...parquetSinkFlags('dir=s3://no-such-bucket/lake'), '--from', '2024-01-01'],
         now,
       )
       expect(missing.code, missing.stderr).to.equal(4)

@@ -7,7 +7,15 @@ import {dirname, join} from 'node:path'
 import {binRun, runMpx} from '../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
-import {byIdentity, oclifHome, parquetPluginDir, query, readParquetEvents, writeSinkPlugin} from '../support/plugins.js'
+import {
+  byIdentity,
+  oclifHome,
+  parquetPluginDir,
+  parquetSinkFlags,
+  query,
+  readParquetEvents,
+  writeSinkPlugin,
+} from '../support/plugins.js'
 
 const events = generateEvents({count: 600, from: '2024-01-01', seed: 11, to: '2024-01-06'})
 const profiles = generateProfiles({count: 120, seed: 4})
@@ -88,7 +96,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
       .map((line) => parseLossless(line))
     expect(streamed).to.have.length(600)
 
-    const result = await run(['fetch:events', ...range, '--sink', 'parquet', '--sink-option', `dir=${dir}`])
+    const result = await run(['fetch:events', ...range, ...parquetSinkFlags(`dir=${dir}`)])
     expect(result.code, result.stderr).to.equal(0)
     expect(result.stderr).to.match(new RegExp(`Fetched 600 events to ${dir}/events in `))
 
@@ -144,7 +152,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     ]
     server.setEvents([...good.slice(0, 300), bad[0], bad[1], ...good.slice(300), bad[2], bad[3]])
     try {
-      const sink = ['--sink', 'parquet', '--sink-option', `dir=${dir}`]
+      const sink = parquetSinkFlags(`dir=${dir}`)
       const result = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink])
       expect(result.code, result.stderr).to.equal(6)
       const rejectsFile = join(dir, 'events.rejects.jsonl')
@@ -179,10 +187,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
       'fetch:events',
       '2024-01-02',
       '2024-01-03',
-      '--sink',
-      'parquet',
-      '--sink-option',
-      `dir=${dir}`,
+      ...parquetSinkFlags(`dir=${dir}`),
       '--timezone',
       zone,
     ])
@@ -199,7 +204,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
   })
 
   it('refuses an existing table, appends files without touching the old ones, and replaces all at once', async () => {
-    const sink = ['--sink', 'parquet', '--sink-option', `dir=${dir}`, '--quiet']
+    const sink = [...parquetSinkFlags(`dir=${dir}`), '--quiet']
     const first = await run(['fetch:events', '2024-01-01', '2024-01-03', ...sink])
     expect(first.code, first.stderr).to.equal(0)
     const before = await snapshot(join(dir, 'events'))
@@ -238,29 +243,18 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
       'fetch:events',
       '2024-01-01',
       '2024-01-06',
-      '--sink',
-      'parquet',
-      '--sink-option',
-      `dir=${dir}`,
+      ...parquetSinkFlags(`dir=${dir}`),
       '--retries',
       '0',
     ])
     expect(failed.code).to.not.equal(0)
     expect(await readdir(dir)).to.deep.equal([])
 
-    const created = await run([
-      'fetch:events',
-      '2024-01-01',
-      '2024-01-02',
-      '--sink',
-      'parquet',
-      '--sink-option',
-      `dir=${dir}`,
-    ])
+    const created = await run(['fetch:events', '2024-01-01', '2024-01-02', ...parquetSinkFlags(`dir=${dir}`)])
     expect(created.code, created.stderr).to.equal(0)
     const before = await snapshot(join(dir, 'events'))
     server.fail('export', {resetAfterRecords: 100})
-    const replace = ['--sink', 'parquet', '--sink-option', `dir=${dir}`, '--retries', '0', '--replace']
+    const replace = [...parquetSinkFlags(`dir=${dir}`), '--retries', '0', '--replace']
     const failedReplace = await run(['fetch:events', '2024-01-03', '2024-01-06', ...replace])
     expect(failedReplace.code).to.not.equal(0)
     expect(await snapshot(join(dir, 'events'))).to.deep.equal(before)
@@ -269,7 +263,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
   it('removes its working directory when interrupted (Ctrl-C), and exits 130', async () => {
     server.fail('export', {stallAfterRecords: 300, stallMs: 30_000})
-    const args = ['fetch:events', '2024-01-01', '2024-01-06', '--sink', 'parquet', '--sink-option', `dir=${dir}`]
+    const args = ['fetch:events', '2024-01-01', '2024-01-06', ...parquetSinkFlags(`dir=${dir}`)]
     const child = spawn(process.execPath, [binRun, ...args], {
       env: {HOME: process.env.HOME, PATH: process.env.PATH, ...env},
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -298,7 +292,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
   it('keeps a table current with sync:events: a day is a partition, replaced as a whole, the others untouched', async () => {
     const sync = (...more: string[]) =>
-      run(['sync:events', '--sink', 'parquet', '--sink-option', `dir=${dir}`, '--to', '2024-01-06', ...more], {
+      run(['sync:events', ...parquetSinkFlags(`dir=${dir}`), '--to', '2024-01-06', ...more], {
         MPX_NOW: '2024-01-06T12:00:00Z',
       })
     const first = await sync('--from', '2024-01-01', '--chunk-days', '2', '--quiet')
@@ -343,7 +337,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
   it('sync:events killed midway (SIGKILL) keeps the saved days; the same command completes the same files', async () => {
     const slow = await startFakeMixpanel({auth: {apiSecret: 'x'}, events, latencyMs: 300})
     try {
-      const args = ['sync:events', '--sink', 'parquet', '--sink-option', `dir=${dir}`, '--to', '2024-01-06']
+      const args = ['sync:events', ...parquetSinkFlags(`dir=${dir}`), '--to', '2024-01-06']
       const extra = {MPX_API_URL: slow.url, MPX_NOW: '2024-01-06T12:00:00Z'}
       const child = spawn(process.execPath, [binRun, ...args, '--from', '2024-01-01', '--chunk-days', '1'], {
         env: {HOME: process.env.HOME, PATH: process.env.PATH, ...env, ...extra},
@@ -378,7 +372,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
   })
 
   it('writes profiles as one file set with the DuckDB columns', async () => {
-    const result = await run(['fetch:profiles', '--sink', 'parquet', '--sink-option', `dir=${dir}`, '--quiet'])
+    const result = await run(['fetch:profiles', ...parquetSinkFlags(`dir=${dir}`), '--quiet'])
     expect(result.code, result.stderr).to.equal(0)
     const stdout = await run(['fetch:profiles', '--stdout', '--quiet'])
     const streamed = stdout.stdout
@@ -399,15 +393,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
   it('checks --sink-option against the sink schema before any request (exit 3)', async () => {
     for (const option of ['compression=brotli', 'nope=1', 'threads=many', 'dir=']) {
-      const result = await run([
-        'fetch:events',
-        '2024-01-01',
-        '2024-01-02',
-        '--sink',
-        'parquet',
-        '--sink-option',
-        option,
-      ])
+      const result = await run(['fetch:events', '2024-01-01', '2024-01-02', ...parquetSinkFlags(option)])
       expect(result.code, `${option}: ${result.stderr}`).to.equal(3)
       expect(result.stderr.trim().split('\n'), result.stderr).to.have.length(1)
     }

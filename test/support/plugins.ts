@@ -8,6 +8,11 @@ import {fileURLToPath} from 'node:url'
 /** The Parquet sink plugin's directory in this repository. */
 export const parquetPluginDir = fileURLToPath(new URL('../../plugins/sink-parquet', import.meta.url))
 
+/** The flags that pick the Parquet sink, with each of `options` (`dir=...`) as a --sink-option. */
+export function parquetSinkFlags(...options: string[]): string[] {
+  return ['--sink', 'parquet', ...options.flatMap((option) => ['--sink-option', option])]
+}
+
 /** A temporary home for oclif's data, config and cache directories: plugins linked there stay there. */
 export async function oclifHome(): Promise<{env: Record<string, string>; path: string; remove(): Promise<void>}> {
   const path = await mkdtemp(join(tmpdir(), 'mpx-plugins-test-'))
