@@ -10,11 +10,11 @@ import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {binRun, outcome, runMpx} from '../support/cli.js'
+import {apiSecretEnv, binRun, outcome, runMpx} from '../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {type FakeS3, startFakeS3} from '../support/fake-s3.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
-import {byIdentity, oclifHome, parquetPluginDir, parquetSinkFlags, query, readParquetEvents} from '../support/plugins.js'
+import {byIdentity, oclifHomeWithParquet, parquetSinkFlags, query, readParquetEvents} from '../support/plugins.js'
 
 const events = generateEvents({count: 600, from: '2024-01-01', seed: 11, to: '2024-01-06'})
 const profiles = generateProfiles({count: 120, seed: 4})
@@ -28,7 +28,7 @@ const lines = (text: string) =>
 describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
   let server: FakeMixpanel
   let s3: FakeS3
-  let home: Awaited<ReturnType<typeof oclifHome>>
+  let home: Awaited<ReturnType<typeof oclifHomeWithParquet>>
   let env: Record<string, string>
   let counter = 0
   const run = (args: string[], extra: Record<string, string> = {}) => runMpx(args, {env: {...env, ...extra}})
@@ -43,10 +43,8 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
   before(async () => {
     server = await startFakeMixpanel({auth: {apiSecret: 'x'}, events, profiles})
     s3 = await startFakeS3()
-    home = await oclifHome()
-    env = {...home.env, ...s3.env(), MP_API_SECRET: 'x', MPX_API_URL: server.url, MPX_RETRY_DELAY_MS: '1'}
-    const linked = await run(['plugins:link', parquetPluginDir])
-    expect(linked.code, linked.stderr).to.equal(0)
+    home = await oclifHomeWithParquet()
+    env = apiSecretEnv(server.url, 'x', {...home.env, ...s3.env()})
   })
 
   after(async () => {
@@ -395,11 +393,9 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       expect(state.lastSyncAt).to.equal(undefined)
 
       // Another machine (its own data directory) continues from the state in the bucket.
-      const other = await oclifHome()
+      const other = await oclifHomeWithParquet()
       try {
         const otherEnv = {...env, ...other.env, ...extra}
-        const linked = await runMpx(['plugins:link', parquetPluginDir], {env: otherEnv})
-        expect(linked.code, linked.stderr).to.equal(0)
         const rerun = await runMpx(syncArgs('sync2', '--lookback-days', '0', '--chunk-days', '2'), {env: otherEnv})
         expect(rerun.code, rerun.stderr).to.equal(0)
         expect(rerun.stderr).to.include('4 days missing, 0 refreshed')

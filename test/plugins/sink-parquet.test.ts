@@ -4,13 +4,12 @@ import {spawn} from 'node:child_process'
 import {readdir, readFile, rm, stat} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
-import {binRun, runMpx} from '../support/cli.js'
+import {apiSecretEnv, binRun, runMpx} from '../support/cli.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
 import {
   byIdentity,
-  oclifHome,
-  parquetPluginDir,
+  oclifHomeWithParquet,
   parquetSinkFlags,
   query,
   readParquetEvents,
@@ -35,7 +34,7 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
 
 describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () => {
   let server: FakeMixpanel
-  let home: Awaited<ReturnType<typeof oclifHome>>
+  let home: Awaited<ReturnType<typeof oclifHomeWithParquet>>
   let env: Record<string, string>
   let dir: string
   let counter = 0
@@ -44,10 +43,8 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
   before(async () => {
     server = await startFakeMixpanel({auth: {apiSecret: 'x'}, events, profiles})
-    home = await oclifHome()
-    env = {...home.env, MP_API_SECRET: 'x', MPX_API_URL: server.url, MPX_RETRY_DELAY_MS: '1'}
-    const linked = await run(['plugins:link', parquetPluginDir])
-    expect(linked.code, linked.stderr).to.equal(0)
+    home = await oclifHomeWithParquet()
+    env = apiSecretEnv(server.url, 'x', home.env)
   })
 
   after(async () => {

@@ -80,6 +80,9 @@ export async function runMpxClosingStdout(
   return {code, stderr}
 }
 
+/** A config file that is not there: the CLI runs with no saved accounts. */
+export const NO_CONFIG_FILE = '/nonexistent/mpx-test/config.json'
+
 /**
  * The CLI's environment for a service account against a local fake Mixpanel: no config file,
  * retries without waiting. `extra` adds or overrides variables (e.g. temporary directories).
@@ -94,8 +97,17 @@ export function serviceAccountEnv(
     MP_SECRET: account.secret,
     MP_USERNAME: account.username,
     MPX_API_URL: url,
-    MPX_CONFIG: '/nonexistent/mpx-test/config.json',
+    MPX_CONFIG: NO_CONFIG_FILE,
     MPX_RETRY_DELAY_MS: '1',
     ...extra,
   }
+}
+
+/** The same for a project's API secret (the fake Mixpanel's `auth: {apiSecret}`). */
+export function apiSecretEnv(
+  url: string,
+  apiSecret: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {MP_API_SECRET: apiSecret, MPX_API_URL: url, MPX_CONFIG: NO_CONFIG_FILE, MPX_RETRY_DELAY_MS: '1', ...extra}
 }

@@ -1,9 +1,12 @@
 import {DuckDBInstance} from '@duckdb/node-api'
+import {expect} from 'chai'
 import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {runMpx} from './cli.js'
 
 /** The Parquet sink plugin's directory in this repository. */
 export const parquetPluginDir = fileURLToPath(new URL('../../plugins/sink-parquet', import.meta.url))
@@ -14,7 +17,15 @@ export function parquetSinkFlags(...options: string[]): string[] {
 }
 
 /** A temporary home for oclif's data, config and cache directories: plugins linked there stay there. */
-export async function oclifHome(): Promise<{env: Record<string, string>; path: string; remove(): Promise<void>}> {
+export interface OclifHome {
+  /** The variables that point oclif (and mpx's data directory) at it. */
+  env: Record<string, string>
+  path: string
+  remove(): Promise<void>
+}
+
+/** A fresh OclifHome in the system's temporary directory. */
+export async function oclifHome(): Promise<OclifHome> {
   const path = await mkdtemp(join(tmpdir(), 'mpx-plugins-test-'))
   return {
     env: {
@@ -25,6 +36,15 @@ export async function oclifHome(): Promise<{env: Record<string, string>; path: s
     path,
     remove: () => rm(path, {force: true, recursive: true}),
   }
+}
+
+/** An oclifHome with the Parquet sink plugin linked into it (mpx plugins:link), as a user who linked it has. */
+export async function oclifHomeWithParquet(): Promise<OclifHome> {
+  const home = await oclifHome()
+  const linked = await runMpx(['plugins:link', parquetPluginDir], {env: home.env})
+  if (linked.code !== 0) await home.remove()
+  expect(linked.code, linked.stderr).to.equal(0)
+  return home
 }
 
 /**
