@@ -3,6 +3,7 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {type CliResult, runMpx} from './cli.js'
 import {type FakeMixpanel, type FakeMixpanelOptions, startFakeMixpanel} from './fake-mixpanel.js'
 import {type FakeS3, startFakeS3} from './fake-s3.js'
 import {setEnvironment} from './temporary.js'
@@ -75,4 +76,51 @@ export function useConfigFile(
     await ready?.(env.MPX_CONFIG)
   })
   return {env}
+}
+
+/** What useCliWithFakeMixpanel's hooks give each test (set before it starts). */
+export interface CliWithFakeMixpanel {
+  /** A fresh directory of the test's own, removed after it. */
+  readonly directory: string
+  /** The CLI's environment for `server` and `directory`. */
+  readonly env: Record<string, string>
+  /** Runs the CLI (runMpx) with `env`, and `extra` added. */
+  run(args: readonly string[], extra?: Record<string, string>): Promise<CliResult>
+  readonly server: FakeMixpanel
+}
+
+/**
+ * The hooks of a describe block whose tests run the CLI against one fake Mixpanel (useFakeMixpanel),
+ * each in a fresh directory (useFreshDirectory), with the environment `environment` gives for them
+ * (e.g. apiSecretEnv or e2eEnv).
+ */
+export function useCliWithFakeMixpanel(
+  options: FakeMixpanelOptions,
+  environment: (server: FakeMixpanel, directory: string) => Record<string, string>,
+): CliWithFakeMixpanel {
+  let server: FakeMixpanel
+  let current: Omit<CliWithFakeMixpanel, 'run'> | undefined
+  useFakeMixpanel(options, (started) => {
+    server = started
+  })
+  useFreshDirectory('mpx-test-', (directory) => {
+    current = {directory, env: environment(server, directory), server}
+  })
+  const now = () => {
+    if (!current) throw new Error('useCliWithFakeMixpanel: its directory and environment are made before each test')
+    return current
+  }
+
+  return {
+    get directory() {
+      return now().directory
+    },
+    get env() {
+      return now().env
+    },
+    run: (args, extra = {}) => runMpx(args, {env: {...now().env, ...extra}}),
+    get server() {
+      return now().server
+    },
+  }
 }
