@@ -1,5 +1,6 @@
 import type {Readable} from 'node:stream'
 
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {type ChildProcess, spawn} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
@@ -55,6 +56,14 @@ export function jsonLines(text: string): unknown[] {
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => JSON.parse(line) as unknown)
+}
+
+/** Lines of JSONL output, parsed with every digit of big integers kept (as BigInt). */
+export function losslessJsonLines(text: string): unknown[] {
+  return text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => parseLossless(line))
 }
 
 /**

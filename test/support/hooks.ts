@@ -85,7 +85,7 @@ export interface CliWithFakeMixpanel {
   /** The CLI's environment for `server` and `directory`. */
   readonly env: Record<string, string>
   /** Runs the CLI (runMpx) with `env`, and `extra` added. */
-  run(args: readonly string[], extra?: Record<string, string>): Promise<CliResult>
+  run(args: readonly string[], extra?: Record<string, string | undefined>): Promise<CliResult>
   readonly server: FakeMixpanel
 }
 
