@@ -7,7 +7,7 @@ import {expect} from 'chai'
 import {join} from 'node:path'
 
 import {Workspace} from '../../src/index.js'
-import {runMpx} from '../support/cli.js'
+import {repeatFlag, runMpx} from '../support/cli.js'
 import {queryLines} from '../support/duckdb.js'
 import {E2E_ACCOUNT, e2eEnv} from '../support/e2e.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
@@ -66,7 +66,7 @@ describe('Workspace and the CLI store the same tables', function () {
   it('fetchEvents: the table of fetch:events with the same range and filters, and its summary', async () => {
     // The same event names for both, as -e flags and as the events option.
     const names = ['Signed up', 'Search']
-    const nameFlags = names.flatMap((name) => ['-e', name])
+    const nameFlags = repeatFlag('-e', names)
     const byCli = newDb()
     await cli('fetch:events', '2024-01-02', '2024-01-08', 'signups', '--db', byCli, ...nameFlags, '--chunk-days', '3')
     const byLibrary = newDb()

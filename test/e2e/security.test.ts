@@ -14,7 +14,7 @@ import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {chmod, readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {type CliResult, runMpx} from '../support/cli.js'
+import {type CliResult, repeatFlag, runMpx} from '../support/cli.js'
 import {
   databaseBytes,
   E2E_ACCOUNT,
@@ -230,16 +230,16 @@ describe('security (real binary)', function () {
       // A 10 000-character event name, URL-encoded, would outgrow the fake's 16 kB request line: it goes in the
       // engage body (distinct ids) and in the stored data instead.
       const named = hostile.slice(0, -1)
-      const events = await cli.run([
+      /** What Mixpanel sent, as it sent it. */
+      const rawStdout = async (...args: string[]) => cli.run([...args, '--stdout', '--raw'])
+      const events = await rawStdout(
         'fetch:events',
         '2024-01-01',
         '2024-01-03',
-        '--stdout',
-        '--raw',
         '-w',
         eventWhere,
-        ...named.flatMap((name) => ['-e', name]),
-      ])
+        ...repeatFlag('-e', named),
+      )
       expect(events.code, events.stderr).to.equal(0)
       expect(cli.server.requests).to.have.length(1)
       expect(cli.server.requests[0].query.where).to.equal(eventWhere)
@@ -249,21 +249,14 @@ describe('security (real binary)', function () {
       expect(linesOf(events.stdout)).to.deep.equal(hostileEvents.slice(0, named.length))
 
       cli.server.reset()
-      const profiles = await cli.run([
-        'fetch:profiles',
-        '--stdout',
-        '--raw',
-        '-w',
-        profileWhere,
-        ...hostile.flatMap((id) => ['--distinct-id', id]),
-      ])
+      const profiles = await rawStdout('fetch:profiles', '-w', profileWhere, ...repeatFlag('--distinct-id', hostile))
       expect(profiles.code, profiles.stderr).to.equal(0)
       expect(cli.server.requests[0].body.where).to.equal(profileWhere)
       expect(cli.server.requests[0].body.distinct_ids).to.equal(JSON.stringify(hostile))
       expect(linesOf(profiles.stdout)).to.deep.equal(hostileProfiles)
 
       cli.server.reset()
-      const one = await cli.run(['fetch:profiles', '--stdout', '--raw', '--distinct-id', hostile[0]])
+      const one = await rawStdout('fetch:profiles', '--distinct-id', hostile[0])
       expect(one.code, one.stderr).to.equal(0)
       expect(cli.server.requests[0].body.distinct_id).to.equal(hostile[0])
       expect(linesOf(one.stdout)).to.deep.equal([hostileProfiles[0]])

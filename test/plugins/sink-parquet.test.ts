@@ -40,6 +40,8 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
   let counter = 0
   const run = (args: string[], extra: Record<string, string> = {}) => runMpx(args, {env: {...env, ...extra}})
   const freshDir = () => join(home.path, `parquet-${counter++}`)
+  /** The flags that pick the Parquet sink into this test's `dir`. */
+  const parquetIntoDir = () => parquetSinkFlags(`dir=${dir}`)
 
   before(async () => {
     server = await startFakeMixpanel({auth: {apiSecret: 'x'}, events, profiles})
@@ -93,7 +95,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
       .map((line) => parseLossless(line))
     expect(streamed).to.have.length(600)
 
-    const result = await run(['fetch:events', ...range, ...parquetSinkFlags(`dir=${dir}`)])
+    const result = await run(['fetch:events', ...range, ...parquetIntoDir()])
     expect(result.code, result.stderr).to.equal(0)
     expect(result.stderr).to.match(new RegExp(`Fetched 600 events to ${dir}/events in `))
 
@@ -149,7 +151,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     ]
     server.setEvents([...good.slice(0, 300), bad[0], bad[1], ...good.slice(300), bad[2], bad[3]])
     try {
-      const sink = parquetSinkFlags(`dir=${dir}`)
+      const sink = parquetIntoDir()
       const result = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink])
       expect(result.code, result.stderr).to.equal(6)
       const rejectsFile = join(dir, 'events.rejects.jsonl')
@@ -180,14 +182,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
   it("partitions by the project's days, those FROM and TO mean, with --timezone", async () => {
     const zone = 'America/Los_Angeles'
-    const result = await run([
-      'fetch:events',
-      '2024-01-02',
-      '2024-01-03',
-      ...parquetSinkFlags(`dir=${dir}`),
-      '--timezone',
-      zone,
-    ])
+    const result = await run(['fetch:events', '2024-01-02', '2024-01-03', ...parquetIntoDir(), '--timezone', zone])
     expect(result.code, result.stderr).to.equal(0)
     const stored = await readParquetEvents(`${dir}/**/*.parquet`)
     expect(stored.length).to.be.greaterThan(100)
@@ -201,7 +196,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
   })
 
   it('refuses an existing table, appends files without touching the old ones, and replaces all at once', async () => {
-    const sink = [...parquetSinkFlags(`dir=${dir}`), '--quiet']
+    const sink = [...parquetIntoDir(), '--quiet']
     const first = await run(['fetch:events', '2024-01-01', '2024-01-03', ...sink])
     expect(first.code, first.stderr).to.equal(0)
     const before = await snapshot(join(dir, 'events'))
@@ -236,22 +231,15 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
   it('leaves no files when the fetch fails midway, and keeps the old table when a replace fails', async () => {
     server.fail('export', {resetAfterRecords: 200})
-    const failed = await run([
-      'fetch:events',
-      '2024-01-01',
-      '2024-01-06',
-      ...parquetSinkFlags(`dir=${dir}`),
-      '--retries',
-      '0',
-    ])
+    const failed = await run(['fetch:events', '2024-01-01', '2024-01-06', ...parquetIntoDir(), '--retries', '0'])
     expect(failed.code).to.not.equal(0)
     expect(await readdir(dir)).to.deep.equal([])
 
-    const created = await run(['fetch:events', '2024-01-01', '2024-01-02', ...parquetSinkFlags(`dir=${dir}`)])
+    const created = await run(['fetch:events', '2024-01-01', '2024-01-02', ...parquetIntoDir()])
     expect(created.code, created.stderr).to.equal(0)
     const before = await snapshot(join(dir, 'events'))
     server.fail('export', {resetAfterRecords: 100})
-    const replace = [...parquetSinkFlags(`dir=${dir}`), '--retries', '0', '--replace']
+    const replace = [...parquetIntoDir(), '--retries', '0', '--replace']
     const failedReplace = await run(['fetch:events', '2024-01-03', '2024-01-06', ...replace])
     expect(failedReplace.code).to.not.equal(0)
     expect(await snapshot(join(dir, 'events'))).to.deep.equal(before)
@@ -260,7 +248,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
   it('removes its working directory when interrupted (Ctrl-C), and exits 130', async () => {
     server.fail('export', {stallAfterRecords: 300, stallMs: 30_000})
-    const args = ['fetch:events', '2024-01-01', '2024-01-06', ...parquetSinkFlags(`dir=${dir}`)]
+    const args = ['fetch:events', '2024-01-01', '2024-01-06', ...parquetIntoDir()]
     const child = spawn(process.execPath, [binRun, ...args], {
       env: {HOME: process.env.HOME, PATH: process.env.PATH, ...env},
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -289,7 +277,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
   it('keeps a table current with sync:events: a day is a partition, replaced as a whole, the others untouched', async () => {
     const sync = (...more: string[]) =>
-      run(['sync:events', ...parquetSinkFlags(`dir=${dir}`), '--to', '2024-01-06', ...more], {
+      run(['sync:events', ...parquetIntoDir(), '--to', '2024-01-06', ...more], {
         MPX_NOW: '2024-01-06T12:00:00Z',
       })
     const first = await sync('--from', '2024-01-01', '--chunk-days', '2', '--quiet')
@@ -334,7 +322,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
   it('sync:events killed midway (SIGKILL) keeps the saved days; the same command completes the same files', async () => {
     const slow = await startFakeMixpanel({auth: {apiSecret: 'x'}, events, latencyMs: 300})
     try {
-      const args = ['sync:events', ...parquetSinkFlags(`dir=${dir}`), '--to', '2024-01-06']
+      const args = ['sync:events', ...parquetIntoDir(), '--to', '2024-01-06']
       const extra = {MPX_API_URL: slow.url, MPX_NOW: '2024-01-06T12:00:00Z'}
       const child = spawn(process.execPath, [binRun, ...args, '--from', '2024-01-01', '--chunk-days', '1'], {
         env: {HOME: process.env.HOME, PATH: process.env.PATH, ...env, ...extra},
@@ -369,7 +357,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
   })
 
   it('writes profiles as one file set with the DuckDB columns', async () => {
-    const result = await run(['fetch:profiles', ...parquetSinkFlags(`dir=${dir}`), '--quiet'])
+    const result = await run(['fetch:profiles', ...parquetIntoDir(), '--quiet'])
     expect(result.code, result.stderr).to.equal(0)
     const stdout = await run(['fetch:profiles', '--stdout', '--quiet'])
     const streamed = stdout.stdout

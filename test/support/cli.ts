@@ -50,6 +50,11 @@ export async function outcome(
   }
 }
 
+/** A repeatable flag given once for each value: `-e A -e B`. */
+export function repeatFlag(flag: string, values: readonly string[]): string[] {
+  return values.flatMap((value) => [flag, value])
+}
+
 /** Lines of JSONL output, parsed. */
 export function jsonLines(text: string): unknown[] {
   return text

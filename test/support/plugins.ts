@@ -6,14 +6,14 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {runMpx} from './cli.js'
+import {repeatFlag, runMpx} from './cli.js'
 
 /** The Parquet sink plugin's directory in this repository. */
 export const parquetPluginDir = fileURLToPath(new URL('../../plugins/sink-parquet', import.meta.url))
 
 /** The flags that pick the Parquet sink, with each of `options` (`dir=...`) as a --sink-option. */
 export function parquetSinkFlags(...options: string[]): string[] {
-  return ['--sink', 'parquet', ...options.flatMap((option) => ['--sink-option', option])]
+  return ['--sink', 'parquet', ...repeatFlag('--sink-option', options)]
 }
 
 /** A temporary home for oclif's data, config and cache directories: plugins linked there stay there. */
