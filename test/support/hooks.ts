@@ -1,4 +1,5 @@
 /* eslint-disable mocha/no-exports, mocha/no-top-level-hooks, mocha/no-sibling-hooks -- helpers that register the hooks of their caller's describe block */
+import {type ConfigFile, writeConfig} from 'mpx-mixpanel-core/internal/config/config-file.js'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -76,6 +77,31 @@ export function useConfigFile(
     await ready?.(env.MPX_CONFIG)
   })
   return {env}
+}
+
+/**
+ * The hooks of a describe block whose tests use the library as a user with this saved `config` (as
+ * mpx auth:add writes it) and no credentials in the environment: before each test, MPX_CONFIG points
+ * at it in a fresh directory, the MP_ variables are unset and `environment` is set; after it, all is
+ * put back.
+ */
+export function useSavedConfig(config: ConfigFile, environment: Record<string, string> = {}): void {
+  let restore: (() => void) | undefined
+  useFreshDirectory('mpx-config-', async (dir) => {
+    const file = join(dir, 'config.json')
+    restore = setEnvironment({
+      MP_API_SECRET: undefined,
+      MP_PROJECT_ID: undefined,
+      MP_REGION: undefined,
+      MP_SECRET: undefined,
+      MP_TIMEZONE: undefined,
+      MP_USERNAME: undefined,
+      MPX_CONFIG: file,
+      ...environment,
+    })
+    await writeConfig(file, config)
+  })
+  afterEach(() => restore?.())
 }
 
 /** What useCliWithFakeMixpanel's hooks give each test (set before it starts). */
