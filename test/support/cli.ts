@@ -94,6 +94,9 @@ export async function runMpxClosingStdout(
   return {code, stderr}
 }
 
+/** The service account of the command tests against a fake Mixpanel: its secret must never be printed. */
+export const CLI_ACCOUNT = {secret: 'sEcReT-never-printed-42', username: 'svc'}
+
 /** A config file that is not there: the CLI runs with no saved accounts. */
 export const NO_CONFIG_FILE = '/nonexistent/mpx-test/config.json'
 

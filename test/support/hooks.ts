@@ -4,7 +4,7 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {type CliResult, runMpx} from './cli.js'
+import {CLI_ACCOUNT, type CliResult, runMpx, serviceAccountEnv} from './cli.js'
 import {type FakeMixpanel, type FakeMixpanelOptions, startFakeMixpanel} from './fake-mixpanel.js'
 import {type FakeS3, startFakeS3} from './fake-s3.js'
 import {setEnvironment} from './temporary.js'
@@ -149,4 +149,9 @@ export function useCliWithFakeMixpanel(
       return now().server
     },
   }
+}
+
+/** useCliWithFakeMixpanel for the service account CLI_ACCOUNT, the one the fake Mixpanel accepts. */
+export function useServiceAccountCli(options: Omit<FakeMixpanelOptions, 'auth'>): CliWithFakeMixpanel {
+  return useCliWithFakeMixpanel({...options, auth: CLI_ACCOUNT}, (server) => serviceAccountEnv(server.url, CLI_ACCOUNT))
 }
