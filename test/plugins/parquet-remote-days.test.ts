@@ -3,7 +3,6 @@
  * server: what its state object says when a chunk's publish fails after the copies began.
  */
 import {expect} from 'chai'
-import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -15,8 +14,8 @@ import {recordBatch} from '../../src/fetch/batch.js'
 import {objectStorage} from '../../src/object-storage/index.js'
 import {target} from '../support/duckdb.js'
 import {type FakeS3} from '../support/fake-s3.js'
-import {generateEvents} from '../support/generate.js'
 import {useFakeS3} from '../support/hooks.js'
+import {normalizedEvents} from '../support/normalized.js'
 import {parquetPluginDir} from '../support/plugins.js'
 import {temporaryDirectory} from '../support/temporary.js'
 
@@ -26,9 +25,7 @@ async function loadParquetSink(): Promise<(settings?: {fileBytes?: number}) => S
   return ((await import(pathToFileURL(entry).href)) as {parquetSink: () => Sink}).parquetSink
 }
 
-const lines = [...generateEvents({count: 200, from: '2024-03-01', seed: 3, to: '2024-03-04'}).lines()].map((line) =>
-  normalizeEventLine(line),
-)
+const lines = normalizedEvents({count: 200, from: '2024-03-01', seed: 3, to: '2024-03-04'})
 const inRange = (from: string, to: string) =>
   lines.filter((line) => {
     const day = /"event_time":"(\d{4}-\d\d-\d\d)/.exec(line)![1]

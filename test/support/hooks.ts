@@ -4,7 +4,7 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {CLI_ACCOUNT, type CliResult, runMpx, serviceAccountEnv} from './cli.js'
+import {CLI_ACCOUNT, type CliResult, NO_CONFIG_FILE, runMpx, serviceAccountEnv} from './cli.js'
 import {type FakeMixpanel, type FakeMixpanelOptions, startFakeMixpanel} from './fake-mixpanel.js'
 import {type FakeS3, startFakeS3} from './fake-s3.js'
 import {setEnvironment} from './temporary.js'
@@ -50,13 +50,26 @@ export function useFakeS3(started: (s3: FakeS3) => void): void {
  * removed after the test; `ready(dir)` runs before the test, e.g. to keep the path or fill it.
  */
 export function useFreshDirectory(prefix: string, ready: (dir: string) => Promise<void> | void): void {
+  useScratchDirectory('each test', prefix, ready)
+}
+
+/**
+ * The hooks that make a scratch directory (named from `prefix`) before all the tests of a describe
+ * block, or before each, and remove it after; `ready(dir)` runs once it is made.
+ */
+function useScratchDirectory(
+  per: 'all tests' | 'each test',
+  prefix: string,
+  ready: (dir: string) => Promise<void> | void,
+): void {
+  const [setUp, tearDown] = per === 'each test' ? [beforeEach, afterEach] : [before, after]
   let dir: string | undefined
-  beforeEach(async () => {
+  setUp(async () => {
     dir = await mkdtemp(join(tmpdir(), prefix))
     await ready(dir)
   })
 
-  afterEach(async () => {
+  tearDown(async () => {
     if (dir) await rm(dir, {force: true, recursive: true})
   })
 }
@@ -154,4 +167,45 @@ export function useCliWithFakeMixpanel(
 /** useCliWithFakeMixpanel for the service account CLI_ACCOUNT, the one the fake Mixpanel accepts. */
 export function useServiceAccountCli(options: Omit<FakeMixpanelOptions, 'auth'>): CliWithFakeMixpanel {
   return useCliWithFakeMixpanel({...options, auth: CLI_ACCOUNT}, (server) => serviceAccountEnv(server.url, CLI_ACCOUNT))
+}
+
+/** What useDatabase's hooks give the tests of a describe block. */
+export interface DatabaseFixture {
+  /** The scratch directory that holds the database, for other files. */
+  readonly directory: string
+  /** The database file. */
+  readonly path: string
+  /** Runs the CLI (runMpx) with no config file. */
+  run(args: readonly string[]): Promise<CliResult>
+}
+
+/**
+ * The hooks of a describe block whose tests run the CLI on a DuckDB database `name` in a scratch
+ * directory, made by `fill(path)` once before all the tests, or before each test (`per: 'each test'`)
+ * for tests that change it.
+ */
+export function useDatabase(
+  name: string,
+  fill: (path: string) => Promise<unknown>,
+  per: 'all tests' | 'each test' = 'all tests',
+): DatabaseFixture {
+  let directory: string | undefined
+  useScratchDirectory(per, 'mpx-db-', async (dir) => {
+    directory = dir
+    await fill(join(dir, name))
+  })
+  const made = () => {
+    if (!directory) throw new Error('useDatabase: the database is made before the tests')
+    return directory
+  }
+
+  return {
+    get directory() {
+      return made()
+    },
+    get path() {
+      return join(made(), name)
+    },
+    run: (args) => runMpx(args, {env: {MPX_CONFIG: NO_CONFIG_FILE}}),
+  }
 }
