@@ -4,9 +4,11 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {CLI_ACCOUNT, type CliResult, NO_CONFIG_FILE, runMpx, serviceAccountEnv} from './cli.js'
+import type {FakeS3} from './fake-s3.js'
+import type {OclifHome} from './plugins.js'
+
+import {apiSecretEnv, CLI_ACCOUNT, type CliResult, NO_CONFIG_FILE, runMpx, serviceAccountEnv} from './cli.js'
 import {type FakeMixpanel, type FakeMixpanelOptions, startFakeMixpanel} from './fake-mixpanel.js'
-import {type FakeS3, startFakeS3} from './fake-s3.js'
 import {setEnvironment} from './temporary.js'
 
 /**
@@ -34,6 +36,8 @@ export function useFakeS3(started: (s3: FakeS3) => void): void {
   let s3: FakeS3 | undefined
   let restore: (() => void) | undefined
   before(async () => {
+    // Loaded here: the AWS SDK only for the tests that use it.
+    const {startFakeS3} = await import('./fake-s3.js')
     s3 = await startFakeS3()
     restore = setEnvironment(s3.env())
     started(s3)
@@ -117,14 +121,37 @@ export function useSavedConfig(config: ConfigFile, environment: Record<string, s
   afterEach(() => restore?.())
 }
 
-/** What useCliWithFakeMixpanel's hooks give each test (set before it starts). */
+/** Runs the CLI (runMpx) with a fixture's `env`, and `extra` added. */
+export type RunCli = (args: readonly string[], extra?: Record<string, string | undefined>) => Promise<CliResult>
+
+/**
+ * A describe block's fixture whose fields its hooks make: each read gives that field of `made()`,
+ * which must be there by then (in a test, or a later hook); its `run` (there from the start, to
+ * keep in a variable) runs the CLI with its `env`.
+ */
+function madeByHooks<T extends {readonly env: Record<string, string>}>(
+  what: string,
+  made: () => T | undefined,
+): T & {readonly run: RunCli} {
+  const now = (): T => {
+    const fields = made()
+    if (!fields) throw new Error(`${what}: its hooks make it before the tests, read it in a test`)
+    return fields
+  }
+
+  const run: RunCli = (args, extra = {}) => runMpx(args, {env: {...now().env, ...extra}})
+  return new Proxy({run} as T & {readonly run: RunCli}, {
+    get: (target, key) => (key === 'run' ? target.run : now()[key as keyof T]),
+  })
+}
+
+/** What useCliWithFakeMixpanel's hooks give each test (made before it starts). */
 export interface CliWithFakeMixpanel {
   /** A fresh directory of the test's own, removed after it. */
   readonly directory: string
   /** The CLI's environment for `server` and `directory`. */
   readonly env: Record<string, string>
-  /** Runs the CLI (runMpx) with `env`, and `extra` added. */
-  run(args: readonly string[], extra?: Record<string, string | undefined>): Promise<CliResult>
+  readonly run: RunCli
   readonly server: FakeMixpanel
 }
 
@@ -145,23 +172,7 @@ export function useCliWithFakeMixpanel(
   useFreshDirectory('mpx-test-', (directory) => {
     current = {directory, env: environment(server, directory), server}
   })
-  const now = () => {
-    if (!current) throw new Error('useCliWithFakeMixpanel: its directory and environment are made before each test')
-    return current
-  }
-
-  return {
-    get directory() {
-      return now().directory
-    },
-    get env() {
-      return now().env
-    },
-    run: (args, extra = {}) => runMpx(args, {env: {...now().env, ...extra}}),
-    get server() {
-      return now().server
-    },
-  }
+  return madeByHooks('useCliWithFakeMixpanel', () => current)
 }
 
 /** useCliWithFakeMixpanel for the service account CLI_ACCOUNT, the one the fake Mixpanel accepts. */
@@ -173,10 +184,11 @@ export function useServiceAccountCli(options: Omit<FakeMixpanelOptions, 'auth'>)
 export interface DatabaseFixture {
   /** The scratch directory that holds the database, for other files. */
   readonly directory: string
+  /** The CLI's environment: no config file. */
+  readonly env: Record<string, string>
   /** The database file. */
   readonly path: string
-  /** Runs the CLI (runMpx) with no config file. */
-  run(args: readonly string[]): Promise<CliResult>
+  readonly run: RunCli
 }
 
 /**
@@ -189,23 +201,46 @@ export function useDatabase(
   fill: (path: string) => Promise<unknown>,
   per: 'all tests' | 'each test' = 'all tests',
 ): DatabaseFixture {
-  let directory: string | undefined
-  useScratchDirectory(per, 'mpx-db-', async (dir) => {
-    directory = dir
-    await fill(join(dir, name))
+  let current: Omit<DatabaseFixture, 'run'> | undefined
+  useScratchDirectory(per, 'mpx-db-', async (directory) => {
+    current = {directory, env: {MPX_CONFIG: NO_CONFIG_FILE}, path: join(directory, name)}
+    await fill(current.path)
   })
-  const made = () => {
-    if (!directory) throw new Error('useDatabase: the database is made before the tests')
-    return directory
-  }
+  return madeByHooks('useDatabase', () => current)
+}
 
-  return {
-    get directory() {
-      return made()
-    },
-    get path() {
-      return join(made(), name)
-    },
-    run: (args) => runMpx(args, {env: {MPX_CONFIG: NO_CONFIG_FILE}}),
-  }
+/** What useParquetCli's hooks give the tests of a describe block. */
+export interface ParquetCli {
+  /** The CLI's environment: an API secret the server accepts, the home, and the extra variables. */
+  readonly env: Record<string, string>
+  /** The oclif home the Parquet sink plugin is linked into; the tests' files go under its path. */
+  readonly home: OclifHome
+  readonly run: RunCli
+  /** The fake Mixpanel, serving parquetFixture; reset before each test. */
+  readonly server: FakeMixpanel
+}
+
+/**
+ * The hooks of a describe block whose tests run the CLI with the Parquet sink plugin linked
+ * (oclifHomeWithParquet) against one fake Mixpanel serving parquetFixture: made before the tests,
+ * removed after. `extraEnv()` adds variables to the CLI's environment (e.g. a fake S3's, started
+ * by an earlier hook).
+ */
+export function useParquetCli(extraEnv: () => Record<string, string> = () => ({})): ParquetCli {
+  let current: Omit<ParquetCli, 'run'> | undefined
+  before(async () => {
+    // Loaded here: DuckDB (to read Parquet back) only for the tests that use it.
+    const {oclifHomeWithParquet, parquetFixture} = await import('./plugins.js')
+    const server = await startFakeMixpanel({auth: {apiSecret: 'x'}, ...parquetFixture})
+    const home = await oclifHomeWithParquet()
+    current = {env: apiSecretEnv(server.url, 'x', {...home.env, ...extraEnv()}), home, server}
+  })
+
+  after(async () => {
+    await current?.server.close()
+    await current?.home.remove()
+  })
+
+  beforeEach(() => current?.server.reset())
+  return madeByHooks('useParquetCli', () => current)
 }

@@ -7,9 +7,16 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {repeatFlag, runMpx} from './cli.js'
+import {generateEvents, generateProfiles} from './generate.js'
 
 /** The Parquet sink plugin's directory in this repository. */
 export const parquetPluginDir = fileURLToPath(new URL('../../plugins/sink-parquet', import.meta.url))
+
+/** What the Parquet sink tests fetch: 600 events over 2024-01-01..2024-01-06, and 120 profiles. */
+export const parquetFixture = {
+  events: generateEvents({count: 600, from: '2024-01-01', seed: 11, to: '2024-01-06'}),
+  profiles: generateProfiles({count: 120, seed: 4}),
+}
 
 /** The flags that pick the Parquet sink, with each of `options` (`dir=...`) as a --sink-option. */
 export function parquetSinkFlags(...options: string[]): string[] {
