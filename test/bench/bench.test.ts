@@ -34,6 +34,11 @@ const tiny: BenchOptions = {
   repeat: 1,
 }
 
+/** A measured row of the report: `records` of 1000 bytes each in `seconds`. */
+function row(id: string, records: number, seconds: number, extra: Partial<Row> = {}): Row {
+  return {bytes: records * 1000, id, label: id, records, seconds, status: 'ok', ...extra}
+}
+
 describe('benchmark (smoke)', function () {
   this.timeout(180_000)
 
@@ -112,26 +117,15 @@ describe('benchmark (smoke)', function () {
   })
 
   it('compares each row with its baseline, the faster transport for `transport`', () => {
-    const row = (id: string, records: number, seconds: number, baseline?: string): Row => ({
-      baseline,
-      bytes: records * 1000,
-      id,
-      label: id,
-      records,
-      seconds,
-      status: 'ok',
-    })
     const rows = [
       row('transport-curl', 100, 1),
       row('transport-node', 100, 2),
       row('naive', 100, 4),
-      row('mpx-raw', 100, 1.25, 'transport'),
-      row('mpx-normalized', 100, 2, 'naive'),
+      row('mpx-raw', 100, 1.25, {baseline: 'transport'}),
+      row('mpx-normalized', 100, 2, {baseline: 'naive'}),
+      row('mixpanel-import', 100, 5),
+      row('mpx-raw-file', 100, 2.5, {baseline: 'transport-curl', moreBaselines: ['mixpanel-import', 'absent']}),
     ]
-    rows.push(row('mixpanel-import', 100, 5), {
-      ...row('mpx-raw-file', 100, 2.5, 'transport-curl'),
-      moreBaselines: ['mixpanel-import', 'absent'],
-    })
     computeRatios(rows)
     expect(rows[3].ratio).to.equal(0.8)
     expect(rows[4].ratio).to.equal(2)
@@ -142,17 +136,12 @@ describe('benchmark (smoke)', function () {
   })
 
   it('bounds the DuckDB fetch by the CPU time that DuckDB and the fetch must share', () => {
-    const row = (id: string, seconds: number, cpuSeconds: number): Row => ({
-      bytes: 1000,
-      cpuSeconds,
-      id,
-      label: id,
-      records: 100,
-      seconds,
-      status: 'ok',
-    })
     const environment = {cpus: 2} as BenchReport['environment']
-    const rows = [row('duckdb-read-json', 5, 8), row('mpx-normalized', 6, 7), row('mpx-duckdb', 10, 15)]
+    const rows = [
+      row('duckdb-read-json', 100, 5, {cpuSeconds: 8}),
+      row('mpx-normalized', 100, 6, {cpuSeconds: 7}),
+      row('mpx-duckdb', 100, 10, {cpuSeconds: 15}),
+    ]
     // (8 + 7) / 2 = 7.5 s at best, against 5 s for read_json.
     expect(duckdbCeiling({environment, rows})).to.deep.equal({ratio: 5 / 7.5, seconds: 7.5})
     expect(duckdbCeiling({environment: {...environment, cpus: 8}, rows})?.ratio).to.equal(1)
@@ -176,15 +165,6 @@ describe('benchmark (smoke)', function () {
   })
 
   it('splits the raw export into transfer and start-up, and checks each target', () => {
-    const row = (id: string, records: number, seconds: number, extra: Partial<Row> = {}): Row => ({
-      bytes: records * 1000,
-      id,
-      label: id,
-      records,
-      seconds,
-      status: 'ok',
-      ...extra,
-    })
     const rows = [
       row('mpx-startup', 0, 0.2),
       row('transport-curl', 1000, 1.2),

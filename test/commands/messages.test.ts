@@ -8,40 +8,19 @@ import {join} from 'node:path'
 import type {Sink} from '../../src/sinks/sink.js'
 
 import {validateSinkOptions} from '../../src/sinks/options.js'
-import {runMpx} from '../support/cli.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
+import {apiSecretEnv, runMpx} from '../support/cli.js'
 import {generateEvents} from '../support/generate.js'
-import {temporaryDirectory} from '../support/temporary.js'
+import {useCliWithFakeMixpanel} from '../support/hooks.js'
 
 describe('messages that say what is the case', () => {
-  let server: FakeMixpanel
-  let dir: Awaited<ReturnType<typeof temporaryDirectory>>
-  let env: Record<string, string>
-
-  before(async () => {
-    server = await startFakeMixpanel({
-      auth: {apiSecret: 'x'},
-      events: generateEvents({count: 1, from: '2024-01-01', seed: 8, to: '2024-01-01'}),
-    })
-    dir = await temporaryDirectory()
-    env = {
-      MP_API_SECRET: 'x',
-      MPX_API_URL: server.url,
-      MPX_CONFIG: join(dir.path, 'none.json'),
-      MPX_RETRY_DELAY_MS: '1',
-    }
-  })
-
-  after(async () => {
-    await server.close()
-    await dir.remove()
-  })
-
-  beforeEach(() => server.reset())
+  const cli = useCliWithFakeMixpanel(
+    {auth: {apiSecret: 'x'}, events: generateEvents({count: 1, from: '2024-01-01', seed: 8, to: '2024-01-01'})},
+    (server) => apiSecretEnv(server.url, 'x'),
+  )
 
   /** The CLI with this config file (no credentials in the environment). */
   async function withConfig(config: unknown, args: string[]) {
-    const path = join(dir.path, 'config.json')
+    const path = join(cli.directory, 'config.json')
     await writeFile(path, JSON.stringify(config), {mode: 0o600})
     return runMpx(args, {env: {MPX_CONFIG: path}})
   }
@@ -106,42 +85,42 @@ describe('messages that say what is the case', () => {
 
   it('mpx sql "" (or only semicolons): exit 3, one line, not "Error in native callback"', async () => {
     for (const query of ['', ' ;; ']) {
-      const result = await runMpx(['sql', query, '--db', join(dir.path, 'empty.duckdb'), '--write'])
+      const result = await runMpx(['sql', query, '--db', join(cli.directory, 'empty.duckdb'), '--write'])
       expect(result.code, result.stderr).to.equal(3)
       expect(result.stderr).to.match(/^Error: The query "[ ;]*" holds no SQL: [^\n]+\n$/)
     }
   })
 
   it('-o in a directory that does not exist names the path', async () => {
-    const file = join(dir.path, 'missing', 'dir', 'events.jsonl')
-    const result = await runMpx(['fetch:events', '2024-01-01', '2024-01-01', '-o', file], {env})
+    const file = join(cli.directory, 'missing', 'dir', 'events.jsonl')
+    const result = await cli.run(['fetch:events', '2024-01-01', '2024-01-01', '-o', file])
     expect(result.code).to.equal(1)
     expect(result.stderr).to.match(/^Error: [^\n]+\n$/)
-    expect(result.stderr).to.include(join(dir.path, 'missing', 'dir'))
+    expect(result.stderr).to.include(join(cli.directory, 'missing', 'dir'))
   })
 
   it('one event is "1 event"', async () => {
-    const result = await runMpx(['fetch:events', '2024-01-01', '2024-01-01', '-o', join(dir.path, 'one.jsonl')], {env})
+    const result = await cli.run(['fetch:events', '2024-01-01', '2024-01-01', '-o', join(cli.directory, 'one.jsonl')])
     expect(result.code, result.stderr).to.equal(0)
     expect(result.stderr).to.match(/^Fetched 1 event to \S+one\.jsonl in/)
   })
 
   it('--retries 0: no "after every retry", no "kept"', async () => {
-    server.fail('export', {status: 503}, Number.POSITIVE_INFINITY)
-    const result = await runMpx(['fetch:events', '2024-01-01', '2024-01-01', '--stdout', '--retries', '0'], {env})
+    cli.server.fail('export', {status: 503}, Number.POSITIVE_INFINITY)
+    const result = await cli.run(['fetch:events', '2024-01-01', '2024-01-01', '--stdout', '--retries', '0'])
     expect(result.code).to.equal(1)
-    expect(server.requests).to.have.lengthOf(1)
+    expect(cli.server.requests).to.have.lengthOf(1)
     expect(result.stderr).to.match(/^Error: [^\n]+, with retries turned off[^\n]*\n$/)
-    server.reset()
-    server.fail('export', {terminatedEarlyAfterRecords: 0}, Number.POSITIVE_INFINITY)
-    const early = await runMpx(['fetch:events', '2024-01-01', '2024-01-01', '--stdout', '--retries', '0'], {env})
+    cli.server.reset()
+    cli.server.fail('export', {terminatedEarlyAfterRecords: 0}, Number.POSITIVE_INFINITY)
+    const early = await cli.run(['fetch:events', '2024-01-01', '2024-01-01', '--stdout', '--retries', '0'])
     expect(early.stderr).to.include(
       'Mixpanel ended the export of 2024-01-01..2024-01-01 early, with retries turned off',
     )
   })
 
   it('SQL DuckDB cannot parse: the first line says what, then the query with a caret, no blank lines', async () => {
-    const result = await runMpx(['sql', 'SELEC 1', '--db', join(dir.path, 'caret.duckdb'), '--write'])
+    const result = await runMpx(['sql', 'SELEC 1', '--db', join(cli.directory, 'caret.duckdb'), '--write'])
     expect(result.code).to.equal(3)
     const lines = result.stderr.trimEnd().split('\n')
     expect(lines[0]).to.match(/^Error: .*syntax error at or near "SELEC"$/)

@@ -1,30 +1,16 @@
 import {expect} from 'chai'
-import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {join} from 'node:path'
 
-import {runMpx} from '../support/cli.js'
 import {store, target} from '../support/duckdb.js'
-import {generateEvents} from '../support/generate.js'
-import {temporaryDirectory} from '../support/temporary.js'
+import {useDatabase} from '../support/hooks.js'
+import {normalizedEvents} from '../support/normalized.js'
 
-const eventLines = [...generateEvents({count: 200, from: '2024-05-01', seed: 31, to: '2024-05-02'}).lines()].map(
-  (line) => normalizeEventLine(line),
-)
+const eventLines = normalizedEvents({count: 200, from: '2024-05-01', seed: 31, to: '2024-05-02'})
 
 describe('sql', () => {
-  let directory: Awaited<ReturnType<typeof temporaryDirectory>>
-  let db: string
-  const env = {MPX_CONFIG: '/nonexistent/mpx-test/config.json'}
-  const sql = async (query: string, ...flags: string[]) => runMpx(['sql', query, '--db', db, ...flags], {env})
-
-  before(async () => {
-    directory = await temporaryDirectory()
-    db = join(directory.path, 'sql.duckdb')
-    await store(db, eventLines, target())
-  })
-
-  after(async () => directory.remove())
+  const database = useDatabase('sql.duckdb', (path) => store(path, eventLines, target()))
+  const sql = async (query: string, ...flags: string[]) => database.run(['sql', query, '--db', database.path, ...flags])
 
   it('prints JSON Lines when stdout is not a terminal: exact big integers, JSON as JSON, times in ISO UTC', async () => {
     const result = await sql(
@@ -108,7 +94,7 @@ describe('sql', () => {
     expect(failing.code).to.equal(1)
     expect(failing.stderr).to.include('Conversion Error')
 
-    const missing = await runMpx(['sql', 'SELECT 1', '--db', join(directory.path, 'missing.duckdb')], {env})
+    const missing = await database.run(['sql', 'SELECT 1', '--db', join(database.directory, 'missing.duckdb')])
     expect(missing.code).to.equal(4)
     expect(missing.stderr).to.include('No database at')
   })

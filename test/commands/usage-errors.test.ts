@@ -5,8 +5,8 @@
 import {expect} from 'chai'
 
 import {runMpx, serviceAccountEnv} from '../support/cli.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
+import {useServiceAccountCli} from '../support/hooks.js'
 
 /** One line on stderr, exit 3, nothing on stdout. */
 function expectUsageError(result: {code: null | number; stderr: string; stdout: string}): string {
@@ -35,20 +35,13 @@ describe('usage errors', () => {
   })
 
   describe('topics and commands with spaces instead of colons', () => {
-    let server: FakeMixpanel
-
-    before(async () => {
-      server = await startFakeMixpanel({
-        events: generateEvents({count: 30, from: '2024-01-01', seed: 5, to: '2024-01-02'}),
-      })
+    const cli = useServiceAccountCli({
+      events: generateEvents({count: 30, from: '2024-01-01', seed: 5, to: '2024-01-02'}),
     })
 
-    after(async () => server.close())
-
     it('mpx fetch events FROM TO --stdout is mpx fetch:events FROM TO --stdout', async () => {
-      const env = serviceAccountEnv(server.url, {secret: 's', username: 'u'})
-      const spaced = await runMpx(['fetch', 'events', '2024-01-01', '2024-01-02', '--stdout'], {env})
-      const colon = await runMpx(['fetch:events', '2024-01-01', '2024-01-02', '--stdout'], {env})
+      const spaced = await cli.run(['fetch', 'events', '2024-01-01', '2024-01-02', '--stdout'])
+      const colon = await cli.run(['fetch:events', '2024-01-01', '2024-01-02', '--stdout'])
       expect(spaced.code, spaced.stderr).to.equal(0)
       expect(spaced.stdout.split('\n').filter(Boolean)).to.have.lengthOf(30)
       expect(spaced.stdout).to.equal(colon.stdout)

@@ -1,14 +1,12 @@
 import {expect} from 'chai'
 import {Mixpanel, type NormalizedEvent, UsageError} from 'mpx-mixpanel-core'
-import {writeConfig} from 'mpx-mixpanel-core/internal/config/config-file.js'
-import {join} from 'node:path'
 
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
+import {useSavedConfig} from '../support/hooks.js'
 import {zoneDayStart} from '../support/legacy-time.js'
 import {LIBRARY_ACCOUNT} from '../support/library.js'
 import {rejection} from '../support/rejection.js'
-import {setEnvironment, temporaryDirectory} from '../support/temporary.js'
 
 const LA = 'America/Los_Angeles'
 const trueLines = [...generateEvents({count: 300, from: '2024-03-09', seed: 41, to: '2024-03-11'}).lines()]
@@ -70,31 +68,14 @@ describe('library: the project timezone', () => {
   })
 
   describe("the project's today (MPX_NOW) and the saved account's timezone", () => {
-    let directory: Awaited<ReturnType<typeof temporaryDirectory>>
-    let restoreEnvironment: () => void
-
-    beforeEach(async () => {
-      directory = await temporaryDirectory()
-      const config = join(directory.path, 'config.json')
-      restoreEnvironment = setEnvironment({
-        MP_API_SECRET: undefined,
-        MP_SECRET: undefined,
-        MP_TIMEZONE: undefined,
-        MP_USERNAME: undefined,
-        MPX_CONFIG: config,
-        // 05:00 UTC on the 11th: still the 10th in Los Angeles.
-        MPX_NOW: '2024-03-11T05:00:00Z',
-      })
-      await writeConfig(config, {
+    useSavedConfig(
+      {
         accounts: {west: {projectId: '7', ...LIBRARY_ACCOUNT, timezone: LA, type: 'service-account'}},
         defaultAccount: 'west',
-      })
-    })
-
-    afterEach(async () => {
-      restoreEnvironment()
-      await directory.remove()
-    })
+      },
+      // 05:00 UTC on the 11th: still the 10th in Los Angeles.
+      {MPX_NOW: '2024-03-11T05:00:00Z'},
+    )
 
     it("uses the saved account's timezone: its days, its today, true instants", async () => {
       const saved = new Mixpanel({apiUrl: server.url, onWarning: (message) => warnings.push(message)})

@@ -1,13 +1,10 @@
 import {expect} from 'chai'
 import {AuthError, Mixpanel, type NormalizedEvent, NotFoundError, type RawEvent} from 'mpx-mixpanel-core'
-import {writeConfig} from 'mpx-mixpanel-core/internal/config/config-file.js'
-import {join} from 'node:path'
 
 import {type FakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
-import {useFakeMixpanel} from '../support/hooks.js'
+import {useFakeMixpanel, useSavedConfig} from '../support/hooks.js'
 import {LIBRARY_ACCOUNT, libraryFor} from '../support/library.js'
-import {setEnvironment, temporaryDirectory} from '../support/temporary.js'
 
 const events = generateEvents({count: 120, from: '2024-02-01', seed: 11, to: '2024-02-03'})
 
@@ -54,32 +51,12 @@ describe('library: Mixpanel.streamEvents', () => {
   })
 
   describe('credentials from the config file that mpx auth:add writes', () => {
-    let directory: Awaited<ReturnType<typeof temporaryDirectory>>
-    let restoreEnvironment: () => void
-
-    beforeEach(async () => {
-      directory = await temporaryDirectory()
-      const config = join(directory.path, 'config.json')
-      restoreEnvironment = setEnvironment({
-        MP_API_SECRET: undefined,
-        MP_PROJECT_ID: undefined,
-        MP_REGION: undefined,
-        MP_SECRET: undefined,
-        MP_USERNAME: undefined,
-        MPX_CONFIG: config,
-      })
-      await writeConfig(config, {
-        accounts: {
-          lib: {projectId: '7', secret: 'lib-secret', type: 'service-account', username: 'lib'},
-          other: {projectId: '7', secret: 'wrong', type: 'service-account', username: 'lib'},
-        },
-        defaultAccount: 'lib',
-      })
-    })
-
-    afterEach(async () => {
-      restoreEnvironment()
-      await directory.remove()
+    useSavedConfig({
+      accounts: {
+        lib: {projectId: '7', secret: 'lib-secret', type: 'service-account', username: 'lib'},
+        other: {projectId: '7', secret: 'wrong', type: 'service-account', username: 'lib'},
+      },
+      defaultAccount: 'lib',
     })
 
     const count = async (library: Mixpanel) => {

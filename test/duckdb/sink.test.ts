@@ -1,9 +1,7 @@
 import {expect} from 'chai'
 import {ExitCode, InterruptedError, MpxError} from 'mpx-mixpanel-core/internal/errors.js'
-import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {replaceLoneSurrogates} from 'mpx-mixpanel-core/internal/records/lone-surrogates.js'
-import {normalizeProfileLine} from 'mpx-mixpanel-core/internal/records/profiles.js'
 import {existsSync} from 'node:fs'
 import {readdir} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -15,13 +13,11 @@ import {loadThreads, openTableWriter} from '../../src/duckdb/table-writer.js'
 import {recordBatch} from '../../src/fetch/batch.js'
 import {validateSinkOptions} from '../../src/sinks/options.js'
 import {queryLines, queryValue, store, target} from '../support/duckdb.js'
-import {generateEvents, generateProfiles} from '../support/generate.js'
+import {normalizedEvents, normalizedProfiles} from '../support/normalized.js'
 import {setEnvironment, temporaryDirectory} from '../support/temporary.js'
 
-const eventLines = [...generateEvents({count: 1500, from: '2024-03-01', seed: 5, to: '2024-03-04'}).lines()].map(
-  (line) => normalizeEventLine(line),
-)
-const profileLines = [...generateProfiles({count: 300, seed: 9}).lines()].map((line) => normalizeProfileLine(line))
+const eventLines = normalizedEvents({count: 1500, from: '2024-03-01', seed: 5, to: '2024-03-04'})
+const profileLines = normalizedProfiles({count: 300, seed: 9})
 
 const parsed = (lines: readonly string[]): unknown[] => lines.map((line) => parseLossless(line))
 

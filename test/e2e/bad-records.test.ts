@@ -158,26 +158,29 @@ describe('bad records are quarantined, not fatal (real binary)', function () {
     expect(result.stderr).to.include(`see ${output}.rejects.jsonl`)
   })
 
-  it('--bad-records fail: exit 1 at the first, naming its days and reason, nothing stored', async () => {
-    const db = join(directory.path, 'strict.duckdb')
-    const result = await runMpx(['fetch:events', ...range, '--db', db, '--bad-records', 'fail'], {env})
+  /** A fetch into `db` with `--bad-records badRecords` fails: exit 1, one line matching `reason`, no database. */
+  async function expectFetchRefused(db: string, badRecords: string, reason: RegExp): Promise<void> {
+    const result = await runMpx(['fetch:events', ...range, '--db', db, '--bad-records', badRecords], {env})
     expect(result.code).to.equal(1)
-    expectOneLineError(
-      result.stderr,
+    expectOneLineError(result.stderr, reason)
+    expect(existsSync(db)).to.equal(false)
+  }
+
+  it('--bad-records fail: exit 1 at the first, naming its days and reason, nothing stored', async () => {
+    await expectFetchRefused(
+      join(directory.path, 'strict.duckdb'),
+      'fail',
       /an event of 2024-01-01\.\.2024-01-03 that mpx cannot store \(not an object but null\): null$/m,
     )
-    expect(existsSync(db)).to.equal(false)
   })
 
   it('--bad-records N: fails past N bad records, quarantines up to N', async () => {
     const db = join(directory.path, 'limited.duckdb')
-    const over = await runMpx(['fetch:events', ...range, '--db', db, '--bad-records', '3'], {env})
-    expect(over.code).to.equal(1)
-    expectOneLineError(
-      over.stderr,
+    await expectFetchRefused(
+      db,
+      '3',
       /More than 3 bad events in this fetch; the last of 2024-01-01\.\.2024-01-03: no properties/,
     )
-    expect(existsSync(db)).to.equal(false)
     const within = await runMpx(['fetch:events', ...range, '--db', db, '--bad-records', '10', '--quiet'], {env})
     expect(within.code, within.stderr).to.equal(6)
     expect(await queryLines(db, 'SELECT count(*) AS n FROM _mpx_rejects')).to.deep.equal(['{"n":10}'])

@@ -7,7 +7,7 @@ import {expect} from 'chai'
 import {join} from 'node:path'
 
 import {Workspace} from '../../src/index.js'
-import {runMpx} from '../support/cli.js'
+import {repeatFlag, runMpx} from '../support/cli.js'
 import {queryLines} from '../support/duckdb.js'
 import {E2E_ACCOUNT, e2eEnv} from '../support/e2e.js'
 import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
@@ -64,26 +64,16 @@ describe('Workspace and the CLI store the same tables', function () {
   })
 
   it('fetchEvents: the table of fetch:events with the same range and filters, and its summary', async () => {
+    // The same event names for both, as -e flags and as the events option.
+    const names = ['Signed up', 'Search']
+    const nameFlags = repeatFlag('-e', names)
     const byCli = newDb()
-    await cli(
-      'fetch:events',
-      '2024-01-02',
-      '2024-01-08',
-      'signups',
-      '--db',
-      byCli,
-      '-e',
-      'Signed up',
-      '-e',
-      'Search',
-      '--chunk-days',
-      '3',
-    )
+    await cli('fetch:events', '2024-01-02', '2024-01-08', 'signups', '--db', byCli, ...nameFlags, '--chunk-days', '3')
     const byLibrary = newDb()
     const progress: number[] = []
     const result = await workspace(byLibrary).fetchEvents({
       chunkDays: 3,
-      events: ['Signed up', 'Search'],
+      events: names,
       from: '2024-01-02',
       onProgress: (n) => progress.push(n),
       table: 'signups',
@@ -102,21 +92,9 @@ describe('Workspace and the CLI store the same tables', function () {
     expect(progress.at(-1)).to.be.at.least(stored.length)
 
     // append adds nothing twice (deduplicated), as --append
-    await cli(
-      'fetch:events',
-      '2024-01-06',
-      '2024-01-10',
-      'signups',
-      '--db',
-      byCli,
-      '-e',
-      'Signed up',
-      '-e',
-      'Search',
-      '--append',
-    )
+    await cli('fetch:events', '2024-01-06', '2024-01-10', 'signups', '--db', byCli, ...nameFlags, '--append')
     await workspace(byLibrary).fetchEvents({
-      events: ['Signed up', 'Search'],
+      events: names,
       from: '2024-01-06',
       mode: 'append',
       table: 'signups',

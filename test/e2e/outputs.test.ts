@@ -12,7 +12,6 @@ import {chmod, copyFile, mkdir, readdir, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
-import {runMpx} from '../support/cli.js'
 import {
   E2E_ACCOUNT,
   e2eEnv,
@@ -22,9 +21,8 @@ import {
   runShell,
   snapshotDatabase,
 } from '../support/e2e.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents, generateProfiles} from '../support/generate.js'
-import {temporaryDirectory} from '../support/temporary.js'
+import {useCliWithFakeMixpanel} from '../support/hooks.js'
 
 /** Many records: mpx is still writing when the reader leaves, and they outgrow a 1 MB file limit. */
 const events = generateEvents({count: 20_000, from: '2024-01-01', seed: 81, to: '2024-01-10'})
@@ -74,28 +72,9 @@ async function readOnlyDirectory(path: string): Promise<{made: boolean; path: st
 
 describe('outputs that fail on mpx’s side (real binary)', function () {
   this.timeout(60_000)
-  let server: FakeMixpanel
-  let directory: Awaited<ReturnType<typeof temporaryDirectory>>
-  let env: Record<string, string>
-
-  before(async () => {
-    server = await startFakeMixpanel({
-      auth: E2E_ACCOUNT,
-      engagePageSize: 1000,
-      events,
-      profiles,
-    })
-  })
-
-  after(async () => server.close())
-
-  beforeEach(async () => {
-    server.reset()
-    directory = await temporaryDirectory()
-    env = e2eEnv(server.url, directory.path)
-  })
-
-  afterEach(async () => directory.remove())
+  const cli = useCliWithFakeMixpanel({auth: E2E_ACCOUNT, engagePageSize: 1000, events, profiles}, (server, directory) =>
+    e2eEnv(server.url, directory),
+  )
 
   const allEvents = ['fetch:events', '2024-01-01', '2024-01-10']
 
@@ -107,7 +86,7 @@ describe('outputs that fail on mpx’s side (real binary)', function () {
     ]
     for (const {args, first, what} of cases) {
       it(`${what} | head -1: the first record, whole, and exit 0 without a word`, async () => {
-        const result = await runShell(`set -o pipefail; mpx ${args.join(' ')} | head -1`, {env})
+        const result = await runShell(`set -o pipefail; mpx ${args.join(' ')} | head -1`, {env: cli.env})
         expect(result.code, result.stderr).to.equal(0)
         expect(result.stdout).to.equal(`${first}\n`)
         expect(result.stderr).to.equal('')
@@ -115,7 +94,7 @@ describe('outputs that fail on mpx’s side (real binary)', function () {
     }
 
     it('| true (a reader that reads nothing): exit 0 without a word', async () => {
-      const result = await runShell(`set -o pipefail; mpx ${allEvents.join(' ')} --stdout | true`, {env})
+      const result = await runShell(`set -o pipefail; mpx ${allEvents.join(' ')} --stdout | true`, {env: cli.env})
       expect(result.code, result.stderr).to.equal(0)
       expect(result.stderr).to.equal('')
     })
@@ -127,69 +106,69 @@ describe('outputs that fail on mpx’s side (real binary)', function () {
       ['fetch:profiles', '--stdout', '--raw'],
     ]) {
       it(`${args[0]} > /dev/full: exit 1, one line saying the output cannot be written`, async () => {
-        const result = await runShell(`mpx ${args.join(' ')} > /dev/full`, {env})
+        const result = await runShell(`mpx ${args.join(' ')} > /dev/full`, {env: cli.env})
         expect(result.code).to.equal(1)
         expectOneLineError(result.stderr, /Cannot write the output \(ENOSPC\): check the disk or the pipe/)
       })
     }
 
     it('a DuckDB fetch with stdout closed stores every event (no file lands on descriptor 1)', async () => {
-      const db = join(directory.path, 'closed-stdout.duckdb')
-      const result = await runShell(`exec >&-; mpx ${allEvents.join(' ')} --limit 3000 --db '${db}' --quiet`, {env})
+      const db = join(cli.directory, 'closed-stdout.duckdb')
+      const result = await runShell(`exec >&-; mpx ${allEvents.join(' ')} --limit 3000 --db '${db}' --quiet`, {
+        env: cli.env,
+      })
       expect(result.code, result.stderr).to.equal(0)
-      const counted = await runMpx(['sql', 'SELECT count(*) AS n FROM events', '--db', db], {env})
+      const counted = await cli.run(['sql', 'SELECT count(*) AS n FROM events', '--db', db])
       expect(counted.stdout).to.equal('{"n":3000}\n')
     })
   })
 
   describe('a full disk (a file size limit: ulimit -f)', () => {
     it('DuckDB --replace: exit 1, one line naming what could not be written, the database as before', async () => {
-      const db = join(directory.path, 'full.duckdb')
-      const small = await runMpx(['fetch:events', '2024-01-01', '2024-01-01', '--limit', '50', '--db', db, '--quiet'], {
-        env,
-      })
+      const db = join(cli.directory, 'full.duckdb')
+      const small = await cli.run(['fetch:events', '2024-01-01', '2024-01-01', '--limit', '50', '--db', db, '--quiet'])
       expect(small.code, small.stderr).to.equal(0)
       const before = await snapshotDatabase(db)
       const result = await runShell(
         `ulimit -f ${ONE_MEGABYTE}; mpx ${allEvents.join(' ')} --db '${db}' --replace --quiet`,
-        {env},
+        {env: cli.env},
       )
       expect(result.code).to.equal(1)
       expectOneLineError(result.stderr, /\(EFBIG\)|File too large|No space/i)
       expect(await snapshotDatabase(db)).to.deep.equal(before)
       // No load file is left behind either.
-      expect((await readdir(directory.path)).filter((name) => name.startsWith('mpx-load-'))).to.deep.equal([])
+      expect((await readdir(cli.directory)).filter((name) => name.startsWith('mpx-load-'))).to.deep.equal([])
     })
 
     it('DuckDB into a new database, the disk full as a load file closes: exit 1, one line, no file left', async () => {
-      const db = join(directory.path, 'new.duckdb')
+      const db = join(cli.directory, 'new.duckdb')
       // Load files of ~100 kB against a 100 kB limit: the last writes fail as the first file is closed.
       const result = await runShell(
         `ulimit -f 100; mpx ${allEvents.join(' ')} --db '${db}' --quiet --sink-option file_bytes=101000`,
-        {env},
+        {env: cli.env},
       )
       expect(result.code).to.equal(1)
       expectOneLineError(result.stderr, /Cannot write the load file .* \(EFBIG\): check the disk/)
       expect(existsSync(db)).to.equal(false)
-      expect((await readdir(directory.path)).filter((name) => name.includes('duckdb') || name.startsWith('mpx-load-')))
+      expect((await readdir(cli.directory)).filter((name) => name.includes('duckdb') || name.startsWith('mpx-load-')))
         .to.be.empty
     })
 
     it('--output FILE: exit 1, one line, and neither FILE nor a partial file', async () => {
-      const file = join(directory.path, 'out', 'events.jsonl')
-      await mkdir(join(directory.path, 'out'))
+      const file = join(cli.directory, 'out', 'events.jsonl')
+      await mkdir(join(cli.directory, 'out'))
       const result = await runShell(`ulimit -f ${ONE_MEGABYTE}; mpx ${allEvents.join(' ')} -o '${file}' --quiet`, {
-        env,
+        env: cli.env,
       })
       expect(result.code).to.equal(1)
       expectOneLineError(result.stderr, new RegExp(`Cannot write ${file} \\(EFBIG\\)`))
-      expect(await readdir(join(directory.path, 'out'))).to.deep.equal([])
+      expect(await readdir(join(cli.directory, 'out'))).to.deep.equal([])
     })
 
     it('--stdout to a file: exit 1 with one line (what was written stays, whole records but maybe the last)', async () => {
-      const file = join(directory.path, 'stdout.jsonl')
+      const file = join(cli.directory, 'stdout.jsonl')
       const result = await runShell(`ulimit -f ${ONE_MEGABYTE}; mpx ${allEvents.join(' ')} --stdout > '${file}'`, {
-        env,
+        env: cli.env,
       })
       expect(result.code).to.equal(1)
       expectOneLineError(result.stderr, /Cannot write the output \(EFBIG\)/)
@@ -198,41 +177,45 @@ describe('outputs that fail on mpx’s side (real binary)', function () {
 
   describe('a database directory without write permission', () => {
     it('a new database: exit 1, one line naming the path, nothing created, no request made', async () => {
-      const readOnly = await readOnlyDirectory(join(directory.path, 'read-only'))
+      const readOnly = await readOnlyDirectory(join(cli.directory, 'read-only'))
       try {
         for (const db of [join(readOnly.path, 'new.duckdb'), join(readOnly.path, 'sub', 'new.duckdb')]) {
-          const result = await runMpx([...allEvents, '--db', db], {env})
+          const result = await cli.run([...allEvents, '--db', db])
           expect(result.code, result.stderr).to.equal(1)
           expectOneLineError(result.stderr, new RegExp(db.replaceAll(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`)))
           expectNoSecret(result.stderr, 'stderr')
           expect(existsSync(db)).to.equal(false)
         }
 
-        expect(server.requests).to.have.length(0)
-        if (readOnly.path.startsWith(directory.path)) expect(await readdir(readOnly.path)).to.deep.equal([])
+        expect(cli.server.requests).to.have.length(0)
+        if (readOnly.path.startsWith(cli.directory)) expect(await readdir(readOnly.path)).to.deep.equal([])
       } finally {
         await readOnly.restore()
       }
     })
 
     it('an existing database: exit 1, one line, the database as before', async () => {
-      const seed = join(directory.path, 'seed.duckdb')
-      const small = await runMpx(
-        ['fetch:events', '2024-01-01', '2024-01-01', '--limit', '50', '--db', seed, '--quiet'],
-        {
-          env,
-        },
-      )
+      const seed = join(cli.directory, 'seed.duckdb')
+      const small = await cli.run([
+        'fetch:events',
+        '2024-01-01',
+        '2024-01-01',
+        '--limit',
+        '50',
+        '--db',
+        seed,
+        '--quiet',
+      ])
       expect(small.code, small.stderr).to.equal(0)
       const before = await snapshotDatabase(seed)
-      await mkdir(join(directory.path, 'locked'))
-      const db = join(directory.path, 'locked', 'db.duckdb')
+      await mkdir(join(cli.directory, 'locked'))
+      const db = join(cli.directory, 'locked', 'db.duckdb')
       await copyFile(seed, db)
-      const readOnly = await readOnlyDirectory(join(directory.path, 'locked'))
+      const readOnly = await readOnlyDirectory(join(cli.directory, 'locked'))
       // Without a read-only directory, a directory where DuckDB's write-ahead log goes blocks writing as well.
       if (!readOnly.made) await mkdir(`${db}.wal`)
       try {
-        const result = await runMpx([...allEvents, '--db', db, '--replace', '--quiet'], {env})
+        const result = await cli.run([...allEvents, '--db', db, '--replace', '--quiet'])
         expect(result.code, result.stderr).to.equal(1)
         expectOneLineError(result.stderr, /(Cannot|Could not) .*db\.duckdb/)
       } finally {
@@ -241,7 +224,7 @@ describe('outputs that fail on mpx’s side (real binary)', function () {
 
       await rm(`${db}.wal`, {force: true, recursive: true})
       expect(await snapshotDatabase(db)).to.deep.equal(before)
-      expect(linesOf((await runMpx(['sql', 'SELECT 1 AS ok', '--db', db], {env})).stdout)).to.deep.equal(['{"ok":1}'])
+      expect(linesOf((await cli.run(['sql', 'SELECT 1 AS ok', '--db', db])).stdout)).to.deep.equal(['{"ok":1}'])
     })
   })
 })

@@ -14,7 +14,7 @@ import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {chmod, readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {type CliResult, runMpx} from '../support/cli.js'
+import {type CliResult, repeatFlag, runMpx} from '../support/cli.js'
 import {
   databaseBytes,
   E2E_ACCOUNT,
@@ -29,9 +29,9 @@ import {
   USERNAME,
   WRONG_SECRET,
 } from '../support/e2e.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
+import {startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {dayStartSeconds, generateEvents, generateProfiles} from '../support/generate.js'
-import {temporaryDirectory} from '../support/temporary.js'
+import {useCliWithFakeMixpanel} from '../support/hooks.js'
 
 /** Names and values that would break a careless URL, SQL statement or JSON line. */
 const hostile = [
@@ -69,30 +69,17 @@ const parsed = (text: string): unknown[] => linesOf(text).map((line) => parseLos
 
 describe('security (real binary)', function () {
   this.timeout(60_000)
-  let server: FakeMixpanel
-  let directory: Awaited<ReturnType<typeof temporaryDirectory>>
-  let env: Record<string, string>
-
-  before(async () => {
-    server = await startFakeMixpanel({
+  const cli = useCliWithFakeMixpanel(
+    {
       auth: E2E_ACCOUNT,
       events: [
         ...generateEvents({count: 200, from: '2024-01-01', seed: 91, to: '2024-01-03'}).lines(),
         ...hostileEvents,
       ],
       profiles: [...generateProfiles({count: 50, seed: 92}).lines(), ...hostileProfiles],
-    })
-  })
-
-  after(async () => server.close())
-
-  beforeEach(async () => {
-    server.reset()
-    directory = await temporaryDirectory()
-    env = e2eEnv(server.url, directory.path, join(directory.path, 'config', 'config.json'))
-  })
-
-  afterEach(async () => directory.remove())
+    },
+    (server, directory) => e2eEnv(server.url, directory, join(directory, 'config', 'config.json')),
+  )
 
   const expectClean = (result: CliResult, what: string) => {
     expectNoSecret(result.stdout, `stdout of ${what}`)
@@ -115,7 +102,7 @@ describe('security (real binary)', function () {
 
     it('--help of every command shows no secret, with secrets in the environment and the config file', async () => {
       const added = await runMpx(['auth:add', 'prod', '--username', USERNAME, '--project-id', '7', '--secret-stdin'], {
-        env,
+        env: cli.env,
         stdin: `${SECRET}\n`,
       })
       expect(added.code, added.stderr).to.equal(0)
@@ -133,7 +120,7 @@ describe('security (real binary)', function () {
       const run = pool(3)
       const results = await Promise.all(
         [...ids.map((id) => [id, '--help']), ['--help'], ['help', 'fetch'], ['help', 'auth']].map((args) =>
-          run(async () => ({args, result: await runMpx(args, {env: {...env, DEBUG: '*'}})})),
+          run(async () => ({args, result: await cli.run(args, {DEBUG: '*'})})),
         ),
       )
       for (const {args, result} of results) {
@@ -144,30 +131,34 @@ describe('security (real binary)', function () {
     })
 
     it('DEBUG=* output of fetches, retries, failures and auth commands holds no secret', async () => {
-      const db = join(directory.path, 'debug.duckdb')
+      const db = join(cli.directory, 'debug.duckdb')
       const added = await runMpx(['auth:add', 'prod', '--username', USERNAME, '--project-id', '7', '--secret-stdin'], {
-        env: {...env, DEBUG: '*'},
+        env: {...cli.env, DEBUG: '*'},
         stdin: `${SECRET}\n`,
       })
       expect(added.code, added.stderr).to.equal(0)
-      const withoutCredentials = withoutEnvironmentCredentials(env)
+      const withoutCredentials = withoutEnvironmentCredentials(cli.env)
       const runs: Array<[string, string[], Record<string, string>]> = [
-        ['events to stdout, with a 429 and a reset', ['fetch:events', '2024-01-01', '2024-01-03', '--stdout'], env],
-        ['events into DuckDB', ['fetch:events', '2024-01-01', '2024-01-03', '--db', db], env],
-        ['profiles into DuckDB', ['fetch:profiles', '--db', db], env],
-        ['a wrong secret', ['fetch:events', '2024-01-01', '2024-01-03', '--stdout'], {...env, MP_SECRET: WRONG_SECRET}],
+        ['events to stdout, with a 429 and a reset', ['fetch:events', '2024-01-01', '2024-01-03', '--stdout'], cli.env],
+        ['events into DuckDB', ['fetch:events', '2024-01-01', '2024-01-03', '--db', db], cli.env],
+        ['profiles into DuckDB', ['fetch:profiles', '--db', db], cli.env],
+        [
+          'a wrong secret',
+          ['fetch:events', '2024-01-01', '2024-01-03', '--stdout'],
+          {...cli.env, MP_SECRET: WRONG_SECRET},
+        ],
         ['a project API secret', ['fetch:profiles', '--stdout'], {...withoutCredentials, MP_API_SECRET: SECRET}],
         ['the config file account', ['fetch:events', '2024-01-01', '2024-01-01', '--stdout'], withoutCredentials],
         ['auth:test', ['auth:test'], withoutCredentials],
         ['auth:list', ['auth:list'], withoutCredentials],
         ['auth:list --json', ['auth:list', '--json'], withoutCredentials],
-        ['sql on _mpx_fetches', ['sql', 'SELECT * FROM _mpx_fetches', '--db', db], env],
+        ['sql on _mpx_fetches', ['sql', 'SELECT * FROM _mpx_fetches', '--db', db], cli.env],
       ]
       const results: Array<[string, CliResult]> = [['auth:add', added]]
       for (const [what, args, runEnv] of runs) {
         if (what.includes('429')) {
-          server.fail('export', {status: 429}, 1)
-          server.fail('export', {resetAfterRecords: 10}, 1)
+          cli.server.fail('export', {status: 429}, 1)
+          cli.server.fail('export', {resetAfterRecords: 10}, 1)
         }
 
         if (what === 'a project API secret') {
@@ -207,13 +198,13 @@ describe('security (real binary)', function () {
       })
       expect(linesOf(results.find(([what]) => what === 'sql on _mpx_fetches')![1].stdout)).to.have.length(2)
       expectNoSecret(await databaseBytes(db), 'the database file')
-      expectNoSecret(await readFile(join(directory.path, 'data', 'mpx', 'debug.duckdb')).catch(() => ''), 'data dir')
+      expectNoSecret(await readFile(join(cli.directory, 'data', 'mpx', 'debug.duckdb')).catch(() => ''), 'data dir')
     })
 
     it('a fetch warns when the config file is readable by others, without quoting it', async () => {
-      const withoutCredentials = withoutEnvironmentCredentials(env)
+      const withoutCredentials = withoutEnvironmentCredentials(cli.env)
       await runMpx(['auth:add', 'prod', '--username', USERNAME, '--project-id', '7', '--secret-stdin'], {
-        env,
+        env: cli.env,
         stdin: `${SECRET}\n`,
       })
       const quiet = await runMpx(['fetch:events', '2024-01-01', '2024-01-01', '--stdout', '--quiet'], {
@@ -221,13 +212,13 @@ describe('security (real binary)', function () {
       })
       expect(quiet.code, quiet.stderr).to.equal(0)
       expect(quiet.stderr).to.equal('')
-      await chmod(env.MPX_CONFIG, 0o644)
+      await chmod(cli.env.MPX_CONFIG, 0o644)
       const warned = await runMpx(['fetch:events', '2024-01-01', '2024-01-01', '--stdout', '--quiet'], {
         env: withoutCredentials,
       })
       expect(warned.code, warned.stderr).to.equal(0)
       expect(warned.stderr).to.match(
-        new RegExp(`^Warning: Config file ${env.MPX_CONFIG} is readable by other users: run chmod 600 [^\n›]+\n$`),
+        new RegExp(`^Warning: Config file ${cli.env.MPX_CONFIG} is readable by other users: run chmod 600 [^\n›]+\n$`),
       )
       expect(warned.stdout).to.equal(quiet.stdout)
       expectClean(warned, 'the warning')
@@ -239,76 +230,74 @@ describe('security (real binary)', function () {
       // A 10 000-character event name, URL-encoded, would outgrow the fake's 16 kB request line: it goes in the
       // engage body (distinct ids) and in the stored data instead.
       const named = hostile.slice(0, -1)
-      const events = await runMpx(
-        [
-          'fetch:events',
-          '2024-01-01',
-          '2024-01-03',
-          '--stdout',
-          '--raw',
-          '-w',
-          eventWhere,
-          ...named.flatMap((name) => ['-e', name]),
-        ],
-        {env},
+      /** What Mixpanel sent, as it sent it. */
+      const rawStdout = async (...args: string[]) => cli.run([...args, '--stdout', '--raw'])
+      const events = await rawStdout(
+        'fetch:events',
+        '2024-01-01',
+        '2024-01-03',
+        '-w',
+        eventWhere,
+        ...repeatFlag('-e', named),
       )
       expect(events.code, events.stderr).to.equal(0)
-      expect(server.requests).to.have.length(1)
-      expect(server.requests[0].query.where).to.equal(eventWhere)
-      expect(server.requests[0].query.event).to.equal(JSON.stringify(named))
-      expect(server.requests[0].query.project_id).to.equal('4242')
+      expect(cli.server.requests).to.have.length(1)
+      expect(cli.server.requests[0].query.where).to.equal(eventWhere)
+      expect(cli.server.requests[0].query.event).to.equal(JSON.stringify(named))
+      expect(cli.server.requests[0].query.project_id).to.equal('4242')
       // The fake filters by name: exactly the hostile events come back, byte for byte.
       expect(linesOf(events.stdout)).to.deep.equal(hostileEvents.slice(0, named.length))
 
-      server.reset()
-      const profiles = await runMpx(
-        ['fetch:profiles', '--stdout', '--raw', '-w', profileWhere, ...hostile.flatMap((id) => ['--distinct-id', id])],
-        {env},
-      )
+      cli.server.reset()
+      const profiles = await rawStdout('fetch:profiles', '-w', profileWhere, ...repeatFlag('--distinct-id', hostile))
       expect(profiles.code, profiles.stderr).to.equal(0)
-      expect(server.requests[0].body.where).to.equal(profileWhere)
-      expect(server.requests[0].body.distinct_ids).to.equal(JSON.stringify(hostile))
+      expect(cli.server.requests[0].body.where).to.equal(profileWhere)
+      expect(cli.server.requests[0].body.distinct_ids).to.equal(JSON.stringify(hostile))
       expect(linesOf(profiles.stdout)).to.deep.equal(hostileProfiles)
 
-      server.reset()
-      const one = await runMpx(['fetch:profiles', '--stdout', '--raw', '--distinct-id', hostile[0]], {env})
+      cli.server.reset()
+      const one = await rawStdout('fetch:profiles', '--distinct-id', hostile[0])
       expect(one.code, one.stderr).to.equal(0)
-      expect(server.requests[0].body.distinct_id).to.equal(hostile[0])
+      expect(cli.server.requests[0].body.distinct_id).to.equal(hostile[0])
       expect(linesOf(one.stdout)).to.deep.equal([hostileProfiles[0]])
     })
 
     it('hostile event names, distinct ids and property names are stored as data, in a table named by a SQL keyword', async () => {
-      const db = join(directory.path, 'hostile.duckdb')
+      const db = join(cli.directory, 'hostile.duckdb')
       const [streamed, streamedProfiles, [stored, storedProfiles]] = await Promise.all([
-        runMpx(['fetch:events', '2024-01-01', '2024-01-03', '--stdout', '--quiet'], {env}),
-        runMpx(['fetch:profiles', '--stdout', '--quiet'], {env}),
+        cli.run(['fetch:events', '2024-01-01', '2024-01-03', '--stdout', '--quiet']),
+        cli.run(['fetch:profiles', '--stdout', '--quiet']),
         (async () => [
-          await runMpx(['fetch:events', '2024-01-01', '2024-01-03', 'select', '--db', db, '-w', eventWhere], {env}),
-          await runMpx(['fetch:profiles', 'from', '--db', db, '-w', profileWhere], {env}),
+          await cli.run(['fetch:events', '2024-01-01', '2024-01-03', 'select', '--db', db, '-w', eventWhere]),
+          await cli.run(['fetch:profiles', 'from', '--db', db, '-w', profileWhere]),
         ])(),
       ])
       expect(stored.code, stored.stderr).to.equal(0)
       expect(storedProfiles.code, storedProfiles.stderr).to.equal(0)
 
-      const rows = await runMpx(['sql', 'SELECT * FROM "select" ORDER BY rowid', '--db', db, '--format', 'jsonl'], {
-        env,
-      })
+      const rows = await cli.run(['sql', 'SELECT * FROM "select" ORDER BY rowid', '--db', db, '--format', 'jsonl'])
       expect(rows.code, rows.stderr).to.equal(0)
       expect(parsed(rows.stdout)).to.deep.equal(parsed(streamed.stdout))
       expect(parsed(rows.stdout)).to.have.length(200 + hostile.length)
-      const profileRows = await runMpx(
-        ['sql', 'SELECT * FROM "from" ORDER BY distinct_id', '--db', db, '--format', 'jsonl'],
-        {env},
-      )
+      const profileRows = await cli.run([
+        'sql',
+        'SELECT * FROM "from" ORDER BY distinct_id',
+        '--db',
+        db,
+        '--format',
+        'jsonl',
+      ])
       const byId = (a: unknown, b: unknown) =>
         String((a as {distinct_id: string}).distinct_id) < String((b as {distinct_id: string}).distinct_id) ? -1 : 1
       expect(parsed(profileRows.stdout).sort(byId)).to.deep.equal(parsed(streamedProfiles.stdout).sort(byId))
 
       // The expressions are recorded as given, as data; no statement in them ran.
-      const filters = await runMpx(
-        ['sql', `SELECT table_name, filters->>'where' AS "where" FROM _mpx_fetches ORDER BY rowid`, '--db', db],
-        {env},
-      )
+      const filters = await cli.run([
+        'sql',
+        `SELECT table_name, filters->>'where' AS "where" FROM _mpx_fetches ORDER BY rowid`,
+        '--db',
+        db,
+      ])
       expect(parsed(filters.stdout)).to.deep.equal([
         {table_name: 'select', where: eventWhere},
         {table_name: 'from', where: profileWhere},
@@ -323,18 +312,16 @@ describe('security (real binary)', function () {
     })
 
     it('refuses table names that are not plain identifiers (exit 3) before any request or change', async () => {
-      const db = join(directory.path, 'names.duckdb')
-      const made = await runMpx(['fetch:events', '2024-01-01', '2024-01-03', '--db', db, '--quiet'], {env})
+      const db = join(cli.directory, 'names.duckdb')
+      const made = await cli.run(['fetch:events', '2024-01-01', '2024-01-03', '--db', db, '--quiet'])
       expect(made.code, made.stderr).to.equal(0)
       const before = await snapshotDatabase(db)
-      server.reset()
+      cli.server.reset()
       // The name check itself is unit-tested (test/sinks/options.test.ts): here, that both fetch
       // commands apply it before any request or change.
       const results = await Promise.all([
-        runMpx(['fetch:events', '2024-01-01', '2024-01-03', 'events; DROP TABLE events', '--db', db, '--replace'], {
-          env,
-        }),
-        runMpx(['fetch:profiles', 'x"; DROP TABLE events; --', '--db', db, '--replace'], {env}),
+        cli.run(['fetch:events', '2024-01-01', '2024-01-03', 'events; DROP TABLE events', '--db', db, '--replace']),
+        cli.run(['fetch:profiles', 'x"; DROP TABLE events; --', '--db', db, '--replace']),
       ])
       for (const result of results) {
         expect(result.code, result.stderr).to.equal(3)
@@ -344,13 +331,13 @@ describe('security (real binary)', function () {
       // tables:describe and tables:drop look names up as data: no such table.
       for (const command of ['tables:describe', 'tables:drop']) {
         for (const name of ['events; DROP TABLE events', 'events"\nDROP TABLE events; --']) {
-          const result = await runMpx([command, name, '--db', db], {env})
+          const result = await cli.run([command, name, '--db', db])
           expect(result.code, result.stderr).to.equal(4)
           expectOneLineError(result.stderr, /^Error: No table ".*" in /)
         }
       }
 
-      expect(server.requests).to.have.length(0)
+      expect(cli.server.requests).to.have.length(0)
       expect(await snapshotDatabase(db)).to.deep.equal(before)
     })
   })
@@ -362,10 +349,10 @@ describe('security (real binary)', function () {
       const runs = await Promise.all(
         [
           ['fetch:events', '2024-01-01', '2024-01-03', '--stdout'],
-          ['fetch:events', '2024-01-01', '2024-01-03', '--db', join(directory.path, 'never.duckdb')],
+          ['fetch:events', '2024-01-01', '2024-01-03', '--db', join(cli.directory, 'never.duckdb')],
           ['fetch:profiles', '--stdout'],
           ['auth:test'],
-        ].map(async (args) => runMpx(args, {env: {...env, MPX_API_URL: 'http://10.255.255.1'}})),
+        ].map(async (args) => cli.run(args, {MPX_API_URL: 'http://10.255.255.1'})),
       )
       for (const result of runs) {
         expect(result.code).to.equal(3)
@@ -376,26 +363,26 @@ describe('security (real binary)', function () {
         expect(result.stdout).to.equal('')
       }
 
-      expect(await readdir(directory.path)).to.not.include('never.duckdb')
+      expect(await readdir(cli.directory)).to.not.include('never.duckdb')
     })
 
     it('the refusal comes before any connection; --insecure lifts it', async () => {
       // 0.0.0.0 reaches this machine, but is not a loopback name: mpx must treat it as a remote host.
-      const remote = server.url.replace('127.0.0.1', '0.0.0.0')
+      const remote = cli.server.url.replace('127.0.0.1', '0.0.0.0')
       const args = ['fetch:events', '2024-01-01', '2024-01-03', '--stdout', '--quiet']
       for (const command of [args, ['fetch:profiles', '--stdout', '--quiet'], ['auth:test']]) {
-        const refused = await runMpx(command, {env: {...env, MPX_API_URL: remote}})
+        const refused = await cli.run(command, {MPX_API_URL: remote})
         expect(refused.code).to.equal(3)
         expect(refused.stderr).to.include('--insecure')
       }
 
-      expect(server.requests, 'no request reached the server').to.have.length(0)
+      expect(cli.server.requests, 'no request reached the server').to.have.length(0)
 
-      const allowed = await runMpx([...args, '--insecure'], {env: {...env, MPX_API_URL: remote}})
+      const allowed = await cli.run([...args, '--insecure'], {MPX_API_URL: remote})
       expect(allowed.code, allowed.stderr).to.equal(0)
       expect(linesOf(allowed.stdout)).to.have.length(200 + hostile.length)
-      expect(server.requests).to.have.length(1)
-      const userinfo = await runMpx(args, {env: {...env, MPX_API_URL: remote.replace('//', `//user:${SECRET}@`)}})
+      expect(cli.server.requests).to.have.length(1)
+      const userinfo = await cli.run(args, {MPX_API_URL: remote.replace('//', `//user:${SECRET}@`)})
       expect(userinfo.code).to.equal(3)
       expectClean(userinfo, 'a URL with a password')
     })

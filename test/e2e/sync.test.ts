@@ -48,6 +48,8 @@ describe('mpx sync:events (real binary)', function () {
     return started
   }
 
+  /** 2024-01-01..2024-01-10, a day a chunk: ten export requests, to watch or stop a sync between them. */
+  const tenDaysByDay = ['--from', '2024-01-01', '--to', '2024-01-10', '--chunk-days', '1']
   const sync = async (fake: FakeMixpanel, db: string, ...args: string[]) =>
     runMpx(['sync:events', '--db', db, ...args], {env: env(fake)})
 
@@ -141,18 +143,7 @@ describe('mpx sync:events (real binary)', function () {
   it('with --concurrency, chunks are fetched ahead while one is saved: the same table', async () => {
     const fake = await server({latencyMs: 50})
     const db = newDb()
-    const result = await sync(
-      fake,
-      db,
-      '--from',
-      '2024-01-01',
-      '--to',
-      '2024-01-10',
-      '--chunk-days',
-      '1',
-      '--concurrency',
-      '4',
-    )
+    const result = await sync(fake, db, ...tenDaysByDay, '--concurrency', '4')
     expect(result.code, result.stderr).to.equal(0)
     expect(await table(db)).to.deep.equal(await fetched('2024-01-01', '2024-01-10', fake))
     expect(await days(db)).to.have.length(10)
@@ -209,7 +200,7 @@ describe('mpx sync:events (real binary)', function () {
     it(`${signal} midway keeps the saved chunks; the same command continues to the same table`, async () => {
       const fake = await server({latencyMs: 150})
       const db = newDb()
-      const args = ['sync:events', '--db', db, '--from', '2024-01-01', '--to', '2024-01-10', '--chunk-days', '1']
+      const args = ['sync:events', '--db', db, ...tenDaysByDay]
       const running = start(fake, args)
       await exportRequests(fake, 5)
       running.child.kill(signal)
@@ -267,18 +258,7 @@ describe('mpx sync:events (real binary)', function () {
   it('a second sync of the same table fails at once while one runs; a reader is not locked out', async () => {
     const fake = await server({latencyMs: 200})
     const db = newDb()
-    const running = start(fake, [
-      'sync:events',
-      'events',
-      '--db',
-      db,
-      '--from',
-      '2024-01-01',
-      '--to',
-      '2024-01-10',
-      '--chunk-days',
-      '1',
-    ])
+    const running = start(fake, ['sync:events', 'events', '--db', db, ...tenDaysByDay])
     await exportRequests(fake, 3)
     const second = await sync(fake, db, '--to', '2024-01-10')
     expect(second.code).to.equal(1)

@@ -4,20 +4,17 @@ import {RequestPacer} from 'mpx-mixpanel-core/internal/mixpanel/scheduler.js'
 
 import {PACED_NOTE, progressNotes} from '../../src/fetch/events.js'
 import {runMpx} from '../support/cli.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
+import {type FakeMixpanel} from '../support/fake-mixpanel.js'
 import {generateEvents} from '../support/generate.js'
+import {useFakeMixpanel} from '../support/hooks.js'
 import {collect, testClient} from '../support/source.js'
 
 describe('pacing is visible', () => {
   let server: FakeMixpanel
 
-  before(async () => {
-    server = await startFakeMixpanel({
-      events: generateEvents({count: 80, from: '2024-01-01', seed: 4, to: '2024-01-08'}),
-    })
+  useFakeMixpanel({events: generateEvents({count: 80, from: '2024-01-01', seed: 4, to: '2024-01-08'})}, (started) => {
+    server = started
   })
-
-  after(async () => server.close())
 
   it('the export says when a request waited for the pacer, and how long', async () => {
     const waits: number[] = []

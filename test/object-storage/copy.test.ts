@@ -1,21 +1,14 @@
 import {expect} from 'chai'
 
 import {ObjectStore} from '../../src/object-storage/client.js'
-import {type FakeS3, startFakeS3} from '../support/fake-s3.js'
-import {setEnvironment} from '../support/temporary.js'
+import {type FakeS3} from '../support/fake-s3.js'
+import {useFakeS3} from '../support/hooks.js'
 
 describe('object storage: copies', () => {
   let s3: FakeS3
-  let restore: () => void
 
-  before(async () => {
-    s3 = await startFakeS3()
-    restore = setEnvironment(s3.env())
-  })
-
-  after(async () => {
-    restore()
-    await s3.close()
+  useFakeS3((started) => {
+    s3 = started
   })
 
   it('copies an object larger than CopyObject takes in parts (UploadPartCopy), byte for byte', async () => {

@@ -2,33 +2,17 @@ import {expect} from 'chai'
 import {ExitCode} from 'mpx-mixpanel-core/internal/errors.js'
 
 import {objectStorage} from '../../src/object-storage/index.js'
-import {type FakeS3, startFakeS3} from '../support/fake-s3.js'
+import {type FakeS3} from '../support/fake-s3.js'
+import {useFakeS3} from '../support/hooks.js'
+import {rejection} from '../support/rejection.js'
 import {setEnvironment} from '../support/temporary.js'
-
-/** The error a promise rejects with (the test fails if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<Error & {exitCode?: number}> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error & {exitCode?: number}
-  }
-
-  throw new Error('expected a rejection')
-}
 
 describe('object storage: small objects (a sync state file)', () => {
   let s3: FakeS3
-  let restore: () => void
   const storage = objectStorage()
 
-  before(async () => {
-    s3 = await startFakeS3()
-    restore = setEnvironment(s3.env())
-  })
-
-  after(async () => {
-    restore()
-    await s3.close()
+  useFakeS3((started) => {
+    s3 = started
   })
 
   it('reads nothing where there is no object, then what was written, then its replacement', async () => {

@@ -6,19 +6,10 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {objectStorage} from '../../src/object-storage/index.js'
 import {stagingPrefix} from '../../src/object-storage/publish.js'
-import {type FakeS3, startFakeS3} from '../support/fake-s3.js'
-import {setEnvironment, temporaryDirectory} from '../support/temporary.js'
-
-/** The error a promise rejects with (the test fails if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<Error & {exitCode?: number}> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error & {exitCode?: number}
-  }
-
-  throw new Error('expected a rejection')
-}
+import {type FakeS3} from '../support/fake-s3.js'
+import {useFakeS3} from '../support/hooks.js'
+import {rejection} from '../support/rejection.js'
+import {temporaryDirectory} from '../support/temporary.js'
 
 /** A local directory holding these files (path → content). */
 async function directoryOf(root: string, files: Record<string, Buffer | string>): Promise<string> {
@@ -33,23 +24,20 @@ async function directoryOf(root: string, files: Record<string, Buffer | string>)
 describe('object storage: publishing a directory', () => {
   let s3: FakeS3
   let directory: Awaited<ReturnType<typeof temporaryDirectory>>
-  let restore: () => void
   let counter = 0
   const storage = objectStorage()
   const local = (files: Record<string, Buffer | string>) => directoryOf(join(directory.path, `d${counter++}`), files)
   const keysUnder = async (prefix: string) => (await s3.keys()).filter((key) => key.startsWith(prefix))
 
-  before(async () => {
-    s3 = await startFakeS3()
-    directory = await temporaryDirectory()
-    restore = setEnvironment(s3.env())
+  useFakeS3((started) => {
+    s3 = started
   })
 
-  after(async () => {
-    restore()
-    await s3.close()
-    await directory.remove()
+  before(async () => {
+    directory = await temporaryDirectory()
   })
+
+  after(async () => directory.remove())
 
   it('stages beside the destination, outside it', () => {
     expect(stagingPrefix('lake/events/', 'ID')).to.equal('lake/.mpx-staging/events-ID/')

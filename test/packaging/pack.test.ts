@@ -14,6 +14,8 @@ import {
   packedTarballs,
   runCommand,
   runNode,
+  type RunOptions,
+  type RunResult,
   scratchDirectory,
 } from '../support/packaging/package.js'
 
@@ -39,6 +41,33 @@ function streamScript(from: string): string {
     '}',
     'console.log(JSON.stringify({count, error: typeof MpxError, names: names.size, version: pkg.version}))',
   ].join('\n')
+}
+
+/**
+ * Runs streamScript(from) in `directory`: it exits 0 having streamed the 200 events, with the
+ * package's version and its MpxError class. Resolves with the run and how many event names it saw.
+ */
+async function expectStreams(
+  directory: string,
+  from: string,
+  options: RunOptions,
+): Promise<{names: number; result: RunResult}> {
+  const script = join(directory, 'stream.js')
+  writeFileSync(script, streamScript(from))
+  const result = await runNode(script, [], options)
+  expect(result.code, result.stderr).to.equal(0)
+  const output = JSON.parse(result.stdout) as {count: number; error: string; names: number; version: string}
+  expect(output).to.deep.include({count: 200, error: 'function', version})
+  return {names: output.names, result}
+}
+
+/** Runs in `directory` a CommonJS script that requires `from`: its Mixpanel class is there. */
+async function expectRequires(directory: string, from: string, env: Record<string, string>): Promise<void> {
+  const script = join(directory, 'require.cjs')
+  writeFileSync(script, `const {Mixpanel} = require('${from}')\nconsole.log(typeof Mixpanel)\n`)
+  const result = await runNode(script, [], {env})
+  expect(result.code, result.stderr).to.equal(0)
+  expect(result.stdout).to.equal('function\n')
 }
 
 describe('npm package: packed, installed with npm install -g, run', function () {
@@ -167,21 +196,12 @@ describe('npm package: packed, installed with npm install -g, run', function () 
     })
 
     it("import {Mixpanel} from 'mpx-mixpanel' streams events in an ESM script", async () => {
-      const script = join(consumer, 'stream.js')
-      writeFileSync(script, streamScript('mpx-mixpanel'))
-      const result = await runNode(script, [], {env})
-      expect(result.code, result.stderr).to.equal(0)
-      const output = JSON.parse(result.stdout) as {count: number; error: string; names: number; version: string}
-      expect(output).to.deep.include({count: 200, error: 'function', version})
-      expect(output.names).to.be.greaterThan(1)
+      const {names} = await expectStreams(consumer, 'mpx-mixpanel', {env})
+      expect(names).to.be.greaterThan(1)
     })
 
     it("require('mpx-mixpanel') works too, from CommonJS (Node's require of ES modules)", async () => {
-      const script = join(consumer, 'require.cjs')
-      writeFileSync(script, "const {Mixpanel} = require('mpx-mixpanel')\nconsole.log(typeof Mixpanel)\n")
-      const result = await runNode(script, [], {env})
-      expect(result.code, result.stderr).to.equal(0)
-      expect(result.stdout).to.equal('function\n')
+      await expectRequires(consumer, 'mpx-mixpanel', env)
     })
 
     it('type-checks a TypeScript consumer against the installed types', async () => {
@@ -281,21 +301,12 @@ describe('npm package: packed, installed with npm install -g, run', function () 
     })
 
     it("import {Mixpanel} from 'mpx-mixpanel-core' streams events in an ESM script", async () => {
-      const script = join(project, 'stream.js')
-      writeFileSync(script, streamScript('mpx-mixpanel-core'))
-      const result = await runNode(script, [], {env, record: true})
-      expect(result.code, result.stderr).to.equal(0)
-      const output = JSON.parse(result.stdout) as {count: number; error: string; names: number; version: string}
-      expect(output).to.deep.include({count: 200, error: 'function', version})
+      const {result} = await expectStreams(project, 'mpx-mixpanel-core', {env, record: true})
       expect(result.loaded).to.include.members(['got', 'mpx-mixpanel-core'])
     })
 
     it("require('mpx-mixpanel-core') works from CommonJS", async () => {
-      const script = join(project, 'require.cjs')
-      writeFileSync(script, "const {Mixpanel} = require('mpx-mixpanel-core')\nconsole.log(typeof Mixpanel)\n")
-      const result = await runNode(script, [], {env})
-      expect(result.code, result.stderr).to.equal(0)
-      expect(result.stdout).to.equal('function\n')
+      await expectRequires(project, 'mpx-mixpanel-core', env)
     })
   })
 })

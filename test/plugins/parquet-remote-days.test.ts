@@ -3,7 +3,6 @@
  * server: what its state object says when a chunk's publish fails after the copies began.
  */
 import {expect} from 'chai'
-import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -14,10 +13,11 @@ import type {DaysTarget, Sink, SinkContext} from '../../src/sinks/sink.js'
 import {recordBatch} from '../../src/fetch/batch.js'
 import {objectStorage} from '../../src/object-storage/index.js'
 import {target} from '../support/duckdb.js'
-import {type FakeS3, startFakeS3} from '../support/fake-s3.js'
-import {generateEvents} from '../support/generate.js'
+import {type FakeS3} from '../support/fake-s3.js'
+import {useFakeS3} from '../support/hooks.js'
+import {normalizedEvents} from '../support/normalized.js'
 import {parquetPluginDir} from '../support/plugins.js'
-import {setEnvironment, temporaryDirectory} from '../support/temporary.js'
+import {temporaryDirectory} from '../support/temporary.js'
 
 async function loadParquetSink(): Promise<(settings?: {fileBytes?: number}) => Sink> {
   const entry = join(parquetPluginDir, 'dist', 'index.js')
@@ -25,9 +25,7 @@ async function loadParquetSink(): Promise<(settings?: {fileBytes?: number}) => S
   return ((await import(pathToFileURL(entry).href)) as {parquetSink: () => Sink}).parquetSink
 }
 
-const lines = [...generateEvents({count: 200, from: '2024-03-01', seed: 3, to: '2024-03-04'}).lines()].map((line) =>
-  normalizeEventLine(line),
-)
+const lines = normalizedEvents({count: 200, from: '2024-03-01', seed: 3, to: '2024-03-04'})
 const inRange = (from: string, to: string) =>
   lines.filter((line) => {
     const day = /"event_time":"(\d{4}-\d\d-\d\d)/.exec(line)![1]
@@ -36,22 +34,19 @@ const inRange = (from: string, to: string) =>
 
 describe('the Parquet sink syncing into a bucket (its day writer)', () => {
   let s3: FakeS3
-  let restore: () => void
   let data: Awaited<ReturnType<typeof temporaryDirectory>>
   let sink: Sink
 
+  useFakeS3((started) => {
+    s3 = started
+  })
+
   before(async () => {
-    s3 = await startFakeS3()
-    restore = setEnvironment(s3.env())
     data = await temporaryDirectory()
     sink = (await loadParquetSink())()
   })
 
-  after(async () => {
-    restore()
-    await s3.close()
-    await data.remove()
-  })
+  after(async () => data.remove())
 
   const sinkContext = (storage: ObjectStorage = objectStorage()): SinkContext => ({
     dataDir: data.path,

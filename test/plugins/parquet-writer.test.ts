@@ -10,7 +10,7 @@ import type {Sink, SinkResult, SinkTarget} from '../../src/sinks/sink.js'
 
 import {recordBatch} from '../../src/fetch/batch.js'
 import {target} from '../support/duckdb.js'
-import {generateEvents} from '../support/generate.js'
+import {normalizedEvents} from '../support/normalized.js'
 import {byIdentity, parquetPluginDir, query, readParquetEvents} from '../support/plugins.js'
 import {temporaryDirectory} from '../support/temporary.js'
 
@@ -24,9 +24,7 @@ async function loadParquetSink(): Promise<ParquetSinkFactory> {
   return plugin.parquetSink
 }
 
-const eventLines = [...generateEvents({count: 400, from: '2024-03-01', seed: 8, to: '2024-03-04'}).lines()].map(
-  (line) => normalizeEventLine(line),
-)
+const eventLines = normalizedEvents({count: 400, from: '2024-03-01', seed: 8, to: '2024-03-04'})
 
 describe('the Parquet sink writer', () => {
   let parquetSink: ParquetSinkFactory

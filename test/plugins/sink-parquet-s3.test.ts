@@ -11,13 +11,19 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {binRun, outcome, runMpx} from '../support/cli.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
+import {startFakeMixpanel} from '../support/fake-mixpanel.js'
 import {type FakeS3, startFakeS3} from '../support/fake-s3.js'
-import {generateEvents, generateProfiles} from '../support/generate.js'
-import {byIdentity, oclifHome, parquetPluginDir, query, readParquetEvents} from '../support/plugins.js'
+import {useParquetCli} from '../support/hooks.js'
+import {
+  byIdentity,
+  oclifHomeWithParquet,
+  parquetFixture,
+  parquetSinkFlags,
+  query,
+  readParquetEvents,
+} from '../support/plugins.js'
 
-const events = generateEvents({count: 600, from: '2024-01-01', seed: 11, to: '2024-01-06'})
-const profiles = generateProfiles({count: 120, seed: 4})
+const {events, profiles} = parquetFixture
 
 const lines = (text: string) =>
   text
@@ -26,34 +32,24 @@ const lines = (text: string) =>
     .map((line) => parseLossless(line))
 
 describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
-  let server: FakeMixpanel
   let s3: FakeS3
-  let home: Awaited<ReturnType<typeof oclifHome>>
-  let env: Record<string, string>
   let counter = 0
-  const run = (args: string[], extra: Record<string, string> = {}) => runMpx(args, {env: {...env, ...extra}})
-  const sink = (prefix: string) => ['--sink', 'parquet', '--sink-option', `dir=s3://lake/${prefix}`, '--quiet']
+
+  before(async () => {
+    s3 = await startFakeS3()
+  })
+
+  after(async () => s3.close())
+
+  const cli = useParquetCli(() => s3.env())
+  const {run} = cli
+  const sink = (prefix: string) => [...parquetSinkFlags(`dir=s3://lake/${prefix}`), '--quiet']
   /** The objects under `prefix`, downloaded, read as events. */
   const storedEvents = async (prefix: string) => {
-    const local = join(home.path, `download-${counter++}`)
+    const local = join(cli.home.path, `download-${counter++}`)
     await s3.download(prefix, local)
     return readParquetEvents(`${local}/${prefix}/**/*.parquet`)
   }
-
-  before(async () => {
-    server = await startFakeMixpanel({auth: {apiSecret: 'x'}, events, profiles})
-    s3 = await startFakeS3()
-    home = await oclifHome()
-    env = {...home.env, ...s3.env(), MP_API_SECRET: 'x', MPX_API_URL: server.url, MPX_RETRY_DELAY_MS: '1'}
-    const linked = await run(['plugins:link', parquetPluginDir])
-    expect(linked.code, linked.stderr).to.equal(0)
-  })
-
-  after(async () => {
-    await server.close()
-    await s3.close()
-    await home.remove()
-  })
 
   it('publishes events by day and profiles, equal to --stdout, with a _SUCCESS marker and no staging left', async () => {
     const stdout = await run(['fetch:events', '2024-01-01', '2024-01-06', '--stdout', '--quiet'])
@@ -73,7 +69,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
 
     const profileResult = await run(['fetch:profiles', ...sink('lake1')])
     expect(profileResult.code, profileResult.stderr).to.equal(0)
-    const local = join(home.path, 'profiles-download')
+    const local = join(cli.home.path, 'profiles-download')
     await s3.download('lake1/profiles', local)
     const rows = await query(
       `SELECT distinct_id, epoch_ms(last_seen) AS ms, properties::VARCHAR AS properties FROM '${local}/lake1/profiles/*.parquet' ORDER BY distinct_id`,
@@ -134,7 +130,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       const child = spawn(
         process.execPath,
         [binRun, 'fetch:events', '2024-01-01', '2024-01-06', ...sink('lake3'), '--replace'],
-        {env: {HOME: process.env.HOME, PATH: process.env.PATH, ...env, MPX_API_URL: slow.url}},
+        {env: {HOME: process.env.HOME, PATH: process.env.PATH, ...cli.env, MPX_API_URL: slow.url}},
       )
       const closed = outcome(child)
       while (slow.requests.length === 0) await sleep(50)
@@ -155,22 +151,22 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
     expect(result.code, result.stderr).to.equal(0)
     expect(await s3.keys()).to.include('lake5/profiles/_SUCCESS')
 
-    const requests = server.requests.length
+    const requests = cli.server.requests.length
     for (const options of [
-      ['--sink-option', 'dir=s3://lake/lake6', '--sink-option', 'endpoint=minio:9000'],
-      ['--sink-option', `dir=${join(home.path, 'local')}`, '--sink-option', `endpoint=${s3.url}`],
-      ['--sink-option', 'dir=s3://lake/lake6', '--sink-option', 'path_style=maybe'],
+      ['dir=s3://lake/lake6', 'endpoint=minio:9000'],
+      [`dir=${join(cli.home.path, 'local')}`, `endpoint=${s3.url}`],
+      ['dir=s3://lake/lake6', 'path_style=maybe'],
     ]) {
-      const refused = await run(['fetch:profiles', '--sink', 'parquet', ...options])
+      const refused = await run(['fetch:profiles', ...parquetSinkFlags(...options)])
       expect(refused.code, `${options.join(' ')}: ${refused.stderr}`).to.equal(3)
       expect(refused.stderr.trim().split('\n'), refused.stderr).to.have.length(1)
     }
 
-    expect(server.requests.length).to.equal(requests)
+    expect(cli.server.requests.length).to.equal(requests)
   })
 
   it('denied credentials exit 2 and a missing bucket exits 4, before Mixpanel is asked', async () => {
-    const requests = server.requests.length
+    const requests = cli.server.requests.length
     const denied = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink('lake4')], {
       AWS_ACCESS_KEY_ID: 'AKIAWRONGWRONGWRONG1',
     })
@@ -184,14 +180,11 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       'fetch:events',
       '2024-01-01',
       '2024-01-06',
-      '--sink',
-      'parquet',
-      '--sink-option',
-      'dir=s3://no-such-bucket/lake',
+      ...parquetSinkFlags('dir=s3://no-such-bucket/lake'),
     ])
     expect(missing.code).to.equal(4)
     expect(missing.stderr).to.match(/^Error: Bucket no-such-bucket does not exist \(NoSuchBucket\)/)
-    expect(server.requests.length).to.equal(requests)
+    expect(cli.server.requests.length).to.equal(requests)
 
     const append = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink('lake4'), '--append'])
     expect(append.code).to.equal(3)
@@ -200,7 +193,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
 
   it('quarantines bad records beside the table prefix, never under it, byte for byte, and exits 6', async () => {
     const bad = ['null', '{"event":"M","properties":{"time":1704153600000}}']
-    server.setEvents([...events.lines(), ...bad])
+    cli.server.setEvents([...events.lines(), ...bad])
     try {
       const result = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink('lake5')])
       expect(result.code, result.stderr).to.equal(6)
@@ -210,7 +203,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       expect(result.stderr).to.include(`s3://lake/${rejectKeys[0]}`)
       expect(keys.filter((key) => key.startsWith('lake5/events/') && key.includes('rejects'))).to.deep.equal([])
       expect(await storedEvents('lake5/events')).to.have.length(600)
-      const local = join(home.path, 'rejects-download')
+      const local = join(cli.home.path, 'rejects-download')
       await s3.download('lake5/events.rejects', local)
       const directory = join(local, 'lake5/events.rejects')
       const [file] = await readdir(directory)
@@ -220,7 +213,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
         .map((line) => (JSON.parse(line) as {line: string}).line)
       expect(rejected).to.deep.equal(bad)
     } finally {
-      server.setEvents(events)
+      cli.server.setEvents(events)
     }
   })
 
@@ -228,10 +221,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
     const now = {MPX_NOW: '2024-01-06T12:00:00Z'}
     const syncArgs = (prefix: string, ...more: string[]) => [
       'sync:events',
-      '--sink',
-      'parquet',
-      '--sink-option',
-      `dir=s3://lake/${prefix}`,
+      ...parquetSinkFlags(`dir=s3://lake/${prefix}`),
       '--to',
       '2024-01-06',
       ...more,
@@ -297,7 +287,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
         )
         expect(Object.keys(state.days).filter((day) => state.days[day].inProgress)).to.deep.equal(['2024-01-06'])
         // The local lock and working directories are gone.
-        expect(await readdir(join(home.path, 'data', 'mpx', 'parquet-work'))).to.deep.equal([])
+        expect(await readdir(join(cli.home.path, 'data', 'mpx', 'parquet-work'))).to.deep.equal([])
 
         fake.arrive()
         const again = await run(syncArgs('sync1', '--lookback-days', '2'), extra)
@@ -336,7 +326,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
     })
 
     it('refuses, before Mixpanel is asked: denied credentials (exit 2), a missing bucket (exit 4), a prefix a fetch filled (exit 3)', async () => {
-      const requests = server.requests.length
+      const requests = cli.server.requests.length
       const denied = await run(syncArgs('sync3', '--from', '2024-01-01'), {
         ...now,
         AWS_ACCESS_KEY_ID: 'AKIAWRONGWRONGWRONG1',
@@ -347,12 +337,12 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       )
       expect(denied.stderr).to.not.include('S3RVER')
       const missing = await run(
-        ['sync:events', '--sink', 'parquet', '--sink-option', 'dir=s3://no-such-bucket/lake', '--from', '2024-01-01'],
+        ['sync:events', ...parquetSinkFlags('dir=s3://no-such-bucket/lake'), '--from', '2024-01-01'],
         now,
       )
       expect(missing.code, missing.stderr).to.equal(4)
       expect(missing.stderr).to.match(/Bucket no-such-bucket does not exist \(NoSuchBucket\)/)
-      expect(server.requests.length).to.equal(requests)
+      expect(cli.server.requests.length).to.equal(requests)
 
       const fetched = await run(['fetch:events', '2024-01-01', '2024-01-02', ...sink('sync3')])
       expect(fetched.code, fetched.stderr).to.equal(0)
@@ -370,7 +360,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       const child = spawn(
         process.execPath,
         [binRun, ...syncArgs('sync2', '--from', '2024-01-01', '--chunk-days', '2', '--quiet')],
-        {env: {HOME: process.env.HOME, PATH: process.env.PATH, ...env, ...extra}},
+        {env: {HOME: process.env.HOME, PATH: process.env.PATH, ...cli.env, ...extra}},
       )
       const closed = outcome(child)
       while (
@@ -401,11 +391,9 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
       expect(state.lastSyncAt).to.equal(undefined)
 
       // Another machine (its own data directory) continues from the state in the bucket.
-      const other = await oclifHome()
+      const other = await oclifHomeWithParquet()
       try {
-        const otherEnv = {...env, ...other.env, ...extra}
-        const linked = await runMpx(['plugins:link', parquetPluginDir], {env: otherEnv})
-        expect(linked.code, linked.stderr).to.equal(0)
+        const otherEnv = {...cli.env, ...other.env, ...extra}
         const rerun = await runMpx(syncArgs('sync2', '--lookback-days', '0', '--chunk-days', '2'), {env: otherEnv})
         expect(rerun.code, rerun.stderr).to.equal(0)
         expect(rerun.stderr).to.include('4 days missing, 0 refreshed')
@@ -440,7 +428,7 @@ describe('the Parquet sink plugin with dir=s3://bucket/prefix', () => {
     expect(after.filter((key) => key.endsWith('.parquet'))).to.not.deep.equal(
       before.filter((key) => key.endsWith('.parquet')),
     )
-    const local = join(home.path, 'sync-profiles-download')
+    const local = join(cli.home.path, 'sync-profiles-download')
     await s3.download('lake-profiles/profiles', local)
     const rows = await query(`SELECT count(*) AS n FROM '${local}/lake-profiles/profiles/*.parquet'`)
     expect(Number(rows[0].n)).to.equal(profiles.count)

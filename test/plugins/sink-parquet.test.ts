@@ -4,13 +4,19 @@ import {spawn} from 'node:child_process'
 import {readdir, readFile, rm, stat} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
-import {binRun, runMpx} from '../support/cli.js'
-import {type FakeMixpanel, startFakeMixpanel} from '../support/fake-mixpanel.js'
-import {generateEvents, generateProfiles} from '../support/generate.js'
-import {byIdentity, oclifHome, parquetPluginDir, query, readParquetEvents, writeSinkPlugin} from '../support/plugins.js'
+import {binRun} from '../support/cli.js'
+import {startFakeMixpanel} from '../support/fake-mixpanel.js'
+import {useParquetCli} from '../support/hooks.js'
+import {
+  byIdentity,
+  parquetFixture,
+  parquetSinkFlags,
+  query,
+  readParquetEvents,
+  writeSinkPlugin,
+} from '../support/plugins.js'
 
-const events = generateEvents({count: 600, from: '2024-01-01', seed: 11, to: '2024-01-06'})
-const profiles = generateProfiles({count: 120, seed: 4})
+const {events} = parquetFixture
 
 /** Every file under `dir`, relative, with its inode and modification time (to tell rewritten files). */
 async function snapshot(dir: string): Promise<Map<string, string>> {
@@ -26,30 +32,15 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
 }
 
 describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () => {
-  let server: FakeMixpanel
-  let home: Awaited<ReturnType<typeof oclifHome>>
-  let env: Record<string, string>
+  const cli = useParquetCli()
+  const {run} = cli
   let dir: string
   let counter = 0
-  const run = (args: string[], extra: Record<string, string> = {}) => runMpx(args, {env: {...env, ...extra}})
-  const freshDir = () => join(home.path, `parquet-${counter++}`)
-
-  before(async () => {
-    server = await startFakeMixpanel({auth: {apiSecret: 'x'}, events, profiles})
-    home = await oclifHome()
-    env = {...home.env, MP_API_SECRET: 'x', MPX_API_URL: server.url, MPX_RETRY_DELAY_MS: '1'}
-    const linked = await run(['plugins:link', parquetPluginDir])
-    expect(linked.code, linked.stderr).to.equal(0)
-  })
-
-  after(async () => {
-    await server.close()
-    await home.remove()
-  })
+  /** The flags that pick the Parquet sink into this test's `dir`. */
+  const parquetIntoDir = () => parquetSinkFlags(`dir=${dir}`)
 
   beforeEach(() => {
-    server.reset()
-    dir = freshDir()
+    dir = join(cli.home.path, `parquet-${counter++}`)
   })
 
   it('is listed by mpx plugins and mpx sinks, with its plugin and its options', async () => {
@@ -88,7 +79,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
       .map((line) => parseLossless(line))
     expect(streamed).to.have.length(600)
 
-    const result = await run(['fetch:events', ...range, '--sink', 'parquet', '--sink-option', `dir=${dir}`])
+    const result = await run(['fetch:events', ...range, ...parquetIntoDir()])
     expect(result.code, result.stderr).to.equal(0)
     expect(result.stderr).to.match(new RegExp(`Fetched 600 events to ${dir}/events in `))
 
@@ -142,9 +133,9 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
       '{"event":"Y","properties":null}',
       '{"event":"M","properties":{"time":1704153600000}}',
     ]
-    server.setEvents([...good.slice(0, 300), bad[0], bad[1], ...good.slice(300), bad[2], bad[3]])
+    cli.server.setEvents([...good.slice(0, 300), bad[0], bad[1], ...good.slice(300), bad[2], bad[3]])
     try {
-      const sink = ['--sink', 'parquet', '--sink-option', `dir=${dir}`]
+      const sink = parquetIntoDir()
       const result = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink])
       expect(result.code, result.stderr).to.equal(6)
       const rejectsFile = join(dir, 'events.rejects.jsonl')
@@ -164,28 +155,18 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
       const appended = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink, '--append', '--quiet'])
       expect(appended.code, appended.stderr).to.equal(6)
       expect((await readFile(rejectsFile, 'utf8')).trimEnd().split('\n')).to.have.length(8)
-      server.setEvents(events)
+      cli.server.setEvents(events)
       const replaced = await run(['fetch:events', '2024-01-01', '2024-01-06', ...sink, '--replace', '--quiet'])
       expect(replaced.code, replaced.stderr).to.equal(0)
       expect(await readdir(dir)).to.deep.equal(['events'])
     } finally {
-      server.setEvents(events)
+      cli.server.setEvents(events)
     }
   })
 
   it("partitions by the project's days, those FROM and TO mean, with --timezone", async () => {
     const zone = 'America/Los_Angeles'
-    const result = await run([
-      'fetch:events',
-      '2024-01-02',
-      '2024-01-03',
-      '--sink',
-      'parquet',
-      '--sink-option',
-      `dir=${dir}`,
-      '--timezone',
-      zone,
-    ])
+    const result = await run(['fetch:events', '2024-01-02', '2024-01-03', ...parquetIntoDir(), '--timezone', zone])
     expect(result.code, result.stderr).to.equal(0)
     const stored = await readParquetEvents(`${dir}/**/*.parquet`)
     expect(stored.length).to.be.greaterThan(100)
@@ -199,7 +180,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
   })
 
   it('refuses an existing table, appends files without touching the old ones, and replaces all at once', async () => {
-    const sink = ['--sink', 'parquet', '--sink-option', `dir=${dir}`, '--quiet']
+    const sink = [...parquetIntoDir(), '--quiet']
     const first = await run(['fetch:events', '2024-01-01', '2024-01-03', ...sink])
     expect(first.code, first.stderr).to.equal(0)
     const before = await snapshot(join(dir, 'events'))
@@ -209,7 +190,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     expect(again.stderr).to.match(/already exists: pass --replace to replace it, or --append/)
     expect(again.stderr.trim().split('\n')).to.have.length(1)
     // The refusal came before any request: only the first fetch asked Mixpanel.
-    expect(server.requests).to.have.length(1)
+    expect(cli.server.requests).to.have.length(1)
 
     const appended = await run(['fetch:events', '2024-01-03', '2024-01-06', ...sink, '--append'])
     expect(appended.code, appended.stderr).to.equal(0)
@@ -233,34 +214,16 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
   })
 
   it('leaves no files when the fetch fails midway, and keeps the old table when a replace fails', async () => {
-    server.fail('export', {resetAfterRecords: 200})
-    const failed = await run([
-      'fetch:events',
-      '2024-01-01',
-      '2024-01-06',
-      '--sink',
-      'parquet',
-      '--sink-option',
-      `dir=${dir}`,
-      '--retries',
-      '0',
-    ])
+    cli.server.fail('export', {resetAfterRecords: 200})
+    const failed = await run(['fetch:events', '2024-01-01', '2024-01-06', ...parquetIntoDir(), '--retries', '0'])
     expect(failed.code).to.not.equal(0)
     expect(await readdir(dir)).to.deep.equal([])
 
-    const created = await run([
-      'fetch:events',
-      '2024-01-01',
-      '2024-01-02',
-      '--sink',
-      'parquet',
-      '--sink-option',
-      `dir=${dir}`,
-    ])
+    const created = await run(['fetch:events', '2024-01-01', '2024-01-02', ...parquetIntoDir()])
     expect(created.code, created.stderr).to.equal(0)
     const before = await snapshot(join(dir, 'events'))
-    server.fail('export', {resetAfterRecords: 100})
-    const replace = ['--sink', 'parquet', '--sink-option', `dir=${dir}`, '--retries', '0', '--replace']
+    cli.server.fail('export', {resetAfterRecords: 100})
+    const replace = [...parquetIntoDir(), '--retries', '0', '--replace']
     const failedReplace = await run(['fetch:events', '2024-01-03', '2024-01-06', ...replace])
     expect(failedReplace.code).to.not.equal(0)
     expect(await snapshot(join(dir, 'events'))).to.deep.equal(before)
@@ -268,10 +231,10 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
   })
 
   it('removes its working directory when interrupted (Ctrl-C), and exits 130', async () => {
-    server.fail('export', {stallAfterRecords: 300, stallMs: 30_000})
-    const args = ['fetch:events', '2024-01-01', '2024-01-06', '--sink', 'parquet', '--sink-option', `dir=${dir}`]
+    cli.server.fail('export', {stallAfterRecords: 300, stallMs: 30_000})
+    const args = ['fetch:events', '2024-01-01', '2024-01-06', ...parquetIntoDir()]
     const child = spawn(process.execPath, [binRun, ...args], {
-      env: {HOME: process.env.HOME, PATH: process.env.PATH, ...env},
+      env: {HOME: process.env.HOME, PATH: process.env.PATH, ...cli.env},
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     const closed = new Promise<null | number>((resolve) => {
@@ -298,7 +261,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
   it('keeps a table current with sync:events: a day is a partition, replaced as a whole, the others untouched', async () => {
     const sync = (...more: string[]) =>
-      run(['sync:events', '--sink', 'parquet', '--sink-option', `dir=${dir}`, '--to', '2024-01-06', ...more], {
+      run(['sync:events', ...parquetIntoDir(), '--to', '2024-01-06', ...more], {
         MPX_NOW: '2024-01-06T12:00:00Z',
       })
     const first = await sync('--from', '2024-01-01', '--chunk-days', '2', '--quiet')
@@ -318,13 +281,13 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
         event: 'Late arrival',
         properties: {$insert_id: id, distinct_id: 'late', time: Date.parse(`${day}T12:00:00Z`) / 1000},
       })
-    server.setEvents([...events.lines(), late('2024-01-05', 'late-5'), late('2024-01-02', 'late-2')])
+    cli.server.setEvents([...events.lines(), late('2024-01-05', 'late-5'), late('2024-01-02', 'late-2')])
     try {
       const again = await sync('--lookback-days', '2')
       expect(again.code, again.stderr).to.equal(0)
       expect(again.stderr).to.include('0 days missing, 2 refreshed (1 fetched while in progress), 1 request')
     } finally {
-      server.setEvents(events)
+      cli.server.setEvents(events)
     }
 
     const after = await snapshot(join(dir, 'events'))
@@ -343,10 +306,10 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
   it('sync:events killed midway (SIGKILL) keeps the saved days; the same command completes the same files', async () => {
     const slow = await startFakeMixpanel({auth: {apiSecret: 'x'}, events, latencyMs: 300})
     try {
-      const args = ['sync:events', '--sink', 'parquet', '--sink-option', `dir=${dir}`, '--to', '2024-01-06']
+      const args = ['sync:events', ...parquetIntoDir(), '--to', '2024-01-06']
       const extra = {MPX_API_URL: slow.url, MPX_NOW: '2024-01-06T12:00:00Z'}
       const child = spawn(process.execPath, [binRun, ...args, '--from', '2024-01-01', '--chunk-days', '1'], {
-        env: {HOME: process.env.HOME, PATH: process.env.PATH, ...env, ...extra},
+        env: {HOME: process.env.HOME, PATH: process.env.PATH, ...cli.env, ...extra},
         stdio: 'ignore',
       })
       const exited = new Promise((resolve) => {
@@ -378,7 +341,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
   })
 
   it('writes profiles as one file set with the DuckDB columns', async () => {
-    const result = await run(['fetch:profiles', '--sink', 'parquet', '--sink-option', `dir=${dir}`, '--quiet'])
+    const result = await run(['fetch:profiles', ...parquetIntoDir(), '--quiet'])
     expect(result.code, result.stderr).to.equal(0)
     const stdout = await run(['fetch:profiles', '--stdout', '--quiet'])
     const streamed = stdout.stdout
@@ -399,15 +362,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
 
   it('checks --sink-option against the sink schema before any request (exit 3)', async () => {
     for (const option of ['compression=brotli', 'nope=1', 'threads=many', 'dir=']) {
-      const result = await run([
-        'fetch:events',
-        '2024-01-01',
-        '2024-01-02',
-        '--sink',
-        'parquet',
-        '--sink-option',
-        option,
-      ])
+      const result = await run(['fetch:events', '2024-01-01', '2024-01-02', ...parquetSinkFlags(option)])
       expect(result.code, `${option}: ${result.stderr}`).to.equal(3)
       expect(result.stderr.trim().split('\n'), result.stderr).to.have.length(1)
     }
@@ -415,11 +370,11 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     const unknown = await run(['fetch:events', '2024-01-01', '2024-01-02', '--sink', 'nosuch'])
     expect(unknown.code).to.equal(4)
     expect(unknown.stderr).to.include('No sink named "nosuch": available sinks are jsonl, duckdb, parquet')
-    expect(server.requests).to.have.length(0)
+    expect(cli.server.requests).to.have.length(0)
   })
 
   it('reports two sinks with one name as an error naming both plugins, and still runs the others', async () => {
-    const other = await writeSinkPlugin(join(home.path, 'other-plugin'), 'mpx-sink-other', ['parquet', 'other'])
+    const other = await writeSinkPlugin(join(cli.home.path, 'other-plugin'), 'mpx-sink-other', ['parquet', 'other'])
     const linked = await run(['plugins:link', other, '--no-install'])
     expect(linked.code, linked.stderr).to.equal(0)
     try {
@@ -432,7 +387,7 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
       const fetch = await run(['fetch:events', '2024-01-01', '2024-01-02', '--sink', 'parquet'])
       expect(fetch.code).to.equal(3)
       expect(fetch.stderr).to.include('mpx-sink-other')
-      expect(server.requests).to.have.length(0)
+      expect(cli.server.requests).to.have.length(0)
 
       const stdout = await run(['fetch:events', '2024-01-01', '2024-01-02', '--stdout', '--quiet'])
       expect(stdout.code, stdout.stderr).to.equal(0)

@@ -1,5 +1,6 @@
 import type {Readable} from 'node:stream'
 
+import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {type ChildProcess, spawn} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
@@ -49,12 +50,25 @@ export async function outcome(
   }
 }
 
+/** A repeatable flag given once for each value: `-e A -e B`. */
+export function repeatFlag(flag: string, values: readonly string[]): string[] {
+  return values.flatMap((value) => [flag, value])
+}
+
 /** Lines of JSONL output, parsed. */
 export function jsonLines(text: string): unknown[] {
   return text
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => JSON.parse(line) as unknown)
+}
+
+/** Lines of JSONL output, parsed with every digit of big integers kept (as BigInt). */
+export function losslessJsonLines(text: string): unknown[] {
+  return text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => parseLossless(line))
 }
 
 /**
@@ -80,6 +94,12 @@ export async function runMpxClosingStdout(
   return {code, stderr}
 }
 
+/** The service account of the command tests against a fake Mixpanel: its secret must never be printed. */
+export const CLI_ACCOUNT = {secret: 'sEcReT-never-printed-42', username: 'svc'}
+
+/** A config file that is not there: the CLI runs with no saved accounts. */
+export const NO_CONFIG_FILE = '/nonexistent/mpx-test/config.json'
+
 /**
  * The CLI's environment for a service account against a local fake Mixpanel: no config file,
  * retries without waiting. `extra` adds or overrides variables (e.g. temporary directories).
@@ -94,8 +114,17 @@ export function serviceAccountEnv(
     MP_SECRET: account.secret,
     MP_USERNAME: account.username,
     MPX_API_URL: url,
-    MPX_CONFIG: '/nonexistent/mpx-test/config.json',
+    MPX_CONFIG: NO_CONFIG_FILE,
     MPX_RETRY_DELAY_MS: '1',
     ...extra,
   }
+}
+
+/** The same for a project's API secret (the fake Mixpanel's `auth: {apiSecret}`). */
+export function apiSecretEnv(
+  url: string,
+  apiSecret: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {MP_API_SECRET: apiSecret, MPX_API_URL: url, MPX_CONFIG: NO_CONFIG_FILE, MPX_RETRY_DELAY_MS: '1', ...extra}
 }

@@ -1,15 +1,38 @@
 import {DuckDBInstance} from '@duckdb/node-api'
+import {expect} from 'chai'
 import {parseLossless} from 'mpx-mixpanel-core/internal/records/json.js'
 import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {repeatFlag, runMpx} from './cli.js'
+import {generateEvents, generateProfiles} from './generate.js'
+
 /** The Parquet sink plugin's directory in this repository. */
 export const parquetPluginDir = fileURLToPath(new URL('../../plugins/sink-parquet', import.meta.url))
 
+/** What the Parquet sink tests fetch: 600 events over 2024-01-01..2024-01-06, and 120 profiles. */
+export const parquetFixture = {
+  events: generateEvents({count: 600, from: '2024-01-01', seed: 11, to: '2024-01-06'}),
+  profiles: generateProfiles({count: 120, seed: 4}),
+}
+
+/** The flags that pick the Parquet sink, with each of `options` (`dir=...`) as a --sink-option. */
+export function parquetSinkFlags(...options: string[]): string[] {
+  return ['--sink', 'parquet', ...repeatFlag('--sink-option', options)]
+}
+
 /** A temporary home for oclif's data, config and cache directories: plugins linked there stay there. */
-export async function oclifHome(): Promise<{env: Record<string, string>; path: string; remove(): Promise<void>}> {
+export interface OclifHome {
+  /** The variables that point oclif (and mpx's data directory) at it. */
+  env: Record<string, string>
+  path: string
+  remove(): Promise<void>
+}
+
+/** A fresh OclifHome in the system's temporary directory. */
+export async function oclifHome(): Promise<OclifHome> {
   const path = await mkdtemp(join(tmpdir(), 'mpx-plugins-test-'))
   return {
     env: {
@@ -20,6 +43,15 @@ export async function oclifHome(): Promise<{env: Record<string, string>; path: s
     path,
     remove: () => rm(path, {force: true, recursive: true}),
   }
+}
+
+/** An oclifHome with the Parquet sink plugin linked into it (mpx plugins:link), as a user who linked it has. */
+export async function oclifHomeWithParquet(): Promise<OclifHome> {
+  const home = await oclifHome()
+  const linked = await runMpx(['plugins:link', parquetPluginDir], {env: home.env})
+  if (linked.code !== 0) await home.remove()
+  expect(linked.code, linked.stderr).to.equal(0)
+  return home
 }
 
 /**

@@ -1,31 +1,18 @@
 import {expect} from 'chai'
-import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
-import {join} from 'node:path'
 
-import {runMpx} from '../../support/cli.js'
 import {store, target} from '../../support/duckdb.js'
-import {generateEvents} from '../../support/generate.js'
-import {temporaryDirectory} from '../../support/temporary.js'
+import {useDatabase} from '../../support/hooks.js'
+import {normalizedEvents} from '../../support/normalized.js'
 
-const events = [...generateEvents({count: 300, from: '2024-06-01', seed: 43, to: '2024-06-03'}).lines()].map((line) =>
-  normalizeEventLine(line),
-)
+const events = normalizedEvents({count: 300, from: '2024-06-01', seed: 43, to: '2024-06-03'})
 
 describe('tables:describe', () => {
-  let directory: Awaited<ReturnType<typeof temporaryDirectory>>
-  let db: string
-  const env = {MPX_CONFIG: '/nonexistent/mpx-test/config.json'}
-
-  before(async () => {
-    directory = await temporaryDirectory()
-    db = join(directory.path, 'describe.duckdb')
-    await store(db, events, target({dateRange: {from: '2024-06-01', to: '2024-06-03'}}))
-  })
-
-  after(async () => directory.remove())
+  const database = useDatabase('describe.duckdb', (path) =>
+    store(path, events, target({dateRange: {from: '2024-06-01', to: '2024-06-03'}})),
+  )
 
   it('gives the columns and the most common keys of properties, with their JSON types', async () => {
-    const result = await runMpx(['tables:describe', 'events', '--db', db, '--keys', '40', '--json'], {env})
+    const result = await database.run(['tables:describe', 'events', '--db', database.path, '--keys', '40', '--json'])
     expect(result.code, result.stderr).to.equal(0)
     const table = JSON.parse(result.stdout)
     expect(table).to.include({from: '2024-06-01', kind: 'events', name: 'events', rows: 300, to: '2024-06-03'})
@@ -52,7 +39,7 @@ describe('tables:describe', () => {
   })
 
   it('prints them as tables, limited to --keys', async () => {
-    const result = await runMpx(['tables:describe', 'EVENTS', '--db', db, '--keys', '3'], {env})
+    const result = await database.run(['tables:describe', 'EVENTS', '--db', database.path, '--keys', '3'])
     expect(result.code, result.stderr).to.equal(0)
     expect(result.stdout).to.match(/^events: 300 rows, events from 2024-06-01 to 2024-06-03, last fetched /)
     expect(result.stdout).to.match(/\nproperties +JSON +yes\n/)
@@ -63,7 +50,7 @@ describe('tables:describe', () => {
   })
 
   it('exits 4 for an unknown table', async () => {
-    const result = await runMpx(['tables:describe', 'nope', '--db', db], {env})
+    const result = await database.run(['tables:describe', 'nope', '--db', database.path])
     expect(result.code).to.equal(4)
     expect(result.stderr).to.include('No table "nope"')
   })

@@ -1,37 +1,24 @@
 import {expect} from 'chai'
-import {normalizeEventLine} from 'mpx-mixpanel-core/internal/records/events.js'
-import {normalizeProfileLine} from 'mpx-mixpanel-core/internal/records/profiles.js'
 import {join} from 'node:path'
 
-import {runMpx} from '../../support/cli.js'
 import {store, target} from '../../support/duckdb.js'
-import {generateEvents, generateProfiles} from '../../support/generate.js'
-import {temporaryDirectory} from '../../support/temporary.js'
+import {useDatabase} from '../../support/hooks.js'
+import {normalizedEvents, normalizedProfiles} from '../../support/normalized.js'
 
-const events = [...generateEvents({count: 120, from: '2024-06-01', seed: 41, to: '2024-06-03'}).lines()].map((line) =>
-  normalizeEventLine(line),
-)
-const profiles = [...generateProfiles({count: 30, seed: 42}).lines()].map((line) => normalizeProfileLine(line))
+const events = normalizedEvents({count: 120, from: '2024-06-01', seed: 41, to: '2024-06-03'})
+const profiles = normalizedProfiles({count: 30, seed: 42})
 
 describe('tables', () => {
-  let directory: Awaited<ReturnType<typeof temporaryDirectory>>
-  let db: string
-  const env = {MPX_CONFIG: '/nonexistent/mpx-test/config.json'}
-
-  before(async () => {
-    directory = await temporaryDirectory()
-    db = join(directory.path, 'tables.duckdb')
-    await store(db, events.slice(0, 100), target({dateRange: {from: '2024-06-01', to: '2024-06-02'}}))
-    await store(db, events.slice(90), target({dateRange: {from: '2024-06-03', to: '2024-06-03'}, mode: 'append'}))
-    await store(db, profiles, target({kind: 'profiles', table: 'people'}))
-    const made = await runMpx(['sql', 'CREATE TABLE notes AS SELECT 1 AS x', '--db', db, '--write'], {env})
+  const database = useDatabase('tables.duckdb', async (path) => {
+    await store(path, events.slice(0, 100), target({dateRange: {from: '2024-06-01', to: '2024-06-02'}}))
+    await store(path, events.slice(90), target({dateRange: {from: '2024-06-03', to: '2024-06-03'}, mode: 'append'}))
+    await store(path, profiles, target({kind: 'profiles', table: 'people'}))
+    const made = await database.run(['sql', 'CREATE TABLE notes AS SELECT 1 AS x', '--db', path, '--write'])
     expect(made.code, made.stderr).to.equal(0)
   })
 
-  after(async () => directory.remove())
-
   it('lists tables with row counts, the days fetched and when, as JSON', async () => {
-    const result = await runMpx(['tables', '--db', db, '--json'], {env})
+    const result = await database.run(['tables', '--db', database.path, '--json'])
     expect(result.code, result.stderr).to.equal(0)
     const tables = JSON.parse(result.stdout) as Array<Record<string, unknown>>
     expect(tables.map((table) => table.name)).to.deep.equal(['events', 'notes', 'people'])
@@ -55,7 +42,7 @@ describe('tables', () => {
   })
 
   it('prints them as a table', async () => {
-    const result = await runMpx(['tables', '--db', db], {env})
+    const result = await database.run(['tables', '--db', database.path])
     expect(result.code, result.stderr).to.equal(0)
     const lines = result.stdout.trimEnd().split('\n')
     expect(lines[0]).to.match(/^TABLE +KIND +ROWS +FROM +TO +GAPS +IN PROGRESS +FETCHED +SYNCED$/)
@@ -65,13 +52,13 @@ describe('tables', () => {
   })
 
   it('says when there are no tables, and exits 4 when there is no database', async () => {
-    const empty = join(directory.path, 'empty.duckdb')
-    expect((await runMpx(['sql', 'SELECT 1', '--db', empty, '--write'], {env})).code).to.equal(0)
-    const none = await runMpx(['tables', '--db', empty], {env})
+    const empty = join(database.directory, 'empty.duckdb')
+    expect((await database.run(['sql', 'SELECT 1', '--db', empty, '--write'])).code).to.equal(0)
+    const none = await database.run(['tables', '--db', empty])
     expect(none.code).to.equal(0)
     expect(none.stdout).to.include(`No tables in ${empty} yet`)
 
-    const missing = await runMpx(['tables', '--db', join(directory.path, 'missing.duckdb')], {env})
+    const missing = await database.run(['tables', '--db', join(database.directory, 'missing.duckdb')])
     expect(missing.code).to.equal(4)
     expect(missing.stderr).to.include('No database at')
   })

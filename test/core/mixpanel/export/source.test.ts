@@ -8,7 +8,7 @@ import {exportLines} from 'mpx-mixpanel-core/internal/mixpanel/export/source.js'
 import {once} from 'node:events'
 import {createServer} from 'node:http'
 
-import {type FakeMixpanel} from '../../../support/fake-mixpanel.js'
+import {type FakeMixpanel, type Fault} from '../../../support/fake-mixpanel.js'
 import {generateEvents} from '../../../support/generate.js'
 import {useFakeMixpanel} from '../../../support/hooks.js'
 import {rejection} from '../../../support/rejection.js'
@@ -69,37 +69,33 @@ describe('export source', () => {
     expect(server.requests).to.have.length(1)
   })
 
-  it('retries a 429 with Retry-After and one without, then delivers everything once', async () => {
-    server.fail('export', {retryAfter: 0, status: 429})
-    server.fail('export', {status: 429})
-    const lines = await collect(exportLines(testClient(server.url), january, {chunkDays: 30}))
-    expect(lines).to.deep.equal(allLines)
-    expect(server.requests).to.have.length(3)
-  })
-
-  it('retries 5xx answers', async () => {
-    server.fail('export', {status: 503})
-    server.fail('export', {status: 500})
-    expect(await collect(exportLines(testClient(server.url), january, {chunkDays: 30}))).to.deep.equal(allLines)
-  })
-
-  it('resumes after a connection reset mid-stream with no duplicate and no gap', async () => {
-    server.fail('export', {resetAfterRecords: 123})
-    const lines = await collect(exportLines(testClient(server.url), january, {chunkDays: 30}))
-    expect(lines).to.deep.equal(allLines)
-    expect(server.requests).to.have.length(2)
-  })
-
-  it('treats a gzip body cut short as a failure and resumes', async () => {
-    server.fail('export', {truncateGzipAfterRecords: 200})
-    expect(await collect(exportLines(testClient(server.url), january, {chunkDays: 30}))).to.deep.equal(allLines)
-  })
-
-  it('never delivers the half record before `terminated early`, and retries', async () => {
-    server.fail('export', {terminatedEarlyAfterRecords: 50})
-    const lines = await collect(exportLines(testClient(server.url), january, {chunkDays: 30}))
-    expect(lines).to.deep.equal(allLines)
-  })
+  /** Faults the source recovers from: every line delivered once, in `requests` requests when given. */
+  const recoveries: Array<{faults: Fault[]; requests?: number; title: string}> = [
+    {
+      faults: [{retryAfter: 0, status: 429}, {status: 429}],
+      requests: 3,
+      title: 'retries a 429 with Retry-After and one without, then delivers everything once',
+    },
+    {faults: [{status: 503}, {status: 500}], title: 'retries 5xx answers'},
+    {
+      faults: [{resetAfterRecords: 123}],
+      requests: 2,
+      title: 'resumes after a connection reset mid-stream with no duplicate and no gap',
+    },
+    {faults: [{truncateGzipAfterRecords: 200}], title: 'treats a gzip body cut short as a failure and resumes'},
+    {
+      faults: [{terminatedEarlyAfterRecords: 50}],
+      title: 'never delivers the half record before `terminated early`, and retries',
+    },
+  ]
+  for (const {faults, requests, title} of recoveries) {
+    it(title, async () => {
+      for (const fault of faults) server.fail('export', fault)
+      const lines = await collect(exportLines(testClient(server.url), january, {chunkDays: 30}))
+      expect(lines).to.deep.equal(allLines)
+      if (requests !== undefined) expect(server.requests).to.have.length(requests)
+    })
+  }
 
   it('fails, after delivering only complete records, when every attempt ends `terminated early`', async () => {
     server.fail('export', {terminatedEarlyAfterRecords: 50}, Number.POSITIVE_INFINITY)
