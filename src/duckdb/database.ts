@@ -5,6 +5,8 @@ import {mkdir} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
+import {markWaiting} from './waiting.js'
+
 /**
  * DuckDB's memory_limit for mpx's connections. DuckDB's own default is 80% of RAM. Loading needs
  * little: the same speed at 128 MB as at 1 GB (JSON files of 32 MB); what grows with the row count
@@ -130,8 +132,9 @@ export async function openDatabase(path: string, options: OpenDatabaseOptions = 
 const LOCK_RETRY_MS = 200
 
 /**
- * How long readers (mpx sql, mpx tables) wait for a database another process holds: a sync holds
- * it only while it saves a chunk.
+ * How long readers (mpx sql, mpx tables) and fetches wait for a database another process holds: a
+ * sync that holds it lets go within a quarter of a second of seeing them wait (held-database.ts),
+ * or, in a commit, once the commit is done.
  */
 export const READER_LOCK_WAIT_MS = 15_000
 
@@ -147,22 +150,27 @@ async function createInstance(
   options: OpenDatabaseOptions,
 ): Promise<DuckDBInstance> {
   const deadline = Date.now() + (options.lockWaitMs ?? 0)
-  let told = false
-  for (;;) {
-    try {
-      return await DuckDBInstance.create(path, settings)
-    } catch (error) {
-      if (!/could not set lock/i.test(duckdbMessage(error)) || Date.now() >= deadline) throw error
-      if (!told) {
-        told = true
-        const pid = /PID (\d+)/.exec(duckdbMessage(error))?.[1]
-        options.onLockWait?.(
-          `${path} is in use by another process${pid ? ` (PID ${pid})` : ''}: waiting up to ${Math.round((options.lockWaitMs ?? 0) / 1000)} s`,
-        )
-      }
+  let unmark: (() => Promise<void>) | undefined
+  try {
+    for (;;) {
+      try {
+        return await DuckDBInstance.create(path, settings)
+      } catch (error) {
+        if (!/could not set lock/i.test(duckdbMessage(error)) || Date.now() >= deadline) throw error
+        if (!unmark) {
+          // Said once; the mark tells a sync that holds the file to let go of it.
+          unmark = await markWaiting(path)
+          const pid = /PID (\d+)/.exec(duckdbMessage(error))?.[1]
+          options.onLockWait?.(
+            `${path} is in use by another process${pid ? ` (PID ${pid})` : ''}: waiting up to ${Math.round((options.lockWaitMs ?? 0) / 1000)} s`,
+          )
+        }
 
-      await sleep(LOCK_RETRY_MS)
+        await sleep(LOCK_RETRY_MS)
+      }
     }
+  } finally {
+    await unmark?.()
   }
 }
 

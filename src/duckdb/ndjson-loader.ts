@@ -11,6 +11,7 @@ import type {RecordBatch} from '../sinks/sink.js'
 
 import {duckdbMessage, quoteIdentifier, quoteLiteral} from './database.js'
 import {columnList, readJsonColumns} from './schemas.js'
+import {isRunning} from './waiting.js'
 
 /**
  * Bytes of JSON lines per file handed to DuckDB. Large enough that each INSERT's fixed cost is
@@ -33,16 +34,6 @@ export const FIRST_FILE_BYTES = 2 * 1024 * 1024
 export const QUEUED_FILES = 4
 
 const LOAD_DIRECTORY = /^mpx-load-(\d+)-/
-
-/** Whether a process is alive (signal 0 probes without signalling). */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /** Load files of fetches that were killed (their process is gone): nothing else removes them. */
 export async function removeAbandonedLoads(directory: string): Promise<void> {
@@ -98,9 +89,15 @@ export function loadFailure(error: unknown, path: string): string {
 }
 
 export interface NdjsonLoaderOptions {
-  readonly connection: DuckDBConnection
+  /** Where the files are loaded; without one they are only written, until `attach`. */
+  readonly connection?: DuckDBConnection
   /** Rotate to a new file after this many bytes (default 32 MB). */
   readonly fileBytes?: number
+  /**
+   * Keep every file, loaded or not, until `remove` (or `abort`): a sync that gives up its
+   * transaction (a reader waits for the database) loads them all again when it commits.
+   */
+  readonly keepFiles?: boolean
   /** Told how many lines had lone surrogates replaced (once per batch that had some). */
   readonly onRepair?: (lines: number) => void
   readonly schema: TableSchema
@@ -122,20 +119,31 @@ export interface NdjsonLoaderOptions {
  */
 export class NdjsonLoader {
   private aborted = false
+  private connection: DuckDBConnection | undefined
   private directory: string | undefined
   private failure: Error | undefined
   private file: undefined | {bytes: number; fd: number; limit: number; path: string}
   private readonly fileBytes: number
   private fileCount = 0
+  /** Every file written and closed so far (with keepFiles). */
+  private readonly files: string[] = []
   /** Set by finish: no record is coming any more. */
   private finishing = false
   /** Loads queued or running, oldest first: each starts when the one before it has settled. */
   private readonly loads: Promise<void>[] = []
   private running = false
   private threadsRaised = false
+  /** Files closed while there was no connection to load them into. */
+  private unloaded: string[] = []
 
   constructor(private readonly options: NdjsonLoaderOptions) {
+    this.connection = options.connection
     this.fileBytes = options.fileBytes ?? DEFAULT_FILE_BYTES
+  }
+
+  /** The files written so far, each complete (with keepFiles): what a commit loads after `detach`. */
+  get keptFiles(): readonly string[] {
+    return this.files
   }
 
   /** Settles once every load queued so far has. */
@@ -146,7 +154,7 @@ export class NdjsonLoader {
   /** Stops: interrupts the load in flight, forgets what is queued and removes the files. */
   async abort(): Promise<void> {
     this.aborted = true
-    if (this.running) this.options.connection.interrupt()
+    if (this.running) this.connection?.interrupt()
     await this.lastLoad
     if (this.file) {
       closeSync(this.file.fd)
@@ -173,12 +181,35 @@ export class NdjsonLoader {
     if (file.bytes >= file.limit) await this.loadFile()
   }
 
-  /** Loads what is left and waits until every row is in the table. */
+  /** Loads the files written so far and each one after it into `connection`. */
+  attach(connection: DuckDBConnection): void {
+    this.connection = connection
+    for (const path of this.unloaded.splice(0)) this.queueLoad(path)
+  }
+
+  /**
+   * Stops loading: the load in flight is interrupted (its transaction is about to be rolled back)
+   * and the files are only written from now on. Every kept file counts as not loaded again.
+   */
+  async detach(): Promise<void> {
+    const {connection} = this
+    this.connection = undefined
+    if (this.running) connection?.interrupt()
+    await this.lastLoad
+    this.unloaded = [...this.files]
+  }
+
+  /** Loads what is left (when attached) and waits until every row is in the table. */
   async finish(): Promise<void> {
     this.finishing = true
     await this.loadFile()
     await this.lastLoad
     this.throwIfFailed()
+    if (!this.options.keepFiles) await this.removeDirectory()
+  }
+
+  /** Removes the files (kept ones too). */
+  async remove(): Promise<void> {
     await this.removeDirectory()
   }
 
@@ -195,8 +226,8 @@ export class NdjsonLoader {
   }
 
   /** One file into the table; a failure is recorded and thrown by the next call. */
-  private async load(path: string): Promise<void> {
-    const {connection, schema, table} = this.options
+  private async load(path: string, connection: DuckDBConnection): Promise<void> {
+    const {schema, table} = this.options
     const sql =
       `INSERT INTO ${quoteIdentifier(table)} (${columnList(schema)}) SELECT ${columnList(schema)} ` +
       `FROM read_json(${quoteLiteral(path)}, format = 'newline_delimited', columns = ${readJsonColumns(schema)})`
@@ -210,7 +241,10 @@ export class NdjsonLoader {
 
       await connection.run(sql)
     } catch (error) {
-      this.failure ??= new MpxError(loadFailure(error, path), undefined, {cause: error})
+      // Interrupted by detach: not a failure, the file is loaded again later.
+      if (this.connection === connection) {
+        this.failure ??= new MpxError(loadFailure(error, path), undefined, {cause: error})
+      }
     } finally {
       this.running = false
     }
@@ -222,15 +256,9 @@ export class NdjsonLoader {
     if (!file) return
     this.file = undefined
     this.fileCall(file.path, () => closeSync(file.fd))
-    const load = this.lastLoad.then(async () => {
-      try {
-        if (!this.failure && !this.aborted) await this.load(file.path)
-      } finally {
-        await rm(file.path, {force: true}).catch(() => {})
-      }
-    })
-    this.loads.push(load)
-    load.finally(() => this.loads.splice(this.loads.indexOf(load), 1)).catch(() => {})
+    if (this.options.keepFiles) this.files.push(file.path)
+    if (this.connection) this.queueLoad(file.path)
+    else this.unloaded.push(file.path)
     while (this.loads.length > QUEUED_FILES) await this.loads[0]
     this.throwIfFailed()
   }
@@ -247,6 +275,22 @@ export class NdjsonLoader {
     this.fileCount++
     this.file = {bytes: 0, fd: this.fileCall(path, () => openSync(path, 'wx')), limit, path}
     return this.file
+  }
+
+  /** Queues a file's load into the connection of now, after the loads queued before it. */
+  private queueLoad(path: string): void {
+    const {connection} = this
+    const load = this.lastLoad.then(async () => {
+      try {
+        if (!this.failure && !this.aborted && connection && this.connection === connection) {
+          await this.load(path, connection)
+        }
+      } finally {
+        if (!this.options.keepFiles) await rm(path, {force: true}).catch(() => {})
+      }
+    })
+    this.loads.push(load)
+    load.finally(() => this.loads.splice(this.loads.indexOf(load), 1)).catch(() => {})
   }
 
   private async removeDirectory(): Promise<void> {

@@ -2,7 +2,7 @@ import {MpxError} from 'mpx-mixpanel-core/internal/errors.js'
 import {closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import {dirname} from 'node:path'
 
-import {isRunning} from '../duckdb/ndjson-loader.js'
+import {isRunning} from '../duckdb/waiting.js'
 
 /** A held lock: release it when done (also fine to call twice). */
 export interface SyncLock {

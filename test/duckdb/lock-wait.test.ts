@@ -1,9 +1,12 @@
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {openDatabase} from '../../src/duckdb/database.js'
+import {waitingDirectory} from '../../src/duckdb/waiting.js'
 import {temporaryDirectory} from '../support/temporary.js'
 
 /** Another process holding `path` read-write until it is told to let go (a line on its stdin). */
@@ -66,6 +69,8 @@ describe('opening a database another process holds', function () {
     const opening = openDatabase(path, {lockWaitMs: 20_000, onLockWait: (note) => notes.push(note), readOnly: true})
     // The note comes as soon as the first attempt fails; the holder then lets go.
     while (notes.length === 0) await sleep(20)
+    // Meanwhile a mark beside the file says who waits, so that a sync holding it lets go.
+    expect(await readdir(waitingDirectory(path))).to.deep.equal([String(process.pid)])
     await held.release()
     const database = await opening
     try {
@@ -77,5 +82,6 @@ describe('opening a database another process holds', function () {
 
     expect(notes).to.have.length(1)
     expect(notes[0]).to.match(/in use by another process \(PID \d+\).*waiting up to 20 s/)
+    expect(existsSync(waitingDirectory(path)), 'the mark is gone once the file is open').to.equal(false)
   })
 })

@@ -182,6 +182,41 @@ describe('NdjsonLoader', () => {
     expect(await loadFiles()).to.deep.equal([])
   })
 
+  it('with keepFiles: writes files before it has a connection, loads them once attached, and after a detach keeps every one for a load elsewhere', async () => {
+    const ndjson = new NdjsonLoader({fileBytes: 1000, keepFiles: true, schema: schemas.events, table: 'events'})
+    // No connection yet: full files wait, none is loaded, and the fetch never waits for DuckDB.
+    for (let n = 0; n < QUEUED_FILES + 2; n++) await ndjson.add(batchOf([line(n, 1100)]))
+    await settle()
+    expect(connection.loads).to.have.length(0)
+    expect(ndjson.keptFiles).to.have.length(QUEUED_FILES + 2)
+
+    connection.autoFinish = true
+    ndjson.attach(connection as unknown as DuckDBConnection)
+    await until(() => connection.loads.length === QUEUED_FILES + 2)
+    connection.autoFinish = false
+    await ndjson.add(batchOf([line(QUEUED_FILES + 2, 1100)]))
+    await until(() => connection.running === 1)
+
+    // Given up (its transaction is rolled back): the running load is interrupted, and is no failure.
+    const detaching = ndjson.detach()
+    await settle()
+    expect(connection.interrupts).to.equal(1)
+    connection.loads.at(-1)!.fail(new Error('INTERRUPT Error: Interrupted!'))
+    await detaching
+    await ndjson.add(batchOf([line(QUEUED_FILES + 3)]))
+    await ndjson.finish()
+    expect(connection.loads).to.have.length(QUEUED_FILES + 3)
+    const kept = ndjson.keptFiles.flatMap((path) =>
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((text) => JSON.parse(text).event_name),
+    )
+    expect(kept).to.deep.equal(Array.from({length: QUEUED_FILES + 4}, (_, n) => `e${n}`))
+    await ndjson.remove()
+    expect(await loadFiles()).to.deep.equal([])
+  })
+
   it('a failed load fails the next call with an mpx error, and the files queued behind it are not loaded', async () => {
     const ndjson = loader(1000)
     for (let n = 0; n < 3; n++) await ndjson.add(batchOf([line(n, 1100)]))

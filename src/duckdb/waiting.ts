@@ -1,0 +1,49 @@
+import {mkdir, readdir, rm, rmdir, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+/** Whether a process is alive (signal 0 probes without signalling). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * A process that waits for a database file another process holds leaves a mark beside it (one
+ * empty file per waiting process, named by its PID), so that a sync holding the file while it
+ * fetches lets go of it instead of keeping readers out until its chunk is saved.
+ */
+export function waitingDirectory(path: string): string {
+  return `${path}.waiting`
+}
+
+/** Marks this process as waiting for `path`; the returned function takes the mark away. */
+export async function markWaiting(path: string): Promise<() => Promise<void>> {
+  const directory = waitingDirectory(path)
+  const mark = join(directory, String(process.pid))
+  try {
+    await mkdir(directory, {recursive: true})
+    await writeFile(mark, '')
+  } catch {
+    // A directory this process may not write to: it waits all the same, unannounced.
+    return async () => {}
+  }
+
+  return async () => {
+    await rm(mark, {force: true})
+    // The last one out removes the directory (another waiting process's mark keeps it).
+    await rmdir(directory).catch(() => {})
+  }
+}
+
+/** Whether another live process is waiting for `path`. */
+export async function othersWaiting(path: string): Promise<boolean> {
+  const names = await readdir(waitingDirectory(path)).catch(() => [])
+  return names.some((name) => {
+    const pid = Number(name)
+    return Number.isInteger(pid) && pid !== process.pid && isRunning(pid)
+  })
+}
