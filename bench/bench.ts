@@ -657,7 +657,7 @@ export async function runBench(options: BenchOptions, log: Log = () => {}): Prom
     if (groups.has('sync')) {
       // A backfill by sync:events against one fetch:events of the same range into DuckDB (target:
       // at most 1.15x its time, i.e. a ratio of at least 0.87): the sync commits each chunk on its
-      // own and opens the database per chunk.
+      // own, recording its days, where the fetch commits once.
       const fetchDb = join(scratch, 'sync-baseline.duckdb')
       await measure({
         args: fetchEvents(whole, '--db', fetchDb),

@@ -2,21 +2,26 @@ import type {DaysCapability, DaysTarget, Sink, SinkContext, SinkTarget, SinkWrit
 
 /** The sync capability, its DuckDB code loaded only when a sync uses it. */
 function lazyDays(): DaysCapability {
+  // One capability for the sink's life: it holds the database from one chunk to the next.
+  let capability: Promise<DaysCapability> | undefined
   const load = async () => {
-    const {duckdbDays} = await import('./days-writer.js')
-    return duckdbDays((target) => {
-      const {memory_limit: memoryLimit, path, threads} = target.options
-      return {
-        memoryLimit: typeof memoryLimit === 'string' ? memoryLimit : undefined,
-        path: String(path),
-        threads: typeof threads === 'number' ? threads : undefined,
-      }
-    })
+    capability ??= import('./days-writer.js').then(({duckdbDays}) =>
+      duckdbDays((target) => {
+        const {memory_limit: memoryLimit, path, threads} = target.options
+        return {
+          memoryLimit: typeof memoryLimit === 'string' ? memoryLimit : undefined,
+          path: String(path),
+          threads: typeof threads === 'number' ? threads : undefined,
+        }
+      }),
+    )
+    return capability
   }
 
   return {
     finishSync: async (target: DaysTarget, context) => (await load()).finishSync(target, context),
     lockPath: (target) => `${String(target.options.path)}.${target.table.toLowerCase()}.sync.lock`,
+    release: async (target, context) => (await load()).release?.(target, context),
     replaceDays: async (target, context) => (await load()).replaceDays(target, context),
     state: async (target, context) => (await load()).state(target, context),
   }

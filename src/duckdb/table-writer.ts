@@ -10,7 +10,15 @@ import {join} from 'node:path'
 import type {RecordBatch, SinkContext, SinkResult, SinkTarget, SinkWriter} from '../sinks/sink.js'
 
 import {RejectsFile} from '../sinks/rejects-file.js'
-import {type Database, duckdbMessage, findTable, openDatabase, quoteIdentifier, tableColumns} from './database.js'
+import {
+  type Database,
+  duckdbMessage,
+  findTable,
+  openDatabase,
+  quoteIdentifier,
+  READER_LOCK_WAIT_MS,
+  tableColumns,
+} from './database.js'
 import {recordFetchState} from './day-state.js'
 import {createFetchesTableSql, recordFetch} from './fetches.js'
 import {NdjsonLoader} from './ndjson-loader.js'
@@ -56,7 +64,10 @@ export async function openTableWriter(
   const createdFile = !existsSync(options.path)
   const database = await openDatabase(options.path, {
     create: true,
+    // A sync holding the file lets go of it when it sees a process waiting (see waiting.ts).
+    lockWaitMs: READER_LOCK_WAIT_MS,
     memoryLimit: options.memoryLimit,
+    onLockWait: (message) => context.warn(message),
     threads: options.threads ?? loadThreads(),
   })
   const {connection} = database

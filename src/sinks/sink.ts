@@ -161,6 +161,11 @@ export interface DaysTarget extends SinkTarget {
   readonly sync: {
     readonly filters: {readonly events: readonly string[]; readonly where: null | string}
     readonly from: string
+    /**
+     * Whether one chunk is fetched at a time, so that its writer may hold the target for itself
+     * while the chunk is fetched (the DuckDB sink loads it meanwhile). Default: false.
+     */
+    readonly oneChunkAtATime?: boolean
     /** The project's today: days from it on are recorded as in progress. */
     readonly today: string
   }
@@ -176,6 +181,11 @@ export interface DaysCapability {
   finishSync(target: DaysTarget, context: SinkContext): Promise<void>
   /** A file path beside the target for the lock that keeps two syncs of it apart. */
   lockPath(target: SinkTarget, context: SinkContext): string
+  /**
+   * Optional: called once when a sync is over (completed, failed or interrupted), to let go of
+   * what the sink kept open from one chunk to the next.
+   */
+  release?(target: SinkTarget, context: SinkContext): Promise<void>
   /**
    * A writer whose `commit` replaces `target.days` and records them (rows, fetched now, in progress
    * from `sync.today`) together with the sync's settings, all at once: after a failed or interrupted

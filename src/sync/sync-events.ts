@@ -188,14 +188,18 @@ export async function syncEvents(input: SyncEventsInput): Promise<SyncEventsResu
       ...target,
       dateRange: chunk,
       days: chunk,
-      sync: {filters, from, today},
+      sync: {filters, from, oneChunkAtATime: concurrency === 1, today},
     })
     const result = await runChunks(plan, {client, concurrency, context, controller, daysTarget, input, sink})
     await days.finishSync(daysTarget({from, to}), context)
     return {...result, plan, range: {from, to}, table}
   } finally {
     dispose()
-    lock?.release()
+    try {
+      await days.release?.(target, context)
+    } finally {
+      lock?.release()
+    }
   }
 }
 

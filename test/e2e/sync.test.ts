@@ -274,6 +274,24 @@ describe('mpx sync:events (real binary)', function () {
     expect(done.code, done.stderr).to.equal(0)
   })
 
+  it('a reader while a chunk is fetched gets in: the sync lets go of the database, then saves the chunk from its files', async () => {
+    const fake = await server()
+    // One chunk that stalls after 600 records: meanwhile the sync holds the database, loading what came.
+    fake.fail('export', {stallAfterRecords: 600, stallMs: 8000})
+    const db = newDb()
+    const running = start(fake, ['sync:events', 'events', '--db', db, '--from', '2024-01-01', '--to', '2024-01-10'])
+    while (!existsSync(db)) await sleep(20)
+    const reader = await runMpx(['sql', 'SELECT 42 AS answer', '--db', db, '--format', 'csv'], {env: env(fake)})
+    expect(reader.code, reader.stderr).to.equal(0)
+    expect(reader.stdout).to.include('42')
+    expect(reader.stderr, 'the sync held the database while it fetched').to.match(/in use by another process/)
+    expect(running.child.exitCode, 'the sync is still in its one chunk').to.equal(null)
+    const done = await running.closed
+    expect(done.code, done.stderr).to.equal(0)
+    expect(await table(db)).to.deep.equal(await fetched('2024-01-01', '2024-01-10', fake))
+    expect(await days(db)).to.have.length(10)
+  })
+
   it('a fetch with --limit records no days; tables:drop forgets them; a --to after today is synced up to today, with a note', async () => {
     const fake = await server()
     const db = newDb()
