@@ -924,6 +924,18 @@ export function targets(report: Pick<BenchReport, 'rows'>): Target[] {
     })
   }
 
+  // A sync's backfill against one fetch of the same range: its time, at most 1.15x (issue 12).
+  const [sync, syncBaseline] = [row('mpx-sync'), row('mpx-sync-baseline')]
+  if (sync && syncBaseline) {
+    const times = sync.seconds / syncBaseline.seconds
+    found.push({
+      goal: '<= 1.15x',
+      measured: `${times.toFixed(2)}x one fetch's time`,
+      met: times <= 1.15 + 1e-9,
+      name: 'sync:events backfill',
+    })
+  }
+
   const streaming = ['mpx-raw', 'mpx-normalized'].map((id) => row(id)?.peakRss).filter((rss) => rss !== undefined)
   if (streaming.length > 0) {
     const peak = Math.max(...streaming) / 1024 / 1024

@@ -176,6 +176,8 @@ describe('benchmark (smoke)', function () {
       row('mpx-normalized', 1000, 4, {peakRss: 130 * 1024 * 1024}),
       row('diy-duckdb', 1000, 8),
       row('mpx-duckdb', 1000, 6),
+      row('mpx-sync-baseline', 1000, 6),
+      row('mpx-sync', 1000, 7),
     ]
     // 0.8x curl is 1.2 / 0.8 = 1.5 s in all; the transfer takes 1.4 - 0.2 = 1.2 s of it.
     const raw = rawBreakdown({rows})
@@ -189,7 +191,12 @@ describe('benchmark (smoke)', function () {
       ['raw -o FILE', false],
       ['normalized --stdout', true],
       ['start-up', false],
+      ['sync:events backfill', false],
       ['streaming peak RSS', true],
+    ])
+    // 6.9 s against 6 is 1.15x: met.
+    expect(targets({rows: [row('mpx-sync-baseline', 1000, 6), row('mpx-sync', 1000, 6.9)]})).to.deep.equal([
+      {goal: '<= 1.15x', measured: "1.15x one fetch's time", met: true, name: 'sync:events backfill'},
     ])
     expect(targets({rows: []})).to.deep.equal([])
   })
