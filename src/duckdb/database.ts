@@ -2,7 +2,7 @@ import {type DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
 import {MpxError, NotFoundError, UsageError} from 'mpx-mixpanel-core/internal/errors.js'
 import {existsSync} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
-import {dirname} from 'node:path'
+import {dirname, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {markWaiting} from './waiting.js'
@@ -59,6 +59,12 @@ export function duckdbMessage(error: unknown): string {
 /** DuckDB's "Could not set lock on file" means another process has the database open for writing. */
 function openError(error: unknown, path: string): MpxError {
   const message = duckdbMessage(error)
+  if (/could not set lock.*open in this process/i.test(message)) {
+    return new MpxError(
+      `The database ${path} is in use in this process (a fetch or sync into it runs): try again when it has finished`,
+    )
+  }
+
   if (/could not set lock/i.test(message)) {
     const pid = /PID (\d+)/.exec(message)?.[1]
     return new MpxError(
@@ -69,6 +75,30 @@ function openError(error: unknown, path: string): MpxError {
   }
 
   return new MpxError(`Cannot open the database ${path}: ${message}`, undefined, {cause: error})
+}
+
+/**
+ * This process's own open instances of each file (by resolved path). DuckDB's file lock keeps
+ * other processes out, not this one: a second instance of a file in one process opens, and two
+ * writers would damage it. So a library that syncs and queries one file at once waits here as
+ * another process would.
+ */
+const openHere = new Map<string, {readOnly: number; readWrite: number}>()
+
+/** Why this process may not open `path` now (it has it open for writing, or open at all and wants to write). */
+function busyHere(path: string, readOnly: boolean): string | undefined {
+  const open = openHere.get(resolve(path))
+  if (!open || (readOnly && open.readWrite === 0) || open.readOnly + open.readWrite === 0) return undefined
+  return `Could not set lock on file "${path}": it is open in this process`
+}
+
+function countOpen(path: string, readOnly: boolean, by: -1 | 1): void {
+  const key = resolve(path)
+  const open = openHere.get(key) ?? {readOnly: 0, readWrite: 0}
+  if (readOnly) open.readOnly += by
+  else open.readWrite += by
+  if (open.readOnly + open.readWrite === 0) openHere.delete(key)
+  else openHere.set(key, open)
 }
 
 /**
@@ -110,20 +140,27 @@ export async function openDatabase(path: string, options: OpenDatabaseOptions = 
     throw openError(error, path)
   }
 
-  const connection = await instance.connect()
+  const readOnly = options.readOnly ?? false
+  let connection: DuckDBConnection | undefined
+  let closed = false
+  const close = () => {
+    if (closed) return
+    closed = true
+    countOpen(path, readOnly, -1)
+    connection?.closeSync()
+    instance.closeSync()
+  }
+
   try {
+    connection = await instance.connect()
     await connection.run(`SET TimeZone = 'UTC'`)
   } catch (error) {
-    connection.closeSync()
-    instance.closeSync()
+    close()
     throw openError(error, path)
   }
 
   return {
-    close() {
-      connection.closeSync()
-      instance.closeSync()
-    },
+    close,
     connection,
     path,
   }
@@ -154,16 +191,28 @@ async function createInstance(
   try {
     for (;;) {
       try {
-        return await DuckDBInstance.create(path, settings)
+        const readOnly = settings.access_mode === 'READ_ONLY'
+        const busy = busyHere(path, readOnly)
+        if (busy) throw new Error(busy)
+        // Counted before DuckDB opens it, so that no other open of this process starts meanwhile.
+        countOpen(path, readOnly, 1)
+        try {
+          return await DuckDBInstance.create(path, settings)
+        } catch (error) {
+          countOpen(path, readOnly, -1)
+          throw error
+        }
       } catch (error) {
         if (!/could not set lock/i.test(duckdbMessage(error)) || Date.now() >= deadline) throw error
         if (!unmark) {
           // Said once; the mark tells a sync that holds the file to let go of it.
           unmark = await markWaiting(path)
-          const pid = /PID (\d+)/.exec(duckdbMessage(error))?.[1]
-          options.onLockWait?.(
-            `${path} is in use by another process${pid ? ` (PID ${pid})` : ''}: waiting up to ${Math.round((options.lockWaitMs ?? 0) / 1000)} s`,
-          )
+          const message = duckdbMessage(error)
+          const pid = /PID (\d+)/.exec(message)?.[1]
+          const holder = /open in this process/.test(message)
+            ? 'in use in this process (a fetch or sync into it runs)'
+            : `in use by another process${pid ? ` (PID ${pid})` : ''}`
+          options.onLockWait?.(`${path} is ${holder}: waiting up to ${Math.round((options.lockWaitMs ?? 0) / 1000)} s`)
         }
 
         await sleep(LOCK_RETRY_MS)

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {openDatabase} from '../../src/duckdb/database.js'
-import {waitingDirectory} from '../../src/duckdb/waiting.js'
+import {othersWaiting, waitingDirectory} from '../../src/duckdb/waiting.js'
 import {temporaryDirectory} from '../support/temporary.js'
 
 /** Another process holding `path` read-write until it is told to let go (a line on its stdin). */
@@ -83,5 +83,36 @@ describe('opening a database another process holds', function () {
     expect(notes).to.have.length(1)
     expect(notes[0]).to.match(/in use by another process \(PID \d+\).*waiting up to 20 s/)
     expect(existsSync(waitingDirectory(path)), 'the mark is gone once the file is open').to.equal(false)
+  })
+
+  it('keeps the opens of this process apart as DuckDB keeps processes apart: a second open waits for the writer', async () => {
+    const path = join(directory.path, 'here.duckdb')
+    const writer = await openDatabase(path, {create: true})
+    await writer.connection.run('CREATE TABLE t AS SELECT 2 AS x')
+    try {
+      let failure: unknown
+      await openDatabase(path, {readOnly: true}).catch((error: unknown) => {
+        failure = error
+      })
+      expect(String(failure)).to.match(/is in use in this process/)
+      const notes: string[] = []
+      const opening = openDatabase(path, {lockWaitMs: 20_000, onLockWait: (note) => notes.push(note), readOnly: true})
+      while (notes.length === 0) await sleep(20)
+      expect(await othersWaiting(path), 'a sync holding the file sees the wait').to.equal(true)
+      writer.close()
+      const reader = await opening
+      try {
+        expect((await reader.connection.runAndReadAll('SELECT x FROM t')).getRows()).to.deep.equal([[2]])
+        // Readers together are fine.
+        const another = await openDatabase(path, {readOnly: true})
+        another.close()
+      } finally {
+        reader.close()
+      }
+
+      expect(await othersWaiting(path)).to.equal(false)
+    } finally {
+      writer.close()
+    }
   })
 })

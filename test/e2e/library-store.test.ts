@@ -4,7 +4,9 @@
  */
 
 import {expect} from 'chai'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import {Workspace} from '../../src/index.js'
 import {repeatFlag, runMpx} from '../support/cli.js'
@@ -129,6 +131,37 @@ describe('Workspace and the CLI store the same tables', function () {
     expect(await eventRows(byLibrary)).to.deep.equal(await eventRows(byCli))
     expect(await days(byLibrary)).to.deep.equal(await days(byCli))
     expect(first.rows).to.equal(600)
+  })
+
+  it('a query while syncEvents runs in the same process waits for the sync to let go of the file; the sync then completes', async () => {
+    const slow = await startFakeMixpanel({auth: E2E_ACCOUNT, events, latencyMs: 200})
+    try {
+      const db = newDb()
+      const warnings: string[] = []
+      const ws = new Workspace({
+        apiUrl: slow.url,
+        credentials: {projectId: 4242, ...E2E_ACCOUNT},
+        db,
+        onWarning: (message) => warnings.push(message),
+      })
+      let synced = false
+      const syncing = ws.syncEvents({chunkDays: 1, from: '2024-01-01'}).then((result) => {
+        synced = true
+        return result
+      })
+      while (!existsSync(db)) await sleep(10)
+      const [row] = await ws.sql('SELECT 42 AS answer')
+      expect(Number(row.answer)).to.equal(42)
+      expect(synced, 'the query did not wait for the whole sync').to.equal(false)
+      // DuckDB does not keep one process's opens of a file apart: mpx does, as for another process.
+      expect(warnings.join('\n')).to.match(
+        /is in use in this process \(a fetch or sync into it runs\): waiting up to 15 s/,
+      )
+      expect((await syncing).rows).to.equal(600)
+      expect(await days(db)).to.have.length(12)
+    } finally {
+      await slow.close()
+    }
   })
 
   it('syncProfiles: the table of sync:profiles', async () => {
