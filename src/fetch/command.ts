@@ -9,7 +9,7 @@ import {checkOutputFlags, type fetchFlags, sinkChoice, writeMode} from './flags.
 
 type FetchFlagValues = Interfaces.InferredFlags<typeof fetchFlags>
 
-/** The flags of fetchFlags that every command that stores records has (sync:profiles has no --bad-records). */
+/** The flags of fetchFlags that every command that stores records has. */
 type StoreFlagValues = Partial<Pick<FetchFlagValues, 'bad-records'>> &
   Pick<FetchFlagValues, 'db' | 'insecure' | 'quiet' | 'retries' | 'sink' | 'sink-option'>
 

@@ -202,5 +202,18 @@ describe('bad records are quarantined, not fatal (real binary)', function () {
     expect(result.code, result.stderr).to.equal(6)
     expect(result.stdout).to.equal(goodProfiles.map((line) => `${normalizeProfileLine(line)}\n`).join(''))
     expect(stderrRejects(result.stderr)).to.deep.equal(badProfiles)
+    // A profile sync takes the same policy: quarantined (exit 6), or refused with the table untouched.
+    const db = join(directory.path, 'profiles.duckdb')
+    const synced = await runMpx(['sync:profiles', '--db', db, '--quiet'], {env: e2eEnv(server.url, directory.path)})
+    expect(synced.code, synced.stderr).to.equal(6)
+    expect(await queryLines(db, 'SELECT count(*) AS n FROM _mpx_rejects')).to.deep.equal([
+      `{"n":${badProfiles.length}}`,
+    ])
+    const strict = await runMpx(['sync:profiles', '--db', db, '--bad-records', 'fail', '--quiet'], {
+      env: e2eEnv(server.url, directory.path),
+    })
+    expect(strict.code).to.equal(1)
+    expectOneLineError(strict.stderr, /Mixpanel sent a profile that mpx cannot store \(not an object\): null$/m)
+    expect(await queryLines(db, 'SELECT count(*) AS n FROM profiles')).to.deep.equal([`{"n":${goodProfiles.length}}`])
   })
 })

@@ -26,6 +26,7 @@ refresh; --changed-only needs a DuckDB table. Pages are paced within Mixpanel's 
     },
   ]
   static flags = {
+    'bad-records': fetchFlags['bad-records'],
     'changed-only': Flags.boolean({
       description: 'Only profiles seen ($last_seen) since the last sync, upserted by distinct_id',
     }),
