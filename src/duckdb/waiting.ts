@@ -58,9 +58,16 @@ export async function markWaiting(path: string): Promise<() => Promise<void>> {
 /** Whether another live process, or another task of this one, is waiting for `path`. */
 export async function othersWaiting(path: string): Promise<boolean> {
   if (waitingHere.has(resolve(path))) return true
-  const names = await readdir(waitingDirectory(path)).catch(() => [])
-  return names.some((name) => {
+  const directory = waitingDirectory(path)
+  const names = await readdir(directory).catch(() => [])
+  let waiting = false
+  for (const name of names) {
     const pid = Number(name)
-    return Number.isInteger(pid) && pid !== process.pid && isRunning(pid)
-  })
+    if (!Number.isInteger(pid) || pid === process.pid) continue
+    if (isRunning(pid)) waiting = true
+    // The mark of a process killed while it waited: nothing else removes it.
+    else await rm(join(directory, name), {force: true}).catch(() => {})
+  }
+
+  return waiting
 }

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {readdir} from 'node:fs/promises'
+import {mkdir, readdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -114,5 +114,17 @@ describe('opening a database another process holds', function () {
     } finally {
       writer.close()
     }
+  })
+
+  it('does not count the mark of a process killed while it waited, and removes it', async () => {
+    const path = join(directory.path, 'stale.duckdb')
+    const gone = spawn(process.execPath, ['-e', ''])
+    await new Promise((resolve) => {
+      gone.once('exit', resolve)
+    })
+    await mkdir(waitingDirectory(path), {recursive: true})
+    await writeFile(join(waitingDirectory(path), String(gone.pid)), '')
+    expect(await othersWaiting(path)).to.equal(false)
+    expect(await readdir(waitingDirectory(path))).to.deep.equal([])
   })
 })
