@@ -284,7 +284,8 @@ async function openDaysWriter(
       // come in the order they finish, and would wait for a turn that a chunk behind them holds).
       if (!asked && target.sync.oneChunkAtATime) {
         asked = true
-        await step(startLoading)
+        // Not waited for: while the chunk before commits, this one's records go on to its files.
+        step(startLoading).catch(() => {})
       }
     },
   }

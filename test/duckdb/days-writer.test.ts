@@ -1,6 +1,8 @@
 import {expect} from 'chai'
 import {schemas} from 'mpx-mixpanel-core/internal/records/schemas.js'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {DaysCapability, DaysTarget, SinkContext} from '../../src/sinks/sink.js'
 
@@ -73,7 +75,8 @@ describe('the DuckDB day writer of a sync', () => {
     try {
       const writer = await days.replaceDays(chunk, context)
       await writer.write(recordBatch('events', 'normalized', lines.slice(0, 150)))
-      // The writer holds the file, loading: a reader waits for it, and gets in.
+      // The writer opens the file to load into it: a reader then waits for it, and gets in.
+      while (!existsSync(path)) await sleep(5)
       const reader = await openDatabase(path, {lockWaitMs: 10_000, readOnly: true})
       try {
         const held = await reader.connection.runAndReadAll(
