@@ -179,6 +179,23 @@ describe('the Parquet sink plugin (plugins/sink-parquet), linked into mpx', () =
     expect([...new Set(stored.map((row) => row.event_date))].sort()).to.deep.equal(['2024-01-02', '2024-01-03'])
   })
 
+  it("a sync with --timezone records each project day's events as its partition holds them", async () => {
+    const zone = 'America/Los_Angeles'
+    const args = ['sync:events', ...parquetIntoDir(), '--from', '2024-01-02', '--to', '2024-01-04', '--timezone', zone]
+    const result = await run([...args, '--chunk-days', '2', '--quiet'], {MPX_NOW: '2024-01-06T12:00:00Z'})
+    expect(result.code, result.stderr).to.equal(0)
+    const stored = await readParquetEvents(`${dir}/events/**/*.parquet`)
+    const perPartition: Record<string, number> = {}
+    for (const row of stored) perPartition[row.event_date] = (perPartition[row.event_date] ?? 0) + 1
+    const state = JSON.parse(await readFile(join(dir, 'events.mpx-sync.json'), 'utf8')) as {
+      days: Record<string, {rows: number}>
+    }
+    expect(Object.keys(perPartition).sort()).to.deep.equal(['2024-01-02', '2024-01-03', '2024-01-04'])
+    expect(Object.fromEntries(Object.entries(state.days).map(([day, entry]) => [day, entry.rows]))).to.deep.equal(
+      perPartition,
+    )
+  })
+
   it('refuses an existing table, appends files without touching the old ones, and replaces all at once', async () => {
     const sink = [...parquetIntoDir(), '--quiet']
     const first = await run(['fetch:events', '2024-01-01', '2024-01-03', ...sink])

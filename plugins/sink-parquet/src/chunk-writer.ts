@@ -1,12 +1,40 @@
 import type {DaysTarget, SinkContext, SinkResult, SinkWriter} from 'mpx-mixpanel'
 
-import {mkdir, mkdtemp, rm} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {ParquetOptions, ParquetSinkSettings} from './options.js'
 
 import {removeStaleTemporaries, TEMP_PREFIX} from './files.js'
-import {countDays} from './sync-state.js'
+
+/**
+ * The events of each day's partition of a chunk's files, as written: the project's days (the
+ * partitions), after duplicates went. Read from the files' own row counts, not their data.
+ */
+async function partitionRows(files: string): Promise<Map<string, number>> {
+  const rows = new Map<string, number>()
+  const partitions = (await readdir(files)).filter((name) => name.startsWith('event_date='))
+  if (partitions.length === 0) return rows
+  const {DuckDBInstance} = await import('@duckdb/node-api')
+  const instance = await DuckDBInstance.create(':memory:')
+  try {
+    const connection = await instance.connect()
+    try {
+      const glob = join(files, 'event_date=*', '*.parquet').replaceAll("'", "''")
+      const reader = await connection.runAndReadAll(
+        `SELECT CAST(event_date AS VARCHAR), count(*) FROM read_parquet('${glob}', hive_partitioning = true,
+           hive_types = {'event_date': VARCHAR}) GROUP BY ALL`,
+      )
+      for (const [day, count] of reader.getRows()) rows.set(String(day), Number(count))
+    } finally {
+      connection.closeSync()
+    }
+  } finally {
+    instance.closeSync()
+  }
+
+  return rows
+}
 
 /**
  * A sync chunk's writer, wherever its table lives: the chunk's files are made as a new local table
@@ -39,7 +67,6 @@ export async function openChunkWriter(
     throw error
   }
 
-  const rows = countDays()
   return {
     async abort(reason) {
       await writer.abort(reason)
@@ -52,14 +79,13 @@ export async function openChunkWriter(
         const files = join(work, 'chunk')
         // A chunk without events has no files: its days are replaced all the same.
         await mkdir(files, {recursive: true})
-        return {location: `events in ${await publish(files, rows.counts)}`, written}
+        return {location: `events in ${await publish(files, await partitionRows(files))}`, written}
       } finally {
         await rm(work, {force: true, recursive: true})
       }
     },
 
     async write(batch) {
-      rows.add(batch.lines)
       await writer.write(batch)
     },
   }

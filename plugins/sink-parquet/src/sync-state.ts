@@ -15,7 +15,6 @@ export interface SyncFile {
 }
 
 const DAY_MS = 86_400_000
-const EVENT_DAY = /"event_time":"(\d{4}-\d{2}-\d{2})T/
 
 export function daysOf(range: {from: string; to: string}): string[] {
   const days: string[] = []
@@ -27,20 +26,6 @@ export function daysOf(range: {from: string; to: string}): string[] {
 }
 
 export const syncFileText = (state: SyncFile) => `${JSON.stringify(state, null, 2)}\n`
-
-/** Events counted per day as a chunk's batches go by (the day is in each normalized line). */
-export function countDays(): {add(lines: readonly string[]): void; readonly counts: ReadonlyMap<string, number>} {
-  const counts = new Map<string, number>()
-  return {
-    add(lines) {
-      for (const line of lines) {
-        const day = EVENT_DAY.exec(line)?.[1]
-        if (day) counts.set(day, (counts.get(day) ?? 0) + 1)
-      }
-    },
-    counts,
-  }
-}
 
 /** The state once a chunk's days are in place: each day fetched now, with its rows; the sync's settings. */
 export function recordChunk(state: SyncFile, target: DaysTarget, rows: ReadonlyMap<string, number>): SyncFile {
