@@ -19,7 +19,7 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {quoteLiteral} from '../src/duckdb/database.js'
-import {createTableSql, readJsonColumns} from '../src/duckdb/schemas.js'
+import {createTableSql, insertJsonLinesSql} from '../src/duckdb/schemas.js'
 import {rssMethod, run, type RunResult} from './measure.js'
 import {installPeer, MIXPANEL_IMPORT} from './peers.js'
 import {type DayInfo, type ListenerInfo, type ServerConfig, type ServerInfo} from './server.js'
@@ -623,11 +623,7 @@ export async function runBench(options: BenchOptions, log: Log = () => {}): Prom
             here('duckdb-load.ts'),
             JSON.stringify({
               db: readJsonDb,
-              sql: [
-                createTableSql('events', schema),
-                `INSERT INTO events SELECT * FROM read_json(${quoteLiteral(jsonl)}, format = 'newline_delimited', ` +
-                  `columns = ${readJsonColumns(schema)})`,
-              ],
+              sql: [createTableSql('events', schema), insertJsonLinesSql('events', schema, [jsonl])],
             }),
           ],
           before: async () => removeDatabase(readJsonDb),

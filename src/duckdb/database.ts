@@ -88,7 +88,8 @@ const openHere = new Map<string, {readOnly: number; readWrite: number}>()
 /** Why this process may not open `path` now (it has it open for writing, or open at all and wants to write). */
 function busyHere(path: string, readOnly: boolean): string | undefined {
   const open = openHere.get(resolve(path))
-  if (!open || (readOnly && open.readWrite === 0) || open.readOnly + open.readWrite === 0) return undefined
+  // countOpen forgets a file once nothing of this process has it open.
+  if (!open || (readOnly && open.readWrite === 0)) return undefined
   return `Could not set lock on file "${path}": it is open in this process`
 }
 

@@ -19,12 +19,12 @@ import type {
 } from '../sinks/sink.js'
 
 import {RejectsFile} from '../sinks/rejects-file.js'
-import {duckdbMessage, findTable, openDatabase, quoteIdentifier, quoteLiteral, tableColumns} from './database.js'
+import {duckdbMessage, findTable, openDatabase, quoteIdentifier, tableColumns} from './database.js'
 import {eventDaysSql, readTableState, recordDays, recordSync} from './day-state.js'
 import {HeldDatabase, type LoadingTurn, WRITER_LOCK_WAIT_MS} from './held-database.js'
 import {NdjsonLoader} from './ndjson-loader.js'
 import {REJECTS_TABLE, replaceDayRejects} from './rejects.js'
-import {columnList, createTableSql, readJsonColumns} from './schemas.js'
+import {createTableSql, insertJsonLinesSql} from './schemas.js'
 import {loadThreads} from './table-writer.js'
 
 export {WRITER_LOCK_WAIT_MS} from './held-database.js'
@@ -179,16 +179,20 @@ async function openDaysWriter(
 
   const giveUp = async () => step(rollback)
 
+  /** The chunk's transaction begun: the table found or made, and the chunk's days deleted from it. */
+  const begin = async (connection: DuckDBConnection) => {
+    await connection.run('BEGIN TRANSACTION')
+    table = await prepareTable(connection, target.table)
+    await connection.run(`DELETE FROM ${quoteIdentifier(table)} WHERE ${inDays}`)
+  }
+
   const startLoading = async () => {
     const granted = await holder.loadingTurn(giveUp)
     if (!granted) return
     turn = granted
     try {
-      const {connection} = granted.database
-      await connection.run('BEGIN TRANSACTION')
-      table = await prepareTable(connection, target.table)
-      await connection.run(`DELETE FROM ${quoteIdentifier(table)} WHERE ${inDays}`)
-      loader.attach(connection)
+      await begin(granted.database.connection)
+      loader.attach(granted.database.connection)
     } catch {
       // The commit tries again in a turn of its own, and says what is wrong.
       await rollback()
@@ -237,17 +241,10 @@ async function openDaysWriter(
           const saving = await holder.turn()
           try {
             const {connection} = saving.database
-            await connection.run('BEGIN TRANSACTION')
             try {
-              table = await prepareTable(connection, target.table)
-              const quoted = quoteIdentifier(table)
-              await connection.run(`DELETE FROM ${quoted} WHERE ${inDays}`)
+              await begin(connection)
               if (loader.keptFiles.length > 0) {
-                const files = `[${loader.keptFiles.map((file) => quoteLiteral(file)).join(', ')}]`
-                await connection.run(
-                  `INSERT INTO ${quoted} (${columnList(schemas.events)}) SELECT ${columnList(schemas.events)} ` +
-                    `FROM read_json(${files}, format = 'newline_delimited', columns = ${readJsonColumns(schemas.events)})`,
-                )
+                await connection.run(insertJsonLinesSql(table, schemas.events, loader.keptFiles))
               }
 
               return await completeDays(connection, target, {inDays, rejectsFile, table})

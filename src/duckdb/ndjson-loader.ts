@@ -9,8 +9,8 @@ import {join} from 'node:path'
 
 import type {RecordBatch} from '../sinks/sink.js'
 
-import {duckdbMessage, quoteIdentifier, quoteLiteral} from './database.js'
-import {columnList, readJsonColumns} from './schemas.js'
+import {duckdbMessage} from './database.js'
+import {insertJsonLinesSql} from './schemas.js'
 import {isRunning} from './waiting.js'
 
 /**
@@ -228,9 +228,7 @@ export class NdjsonLoader {
   /** One file into the table; a failure is recorded and thrown by the next call. */
   private async load(path: string, connection: DuckDBConnection): Promise<void> {
     const {schema, table} = this.options
-    const sql =
-      `INSERT INTO ${quoteIdentifier(table)} (${columnList(schema)}) SELECT ${columnList(schema)} ` +
-      `FROM read_json(${quoteLiteral(path)}, format = 'newline_delimited', columns = ${readJsonColumns(schema)})`
+    const sql = insertJsonLinesSql(table, schema, [path])
     this.running = true
     try {
       const {threadsOnceFetched} = this.options

@@ -3,8 +3,8 @@ import type {TableSchema} from 'mpx-mixpanel-core/internal/records/schemas.js'
 
 import type {WriteMode} from '../sinks/sink.js'
 
-import {findTable, quoteLiteral} from './database.js'
-import {columnList, createTableSql, readJsonColumns} from './schemas.js'
+import {findTable} from './database.js'
+import {createTableSql, insertJsonLinesSql} from './schemas.js'
 
 /**
  * mpx's quarantine: the records fetches could not store, one row each, with the table they were
@@ -51,10 +51,7 @@ export async function storeRejects(
   await connection.run(
     createTableSql(REJECTS_TABLE, rejectsSchema).replace(/^CREATE TABLE/, 'CREATE TABLE IF NOT EXISTS'),
   )
-  await connection.run(
-    `INSERT INTO ${REJECTS_TABLE} (${columnList(rejectsSchema)}) SELECT ${columnList(rejectsSchema)} ` +
-      `FROM read_json(${quoteLiteral(file)}, format = 'newline_delimited', columns = ${readJsonColumns(rejectsSchema)})`,
-  )
+  await connection.run(insertJsonLinesSql(REJECTS_TABLE, rejectsSchema, [file]))
 }
 
 /**

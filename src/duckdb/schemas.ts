@@ -26,6 +26,15 @@ export function keyMatch(schema: TableSchema, left: string, right: string): stri
 }
 
 /** The `columns={...}` argument of read_json: the file's fields read straight into column types. */
-export function readJsonColumns(schema: TableSchema): string {
+function readJsonColumns(schema: TableSchema): string {
   return `{${schema.columns.map((column) => `${quoteIdentifier(column.name)}: ${quoteLiteral(column.type)}`).join(', ')}}`
+}
+
+/** `INSERT` of JSON-lines files into `table`, through DuckDB's JSON reader, straight into the schema's columns. */
+export function insertJsonLinesSql(table: string, schema: TableSchema, files: readonly string[]): string {
+  const source = files.length === 1 ? quoteLiteral(files[0]) : `[${files.map((file) => quoteLiteral(file)).join(', ')}]`
+  return (
+    `INSERT INTO ${quoteIdentifier(table)} (${columnList(schema)}) SELECT ${columnList(schema)} ` +
+    `FROM read_json(${source}, format = 'newline_delimited', columns = ${readJsonColumns(schema)})`
+  )
 }
